@@ -1,0 +1,1 @@
+"""Session records, continuity timeline and policies."""
