@@ -1,0 +1,195 @@
+"""The ``auditor`` command line: thin commands over the library, errors mapped in one place."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import AuditorError, InputError
+from .findings import SEVERITIES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AuditorGroup(click.Group):
+    """A click group that turns every :class:`AuditorError` into a message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as exc:
+            click.echo(f"auditor: error: {exc.diagnostics()}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("auditor: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback for a user
+            if os.environ.get("AUDITOR_DEBUG"):
+                raise
+            click.echo(
+                f"auditor: internal error: {type(exc).__name__}: {exc}\n"
+                "  what to do: this is a bug in auditor; run again with AUDITOR_DEBUG=1 and "
+                "report the traceback with the command you ran",
+                err=True,
+            )
+            ctx.exit(2)
+
+
+def fail_on_option(f: F) -> F:
+    """``--fail-on``: the lowest severity that makes the exit code 1."""
+    return click.option(
+        "--fail-on", type=click.Choice(SEVERITIES), default="warning", show_default=True,
+        help="Exit 1 when a finding is at or above this severity.",
+    )(f)  # fmt: skip
+
+
+def output_options(f: F) -> F:
+    """``--format`` and ``-o/--output``, shared by commands that write a report."""
+    f = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write the report here instead of standard output.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "pdf"]),
+                     default=None, help="Report format (default: text on a terminal, else json).")(f)
+    return f
+
+
+def report_created() -> datetime:
+    """Report time: ``SOURCE_DATE_EPOCH`` when set (reproducible builds convention), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        except ValueError:
+            raise InputError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    return datetime.now(timezone.utc)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to a file (atomically) or standard output."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror}", path=output) from None
+
+
+def progress_printer(quiet: bool) -> Callable[[str, float, float], None] | None:
+    """A one-line progress display on stderr, only on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    @functools.wraps(progress_printer)
+    def show(label: str, done: float, total: float) -> None:
+        pct = f"{100 * done / total:5.1f}%" if total else ""
+        click.echo(f"\r  {Path(label).name[:40]:40} {done / 60:7.1f} min {pct}", err=True, nl=False)
+
+    return show
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Audit court hearing recordings: gaps, silences, splices, continuity, signed ledger.
+
+    \b
+    Example:
+      auditor demo
+      auditor scan hearing.wav
+      auditor scan part1.wav part2.wav --session session.json --format json -o report.json
+
+    Exit codes: 0 nothing found at or above --fail-on, 1 findings, 2 the tool could not do its job.
+    """
+
+
+_PARAM_OPTIONS = {
+    "digital_silence_min": "Shortest run of identical samples reported as digital silence (s).",
+    "silence_min": "Shortest acoustic silence reported (s).",
+    "silence_margin_db": "How close to the noise floor counts as silence (dB).",
+    "level_jump_db": "Smallest noise-floor step reported (dB).",
+}
+
+
+def scan_param_options(f: F) -> F:
+    """Options that override the detectors' parameters."""
+    for name, text in reversed(_PARAM_OPTIONS.items()):
+        f = click.option("--" + name.replace("_", "-"), name, type=float, default=None,
+                         help=text)(f)
+    return click.option("--detectors", default=None, metavar="NAME,...",
+                        help="Run only these detectors (comma-separated).")(f)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("--session", type=click.Path(dir_okay=False, path_type=str),
+              help="Session record (auditor.session/1 JSON or CSV): audit continuity too.")
+@click.option("--policy", default="generic", show_default=True,
+              help="Continuity policy: a built-in name (kz-2015, generic) or a policy file.")
+@output_options
+@fail_on_option
+@scan_param_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | None,
+         output: str | None, fail_on: str, detectors: str | None, quiet: bool,
+         **overrides: float | None) -> None:
+    """Scan recordings for gaps, silences, dropouts, timestamp breaks and video defects.
+
+    \b
+    Example:
+      auditor scan hearing.wav
+      auditor scan part1.mp3 part2.mp3 --format json -o report.json --fail-on high
+      auditor scan --session session.json        # the files the record declares
+    """
+    from .scanner import run_scan
+
+    if not files and not session:
+        raise InputError("no recordings given", hint="name one or more files, or --session")
+    fmt = fmt or ("text" if sys.stdout.isatty() and output is None else "json")
+    text, code = run_scan(
+        list(files), session=session, policy=policy, fmt=fmt, fail_on=fail_on,
+        detectors=detectors, overrides=overrides, created=report_created(),
+        progress=progress_printer(quiet),
+    )  # fmt: skip
+    write_output(text, output)
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("directory", required=False, default="auditor-demo",
+                type=click.Path(file_okay=False, path_type=str))
+@fail_on_option
+def demo(directory: str, fail_on: str) -> None:
+    """Build a sample hearing with known defects, scan it, and show what was found.
+
+    \b
+    Example:
+      auditor demo               # writes ./auditor-demo
+      auditor demo /tmp/hearing
+    """
+    from .demo import run_demo
+
+    text, code = run_demo(Path(directory), fail_on=fail_on)
+    click.echo(text, nl=False)
+    sys.exit(code)
+
+
+def _register() -> None:
+    from .ledger.cli import ledger
+
+    cli.add_command(ledger)
+
+
+_register()

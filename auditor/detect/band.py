@@ -1,0 +1,94 @@
+"""Format changes: the band edge (the highest frequency that carries signal) moves mid-file.
+
+A recording keeps one sample rate and one encoder from start to end. A segment that was
+resampled from a lower rate, or passed through a lossy encoder, has nothing above its own band
+edge (Grigoras, "Statistical tools for multimedia forensics", 2010, on bandwidth analysis). The
+edge of each 2-second segment is the highest frequency whose mean level exceeds the file's own
+spectral floor by 10 dB; a step of ``band_change`` of the Nyquist frequency between the medians
+of ``band_context`` seconds either side is a finding.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..findings import Finding, format_time
+from .base import DetectorInput, ScanParams
+
+__all__ = ["format_change", "band_edges"]
+
+_SEGMENT_FRAMES = 4
+_ABOVE_FLOOR_DB = 10.0
+
+
+def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
+    """Band edge (fraction of Nyquist, 0..1) of each segment of ``seg`` spectral frames.
+
+    Parameters
+    ----------
+    spectra : np.ndarray, shape (n_frames, n_bins)
+        Power spectra.
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames // seg,)
+        NaN for segments without signal (digital silence).
+    """
+    nseg = spectra.shape[0] // seg
+    if nseg == 0:
+        return np.zeros(0)
+    mean = spectra[: nseg * seg].reshape(nseg, seg, -1).mean(axis=1, dtype=np.float64)
+    alive = mean.sum(axis=1) > 0
+    with np.errstate(divide="ignore"):
+        db = 10.0 * np.log10(mean)
+    if not alive.any():
+        return np.full(nseg, np.nan)
+    finite = db[alive][np.isfinite(db[alive])]
+    floor = float(np.percentile(finite, 1.0)) if finite.size else -np.inf
+    above = db > floor + _ABOVE_FLOOR_DB
+    nb = db.shape[1]
+    last = nb - 1 - np.argmax(above[:, ::-1], axis=1)
+    edge = np.where(above.any(axis=1), last / (nb - 1), 0.0)
+    return np.where(alive, edge, np.nan)
+
+
+def format_change(inp: DetectorInput, params: ScanParams) -> list[Finding]:
+    """Steps in the band edge, located to one 2-second segment."""
+    f = inp.features
+    edges = band_edges(f.spectra)
+    seg_s = _SEGMENT_FRAMES * f.spectrum_hop / f.sample_rate
+    ctx = max(2, int(round(params.band_context / seg_s)))
+    n = edges.shape[0]
+    if n < 2 * ctx:
+        return []
+    nyq = f.sample_rate / 2
+    diffs = np.full(n, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(sliding_window_view(edges, ctx), axis=1)  # med[i]: edges[i:i+ctx]
+        diffs[ctx : n - ctx + 1] = med[ctx:] - med[: n - 2 * ctx + 1]
+    out: list[Finding] = []
+    taken: list[int] = []
+    mag = np.abs(np.nan_to_num(diffs))
+    for b in np.argsort(-mag, kind="stable"):
+        if mag[b] < params.band_change:
+            break
+        if any(abs(int(b) - t) < ctx for t in taken):
+            continue
+        taken.append(int(b))
+        t = b * seg_s
+        before = float(np.nanmedian(edges[b - ctx : b])) * nyq
+        after = float(np.nanmedian(edges[b : b + ctx])) * nyq
+        out.append(Finding(
+            kind="format_change", file=inp.label, start=t, end=t, severity="warning",
+            confidence=0.75, detector="format_change",
+            message=f"the audio bandwidth changes from {before / 1000:.1f} kHz to "
+            f"{after / 1000:.1f} kHz at about {format_time(t)} (±{seg_s:.0f} s): audio with a "
+            "different sample rate or encoding from there on",
+            evidence={"band_edge_before_hz": round(before), "band_edge_after_hz": round(after),
+                      "resolution_s": seg_s},
+        ))  # fmt: skip
+    return sorted(out, key=lambda x: x.start or 0.0)

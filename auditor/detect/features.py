@@ -1,0 +1,169 @@
+"""The single streaming pass: per-window level and DC, constant-value runs, band ceiling frames.
+
+Every audio detector works on what this pass keeps, so a recording is decoded once. Memory is
+constant in the recording's length apart from the feature tracks themselves (a few floats per
+50 ms window: about 10 MB for 8 hours of stereo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .runs import Runs, RunTracker
+
+__all__ = ["FeatureParams", "Features", "FeatureExtractor", "window_frames"]
+
+_TINY = np.float64(1e-20)
+
+
+def window_frames(sample_rate: int, seconds: float = 0.05) -> int:
+    """Analysis window length in samples (at least 2)."""
+    return max(2, int(round(sample_rate * seconds)))
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """What the streaming pass measures.
+
+    ``run_min`` is the shortest constant run kept (seconds); ``spectrum_every`` is how many
+    analysis windows lie between two spectral frames; ``n_fft`` the spectral frame length.
+    """
+
+    window: float = 0.05
+    run_min: float = 0.001
+    spectrum_every: int = 10
+    n_fft: int = 1024
+
+
+@dataclass
+class Features:
+    """What the detectors see of one recording.
+
+    Attributes
+    ----------
+    sample_rate, channels, frames
+        Of the decoded audio.
+    win
+        Samples per analysis window.
+    power : np.ndarray, shape (n_windows, channels)
+        Mean square per window (full scale = 1.0).
+    mean : np.ndarray, shape (n_windows, channels)
+        Mean (DC) per window.
+    runs : list of Runs
+        Constant-value runs per channel.
+    spectra : np.ndarray, shape (n_frames, n_fft // 2 + 1)
+        Power spectrum of the mono mix, one frame every ``spectrum_every`` windows.
+    spectrum_hop
+        Samples between spectral frames.
+    invalid : int
+        NaN/Inf samples found (replaced by 0 before analysis).
+    first_invalid : int
+        Sample index of the first invalid sample, or -1.
+    """
+
+    sample_rate: int
+    channels: int
+    frames: int
+    win: int
+    power: np.ndarray
+    mean: np.ndarray
+    runs: list[Runs]
+    spectra: np.ndarray
+    spectrum_hop: int
+    n_fft: int
+    invalid: int
+    first_invalid: int
+
+    @property
+    def window_seconds(self) -> float:
+        return self.win / self.sample_rate
+
+    def power_db(self) -> np.ndarray:
+        """Window level in dBFS (a full-scale sine is -3 dB); ``-inf`` for digital zero."""
+        with np.errstate(divide="ignore"):
+            return 10.0 * np.log10(self.power)
+
+
+class FeatureExtractor:
+    """Accumulate :class:`Features` from decoded blocks of shape ``(n, channels)``."""
+
+    def __init__(self, sample_rate: int, channels: int, params: FeatureParams | None = None):
+        self.params = params or FeatureParams()
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.win = window_frames(sample_rate, self.params.window)
+        self.hop = self.win * self.params.spectrum_every
+        self.n_fft = min(self.params.n_fft, self.hop)
+        self._taper = np.hanning(self.n_fft).astype(np.float32)
+        run_len = max(2, int(round(self.params.run_min * sample_rate)))
+        self._trackers = [RunTracker(run_len) for _ in range(channels)]
+        self._power: list[np.ndarray] = []
+        self._mean: list[np.ndarray] = []
+        self._spectra: list[np.ndarray] = []
+        self._carry = np.zeros((0, channels), np.float32)
+        self.frames = 0
+        self.invalid = 0
+        self.first_invalid = -1
+
+    @property
+    def block_multiple(self) -> int:
+        """Decode blocks that are a multiple of this many frames avoid any re-buffering."""
+        return self.hop
+
+    def update(self, block: np.ndarray) -> None:
+        """Consume the next decoded block (float32, shape ``(n, channels)``)."""
+        if not np.isfinite(block).all():
+            block = self._sanitise(block)
+        for ch, tracker in enumerate(self._trackers):
+            tracker.update(block[:, ch])
+        self.frames += block.shape[0]
+        if self._carry.shape[0]:
+            block = np.concatenate([self._carry, block])
+        usable = block.shape[0] - block.shape[0] % self.hop
+        self._carry = block[usable:].copy()
+        if usable:
+            self._windows(block[:usable])
+
+    def _sanitise(self, block: np.ndarray) -> np.ndarray:
+        bad = ~np.isfinite(block)
+        if self.first_invalid < 0:
+            self.first_invalid = self.frames + int(np.flatnonzero(bad.any(axis=1))[0])
+        self.invalid += int(bad.sum())
+        return np.where(bad, np.float32(0.0), block)
+
+    def _windows(self, x: np.ndarray) -> None:
+        nwin = x.shape[0] // self.win
+        xw = x[: nwin * self.win].reshape(nwin, self.win, self.channels)
+        self._mean.append(xw.mean(axis=1, dtype=np.float64))
+        self._power.append(np.einsum("wsc,wsc->wc", xw, xw, dtype=np.float64) / self.win)
+        frames = x.reshape(-1, self.hop, self.channels)[:, : self.n_fft, :].mean(axis=2)
+        spec = np.fft.rfft(frames * self._taper, axis=1)
+        self._spectra.append((spec.real**2 + spec.imag**2).astype(np.float32))
+
+    def finish(self) -> Features:
+        """Flush the last partial windows and return the features."""
+        tail = self._carry
+        nwin = tail.shape[0] // self.win
+        if nwin:
+            xw = tail[: nwin * self.win].reshape(nwin, self.win, self.channels)
+            self._mean.append(xw.mean(axis=1, dtype=np.float64))
+            self._power.append(np.einsum("wsc,wsc->wc", xw, xw, dtype=np.float64) / self.win)
+        nbins = self.n_fft // 2 + 1
+        return Features(
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+            frames=self.frames,
+            win=self.win,
+            power=np.concatenate(self._power) if self._power
+            else np.zeros((0, self.channels)),
+            mean=np.concatenate(self._mean) if self._mean else np.zeros((0, self.channels)),
+            runs=[t.finish() for t in self._trackers],
+            spectra=np.concatenate(self._spectra) if self._spectra
+            else np.zeros((0, nbins), np.float32),
+            spectrum_hop=self.hop,
+            n_fft=self.n_fft,
+            invalid=self.invalid,
+            first_invalid=self.first_invalid,
+        )

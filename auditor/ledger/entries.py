@@ -1,0 +1,194 @@
+"""Typed ledger entries and their canonical encoding.
+
+An entry is a JSON object with ``type``, ``v`` (entry format version, 1) and ``at`` (UTC time of
+the append, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) plus the fields of its type below. Its bytes -- the
+Merkle leaf -- are the canonical form: keys sorted, no insignificant whitespace, UTF-8, integers
+only (no floats, so one set of facts always gives one byte string; RFC 8785 without numbers'
+corner cases). Decoding re-encodes and rejects anything not already canonical.
+
+Types and fields (``recording`` is the leaf index of the recording's ``ingest`` entry):
+
+- ``key``: ``action`` (introduced | rotated | revoked), ``vkey`` (C2SP verifier key), ``previous``
+  (verifier key or null), ``signatures`` (base64 Ed25519 signatures of :func:`statement` by
+  ``vkey`` and, for a rotation, by ``previous``).
+- ``ingest``: ``name``, ``size`` (bytes), ``sha256`` (of the bytes), ``media`` (container, codec,
+  sample_rate, channels, frames, bit_depth), ``chunk_frames``, ``session`` (object or null).
+- ``chunk``: ``recording``, ``index``, ``start``/``end`` (frames, end exclusive), ``pcm_sha256``:
+  SHA-256 of the decoded samples of ``[start, end)`` as interleaved little-endian IEEE float32
+  (``block.astype('<f4').tobytes()``), and ``bytes``: ``{offset, length, sha256}`` of the same
+  span's bytes in the file when the container stores PCM uncompressed, else null.
+- ``seal``: ``recording``, ``chunks`` (count), ``root`` (hex Merkle Tree Hash over the chunk
+  entries' leaf hashes, in order), ``frames``, ``sha256``.
+- ``retention``: ``recording``, ``policy``, ``start``, ``until`` (ISO dates).
+- ``hold`` / ``hold_release``: ``recording``, ``by``, ``reason``.
+- ``access``: ``recording``, ``action`` (export, listen, copy, ...), ``by``, ``purpose``.
+- ``destruction``: ``recording``, ``by``, ``authority``, ``order`` (the order cited),
+  ``authorizer`` (verifier key), ``signature`` (base64 Ed25519 of :func:`statement`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import InputError, VerificationError
+
+__all__ = ["ENTRY_VERSION", "ENTRY_TYPES", "Entry", "canonical_json", "statement", "format_time"]
+
+ENTRY_VERSION = 1
+_STR, _INT, _OBJ, _LIST = (str,), (int,), (dict,), (list,)
+_NULL = (type(None),)
+
+#: Fields of each entry type: name -> allowed JSON types.
+ENTRY_TYPES: Mapping[str, Mapping[str, tuple[type, ...]]] = MappingProxyType(
+    {
+        "key": {"action": _STR, "vkey": _STR, "previous": _STR + _NULL, "signatures": _LIST},
+        "ingest": {
+            "name": _STR,
+            "size": _INT,
+            "sha256": _STR,
+            "media": _OBJ,
+            "chunk_frames": _INT,
+            "session": _OBJ + _NULL,
+        },
+        "chunk": {
+            "recording": _INT,
+            "index": _INT,
+            "start": _INT,
+            "end": _INT,
+            "pcm_sha256": _STR,
+            "bytes": _OBJ + _NULL,
+        },
+        "seal": {"recording": _INT, "chunks": _INT, "root": _STR, "frames": _INT, "sha256": _STR},
+        "retention": {"recording": _INT, "policy": _STR, "start": _STR, "until": _STR},
+        "hold": {"recording": _INT, "by": _STR, "reason": _STR},
+        "hold_release": {"recording": _INT, "by": _STR, "reason": _STR},
+        "access": {"recording": _INT, "action": _STR, "by": _STR, "purpose": _STR},
+        "destruction": {
+            "recording": _INT,
+            "by": _STR,
+            "authority": _STR,
+            "order": _STR,
+            "authorizer": _STR,
+            "signature": _STR,
+        },
+    }
+)
+_SIGNATURE_FIELDS = ("signature", "signatures")
+_STATEMENT_DOMAIN = b"auditor.ledger.statement/1\n"
+
+
+def format_time(now: datetime) -> str:
+    """UTC time with microseconds and a ``Z``: the one spelling entries use."""
+    if now.tzinfo is None:
+        raise InputError(f"time must be timezone-aware, got naive {now.isoformat()}")
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check_value(value: Any, where: str) -> None:
+    if isinstance(value, float) or (isinstance(value, int) and isinstance(value, bool)):
+        raise InputError(f"{where}: entries hold no floats or booleans, got {value!r}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InputError(f"{where}: object keys must be strings, got {k!r}")
+            _check_value(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_value(v, f"{where}[{i}]")
+    elif not isinstance(value, str | int | type(None)):
+        raise InputError(f"{where}: unsupported value {value!r}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical bytes of a JSON value: sorted keys, no spaces, UTF-8, no floats."""
+    _check_value(value, "entry")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger entry: a type, its fields and (once appended) the time of the append."""
+
+    type: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    at: str | None = None
+
+    def __post_init__(self) -> None:
+        spec = ENTRY_TYPES.get(self.type)
+        if spec is None:
+            raise InputError(f"unknown entry type {self.type!r}; known: {', '.join(ENTRY_TYPES)}")
+        missing = sorted(set(spec) - set(self.fields))
+        extra = sorted(set(self.fields) - set(spec))
+        if missing or extra:
+            raise InputError(f"{self.type} entry: missing fields {missing}, unknown fields {extra}")
+        for name, allowed in spec.items():
+            value = self.fields[name]
+            if not isinstance(value, allowed) or isinstance(value, bool):
+                raise InputError(f"{self.type} entry: field {name!r} has bad value {value!r}")
+            _check_value(value, f"{self.type}.{name}")
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+
+    @property
+    def recording(self) -> int | None:
+        """Leaf index of the recording this entry is about (an ingest is about itself: None)."""
+        value = self.fields.get("recording")
+        return value if isinstance(value, int) else None
+
+    def stamped(self, now: datetime) -> Entry:
+        """This entry with ``at`` set to ``now``."""
+        return Entry(self.type, self.fields, format_time(now))
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON object."""
+        if self.at is None:
+            raise InputError(f"{self.type} entry has no time yet: append it first")
+        return {"type": self.type, "v": ENTRY_VERSION, "at": self.at, **self.fields}
+
+    def encode(self) -> bytes:
+        """The canonical bytes: the Merkle leaf input."""
+        return canonical_json(self.to_json())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Entry:
+        """Parse canonical entry bytes.
+
+        Raises
+        ------
+        VerificationError
+            If the bytes are not JSON, not canonical, of an unknown version or type, or do not
+            have the fields of their type.
+        """
+        try:
+            obj = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise VerificationError(f"entry is not UTF-8 JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise VerificationError("entry is not a JSON object")
+        obj = dict(obj)
+        kind, version, at = obj.pop("type", None), obj.pop("v", None), obj.pop("at", None)
+        if version != ENTRY_VERSION:
+            raise VerificationError(f"entry format version {version!r} is not {ENTRY_VERSION}")
+        if not isinstance(kind, str) or not isinstance(at, str):
+            raise VerificationError("entry lacks a string 'type' or 'at'")
+        try:
+            entry = cls(kind, obj, at)
+            canonical = entry.encode()
+        except InputError as exc:
+            raise VerificationError(exc.what) from None
+        if canonical != data:
+            raise VerificationError(f"{kind} entry is not in canonical form")
+        return entry
+
+
+def statement(entry: Entry) -> bytes:
+    """Bytes an authorising key signs for an entry: its type and fields minus signatures and time.
+
+    Prefixed by a domain string so a statement can never be mistaken for a note or a leaf.
+    """
+    body = {k: v for k, v in entry.fields.items() if k not in _SIGNATURE_FIELDS}
+    return _STATEMENT_DOMAIN + canonical_json({"type": entry.type, **body})

@@ -1,0 +1,223 @@
+"""Hash a recording into ledger entries: ``ingest``, one ``chunk`` per span, ``seal``.
+
+Chunk hashes are over decoded PCM, so they survive a re-wrap of the same audio and name the
+exact span that changed: the recording is decoded once (:func:`auditor.media.decode_blocks`) in
+blocks of ``round(chunk_seconds * sample_rate)`` frames and each block is hashed as interleaved
+little-endian float32 (``block.astype('<f4').tobytes()``). For PCM in RIFF/WAVE the same span's
+bytes in the file are hashed too, so a verifier can check a span without a decoder.
+
+Appends are staged: the ``ingest`` entry first, then chunks in batches, then the ``seal``, each
+stage its own signed, atomic append. A crash leaves a ledger that verifies, with the recording
+ingested but not sealed -- which verification reports instead of accepting it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import InputError, MediaError
+from ._merkle import leaf_hash, tree_hash
+from ._signing import SigningKey
+from .entries import Entry
+from .store import Ledger
+
+__all__ = [
+    "DEFAULT_CHUNK_SECONDS",
+    "ChunkHash",
+    "chunk_frames_for",
+    "media_facts",
+    "pcm_layout",
+    "hash_chunks",
+    "add_recording",
+    "add_recording_at",
+]
+
+DEFAULT_CHUNK_SECONDS = 60
+_WAVE_CONTAINERS = ("wav", "wavex", "rf64")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ChunkHash:
+    """Hashes of one span of a recording: frames ``[start, end)``."""
+
+    index: int
+    start: int
+    end: int
+    pcm_sha256: str
+    bytes: dict[str, Any] | None
+
+
+def chunk_frames_for(sample_rate: int, chunk_seconds: float) -> int:
+    """Frames per chunk: ``round(chunk_seconds * sample_rate)``, at least 1."""
+    if not chunk_seconds > 0:
+        raise InputError(f"chunk length must be positive seconds, got {chunk_seconds}")
+    return max(1, round(chunk_seconds * sample_rate))
+
+
+def media_facts(info: Any) -> dict[str, Any]:
+    """The ``media`` object of an ingest entry, from :class:`auditor.media.MediaInfo`."""
+    return {
+        "container": info.container,
+        "codec": info.codec,
+        "sample_rate": int(info.sample_rate),
+        "channels": int(info.channels),
+        "frames": None if info.frames is None else int(info.frames),
+        "bit_depth": None if info.bit_depth is None else int(info.bit_depth),
+    }
+
+
+def pcm_layout(info: Any) -> tuple[int, int] | None:
+    """``(data offset, bytes per frame)`` when the file stores integer/float PCM in RIFF/WAVE."""
+    if info.container not in _WAVE_CONTAINERS or not str(info.codec).startswith("pcm_"):
+        return None
+    if not info.bit_depth or info.bit_depth % 8 or info.codec in ("pcm_mulaw", "pcm_alaw"):
+        return None
+    from ..riff import read_riff_layout
+
+    with open(info.path, "rb") as fh:
+        layout = read_riff_layout(fh, info.size)
+    if layout is None or layout.header_unfinalised:
+        return None
+    return layout.data_offset, info.channels * info.bit_depth // 8
+
+
+def hash_chunks(path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None) -> Iterator[ChunkHash]:
+    """Decode a recording once and yield the hashes of each ``chunk_frames`` span.
+
+    Parameters
+    ----------
+    path
+        The recording.
+    chunk_frames
+        Frames per chunk; the last chunk may be shorter.
+    info
+        :class:`auditor.media.MediaInfo` of the file, if already probed.
+    """
+    from ..media import decode_blocks, probe
+
+    info = info or probe(path)
+    layout = pcm_layout(info)
+    start = 0
+    with open(path, "rb") if layout else contextlib.nullcontext() as fh:
+        for index, block in enumerate(decode_blocks(path, block_frames=chunk_frames, info=info)):
+            end = start + block.shape[0]
+            pcm = hashlib.sha256(block.astype("<f4", copy=False).tobytes()).hexdigest()
+            span: dict[str, Any] | None = None
+            if layout is not None and fh is not None:
+                offset, length = layout[0] + start * layout[1], (end - start) * layout[1]
+                fh.seek(offset)
+                data = fh.read(length)
+                span = {"offset": offset, "length": len(data),
+                        "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+            yield ChunkHash(index, start, end, pcm, span)
+            start = end
+
+
+def add_recording(
+    ledger: Ledger, path: str | os.PathLike[str], *, key: SigningKey, **options: Any
+) -> int:
+    """:func:`add_recording_at` at the current time."""
+    return add_recording_at(ledger, path, key=key, now=datetime.now(UTC), **options)
+
+
+def add_recording_at(
+    ledger: Ledger,
+    path: str | os.PathLike[str],
+    *,
+    key: SigningKey,
+    now: datetime,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    session: dict[str, Any] | None = None,
+    batch: int = 64,
+    progress: Progress | None = None,
+) -> int:
+    """Hash a recording and append its ``ingest``, ``chunk`` and ``seal`` entries.
+
+    Parameters
+    ----------
+    ledger
+        An open, writable ledger.
+    path
+        The recording; its file name (not its folder) is what the ledger records.
+    key
+        The ledger's signing key.
+    now
+        Time stamped on every entry of this recording.
+    chunk_seconds
+        Length of a chunk of decoded audio.
+    session
+        What to record about the session record (strings only), or None.
+    batch
+        Chunks per signed append.
+    progress
+        Called with (frames hashed, total frames) after each batch.
+
+    Returns
+    -------
+    int
+        The ledger index of the recording's ``ingest`` entry (its recording id).
+
+    Raises
+    ------
+    MediaError
+        If the file cannot be read or decoded, or changes while it is being hashed (the entries
+        already appended stay, and the recording is reported as unsealed).
+    """
+    from ..media import file_sha256, probe
+
+    spath = os.fspath(path)
+    info = probe(spath)
+    before = os.stat(spath)
+    sha256 = file_sha256(spath)
+    frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
+    ingest = Entry("ingest", {
+        "name": os.path.basename(spath), "size": info.size, "sha256": sha256,
+        "media": media_facts(info), "chunk_frames": frames_per_chunk, "session": session,
+    })  # fmt: skip
+    (recording,) = ledger.append_at([ingest], key=key, now=now)
+    chunks: list[Entry] = []
+    leaves: list[bytes] = []
+    pending: list[Entry] = []
+    frames = 0
+    for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
+        entry = Entry("chunk", {
+            "recording": recording, "index": chunk.index, "start": chunk.start,
+            "end": chunk.end, "pcm_sha256": chunk.pcm_sha256, "bytes": chunk.bytes,
+        })  # fmt: skip
+        chunks.append(entry)
+        leaves.append(leaf_hash(entry.stamped(now).encode()))
+        pending.append(entry)
+        frames = chunk.end
+        if len(pending) >= batch:
+            ledger.append_at(pending, key=key, now=now)
+            pending = []
+            if progress is not None:
+                progress(frames, info.frames or frames)
+    if pending:
+        ledger.append_at(pending, key=key, now=now)
+    try:
+        after = os.stat(spath)
+    except OSError as exc:
+        raise MediaError(f"the file vanished while it was hashed: {exc.strerror}", path=spath) from None
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or not chunks:
+        raise MediaError(
+            "the file changed while it was hashed; the recording is left unsealed",
+            path=spath,
+            hint="add it again once nothing is writing to it",
+        )
+    seal = Entry("seal", {
+        "recording": recording, "chunks": len(chunks), "root": tree_hash(leaves).hex(),
+        "frames": frames, "sha256": sha256,
+    })  # fmt: skip
+    ledger.append_at([seal], key=key, now=now)
+    if progress is not None:
+        progress(frames, frames)
+    return recording

@@ -1,0 +1,373 @@
+"""The ledger's SQLite store: append-only tables, atomic signed appends, proofs.
+
+Layout (schema version 1):
+
+- ``meta(key, value)``: ``schema``, ``origin`` (the log's checkpoint origin and key name).
+- ``entries(idx, type, recording, name, sha256, data, leaf)``: the log; ``data`` are the canonical
+  entry bytes, ``leaf`` their RFC 6962 leaf hash; the other columns are lookup copies.
+- ``nodes(level, idx, hash)``: every complete subtree hash (see :mod:`._tree`), for O(log n) proofs.
+- ``checkpoints(size, note)``: the C2SP signed checkpoint written at the end of every append.
+
+Triggers abort any UPDATE or DELETE and any INSERT that would replace or skip a row, so the
+database only ever grows. Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode: it
+takes the write lock first (two processes appending are serialised), reads the tree edge, writes
+entries, nodes and the signed checkpoint, and commits -- or, if killed, leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import sqlite_utils
+
+from ..errors import LedgerError
+from . import _tree
+from ._merkle import leaf_hash
+from ._signing import SigningKey
+from .entries import Entry
+from .keys import KeyHistory, key_entry
+from .note import Checkpoint, VerifierKey
+
+__all__ = ["SCHEMA_VERSION", "Ledger", "Row"]
+
+SCHEMA_VERSION = 1
+_TABLES = ("meta", "entries", "nodes", "checkpoints")
+_GUARDS = {
+    "meta": "EXISTS (SELECT 1 FROM meta WHERE key = NEW.key)",
+    "entries": "NEW.idx IS NOT (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries)",
+    "nodes": "EXISTS (SELECT 1 FROM nodes WHERE level = NEW.level AND idx = NEW.idx)",
+    "checkpoints": "NEW.size <= (SELECT COALESCE(MAX(size), -1) FROM checkpoints)",
+}
+
+
+def _sqlite_failure(exc: sqlite3.Error, path: str) -> LedgerError:
+    text = str(exc)
+    if "full" in text:
+        return LedgerError(
+            f"the disk is full; nothing was written ({text})",
+            path=path,
+            hint="free space and run the command again",
+        )
+    if "locked" in text or "busy" in text:
+        return LedgerError(
+            f"another process holds the ledger ({text})", path=path, hint="retry when it is done"
+        )
+    if "not a database" in text or "malformed" in text:
+        return LedgerError(
+            f"not a readable SQLite ledger ({text})",
+            path=path,
+            hint="check the path; restore the ledger from a backup if it is damaged",
+        )
+    return LedgerError(f"SQLite error: {text}", path=path)
+
+
+class Row(NamedTuple):
+    """One row of the ``entries`` table as stored."""
+
+    idx: int
+    type: str
+    recording: int | None
+    name: str | None
+    sha256: str | None
+    data: bytes
+    leaf: bytes
+
+
+class Ledger:
+    """An open ledger database. Use :meth:`create` or :meth:`open`, then :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.path = path
+        self._conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.origin = self._meta("origin")
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _connect(path: str | os.PathLike[str], mode: str) -> sqlite3.Connection:
+        uri = Path(path).resolve().as_uri() + f"?mode={mode}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=60.0)
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        key: SigningKey,
+        origin: str,
+        now: datetime | None = None,
+    ) -> Ledger:
+        """Create a new ledger whose first entry introduces ``key``; signed as ``origin``."""
+        where = os.fspath(path)
+        if Path(path).exists():
+            raise LedgerError("refusing to overwrite an existing file", path=where)
+        VerifierKey(origin, key.public_bytes())  # validates the name
+        try:
+            conn = cls._connect(path, "rwc")
+            db = sqlite_utils.Database(conn)
+            db.enable_wal()
+            with conn:
+                db["meta"].create({"key": str, "value": str}, pk="key")
+                db["entries"].create(
+                    {"idx": int, "type": str, "recording": int, "name": str, "sha256": str,
+                     "data": bytes, "leaf": bytes},
+                    pk="idx", not_null={"type", "data", "leaf"},
+                )
+                db["entries"].create_index(["recording", "idx"])
+                db["entries"].create_index(["sha256"])
+                db["entries"].create_index(["name"])
+                conn.execute(
+                    "CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+                    "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
+                )
+                db["checkpoints"].create({"size": int, "note": str}, pk="size", not_null={"note"})
+                for table in _TABLES:
+                    for action in ("UPDATE", "DELETE"):
+                        conn.execute(
+                            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON "
+                            f"{table} BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END"
+                        )
+                    conn.execute(
+                        f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
+                        f"WHEN {_GUARDS[table]} BEGIN "
+                        f"SELECT RAISE(ABORT, 'ledger is append-only'); END"
+                    )
+                db["meta"].insert_all(
+                    [{"key": "schema", "value": str(SCHEMA_VERSION)},
+                     {"key": "origin", "value": origin}]
+                )
+        except sqlite3.Error as exc:
+            raise _sqlite_failure(exc, where) from None
+        ledger = cls(conn, where)
+        ledger.append_at([key_entry("introduced", origin, key)], key=key, now=now or _now())
+        return ledger
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, writable: bool = False) -> Ledger:
+        """Open an existing ledger, checking it is one and that its schema is not newer."""
+        where = os.fspath(path)
+        if not Path(path).is_file():
+            raise LedgerError("no such ledger", path=where, hint="create it with `auditor ledger init`")
+        try:
+            conn = cls._connect(path, "rw" if writable else "ro")
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not set(_TABLES) <= tables:
+                raise LedgerError(
+                    f"not an auditor ledger (tables {sorted(tables)})",
+                    path=where,
+                    hint="create a ledger with `auditor ledger init`",
+                )
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.Error as exc:
+            raise _sqlite_failure(exc, where) from None
+        if row is None or not str(row[0]).isdigit():
+            raise LedgerError("the ledger has no schema version", path=where)
+        if int(row[0]) > SCHEMA_VERSION:
+            raise LedgerError(
+                f"ledger schema {row[0]} is newer than this auditor supports ({SCHEMA_VERSION})",
+                path=where,
+                hint="upgrade auditor to read this ledger",
+            )
+        return cls(conn, where)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str:
+        row = self._query("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise LedgerError(f"the ledger has no {key!r} setting", path=self.path)
+        return str(row[0])
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _sqlite_failure(exc, self.path) from None
+
+    @property
+    def size(self) -> int:
+        """Number of entries in the log."""
+        return int(self._query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0])
+
+    def _node(self, level: int, index: int) -> bytes:
+        row = self._conn.execute(
+            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise LedgerError(f"tree node ({level}, {index}) is missing", path=self.path)
+        return bytes(row[0])
+
+    def entry(self, index: int) -> Entry:
+        """The entry at ``index``."""
+        row = self._query("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no entry {index} in a log of {self.size}", path=self.path)
+        return Entry.decode(bytes(row[0]))
+
+    def rows(self, start: int = 0) -> Iterator[Row]:
+        """Every stored row of the log, in index order from ``start``, as stored (unchecked)."""
+        cur = self._query(
+            "SELECT idx, type, recording, name, sha256, data, leaf FROM entries "
+            "WHERE idx >= ? ORDER BY idx",
+            (start,),
+        )
+        for idx, kind, recording, name, sha256, data, leaf in cur:
+            yield Row(idx, kind, recording, name, sha256, bytes(data), bytes(leaf))
+
+    def nodes(self, level: int, first: int, last: int) -> dict[int, bytes]:
+        """Stored subtree hashes ``{index: hash}`` of ``level`` for indices ``first..last``."""
+        cur = self._query(
+            "SELECT idx, hash FROM nodes WHERE level = ? AND idx BETWEEN ? AND ?",
+            (level, first, last),
+        )
+        return {int(i): bytes(h) for i, h in cur}
+
+    def node_count(self) -> int:
+        """Number of stored subtree hashes."""
+        return int(self._query("SELECT COUNT(*) FROM nodes").fetchone()[0])
+
+    def recording(self, index: int) -> list[tuple[int, bytes]]:
+        """``(index, entry bytes)`` of the ingest at ``index`` and every entry about it."""
+        cur = self._query(
+            "SELECT idx, data FROM entries WHERE recording = ? ORDER BY idx", (index,)
+        )
+        return [(int(i), bytes(d)) for i, d in cur]
+
+    def find_ingests(self, *, sha256: str | None = None, name: str | None = None) -> list[int]:
+        """Indices of ingest entries with this file SHA-256 or file name, oldest first."""
+        column, value = ("sha256", sha256) if sha256 is not None else ("name", name)
+        cur = self._query(
+            f"SELECT idx FROM entries WHERE type = 'ingest' AND {column} = ? ORDER BY idx",
+            (value,),
+        )
+        return [int(r[0]) for r in cur]
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """``(size, signed note)`` of every checkpoint, oldest first."""
+        for size, note in self._query("SELECT size, note FROM checkpoints ORDER BY size"):
+            yield int(size), str(note)
+
+    def checkpoint(self, size: int | None = None) -> str:
+        """The signed checkpoint note at ``size`` (default: the latest)."""
+        if size is None:
+            row = self._query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        else:
+            row = self._query("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no checkpoint at size {size}", path=self.path)
+        return str(row[0])
+
+    def key_history(self) -> KeyHistory:
+        """The signing keys of this ledger, from its ``key`` entries."""
+        cur = self._query("SELECT idx, data FROM entries WHERE type = 'key' ORDER BY idx")
+        return KeyHistory.from_entries(self.origin, ((int(i), bytes(d)) for i, d in cur))
+
+    def root(self, size: int | None = None) -> bytes:
+        """Merkle Tree Hash of the first ``size`` entries (default: all)."""
+        size = self.size if size is None else size
+        return _tree.Frontier.load(self._node, size).root()
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """Audit path of entry ``index`` in the tree of ``size`` entries, lowest level first."""
+        size = self.size if size is None else size
+        if not 0 <= index < size <= self.size:
+            raise LedgerError(f"no entry {index} in a tree of {size} (log has {self.size})")
+        return _tree.inclusion_proof(self._node, index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """RFC 9162 consistency proof from ``size1`` to ``size2`` (default: the whole log)."""
+        size2 = self.size if size2 is None else size2
+        if not 0 < size1 <= size2 <= self.size:
+            raise LedgerError(f"no consistency proof from {size1} to {size2} (log has {self.size})")
+        return _tree.consistency_proof(self._node, size1, size2)
+
+    # -- appending ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _sqlite_failure(exc, self.path) from None
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _sqlite_failure(exc, self.path) from None
+            raise
+
+    def append(self, entries: Sequence[Entry], *, key: SigningKey) -> list[int]:
+        """:meth:`append_at` with the current time."""
+        return self.append_at(entries, key=key, now=_now())
+
+    def append_at(
+        self, entries: Sequence[Entry], *, key: SigningKey, now: datetime
+    ) -> list[int]:
+        """Append entries stamped with time ``now`` and sign a checkpoint, atomically.
+
+        Parameters
+        ----------
+        entries
+            Entries to append, in order (their ``at`` is replaced by ``now``).
+        key
+            The ledger's current signing key (a ``key`` entry that rotates to a new key must be
+            appended with the new key).
+        now
+            Time of the append, timezone-aware.
+
+        Returns
+        -------
+        list of int
+            The log indices given to the entries.
+        """
+        with self._write() as conn:
+            size = self.size
+            history = self.key_history() if size else None
+            public = key.public_bytes()
+            if history is not None:
+                history.check_signer(public, at=size + len(entries), new=entries)
+            frontier = _tree.Frontier.load(self._node, size)
+            rows, nodes = [], []
+            for entry in entries:
+                data = entry.stamped(now).encode()
+                leaf = leaf_hash(data)
+                idx = frontier.size
+                f = entry.fields
+                ingest = entry.type == "ingest"
+                rows.append(
+                    (idx, entry.type, idx if ingest else entry.recording,
+                     f.get("name") if ingest else None, f.get("sha256") if ingest else None,
+                     data, leaf)
+                )
+                nodes.extend(frontier.append(leaf))
+            conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO nodes VALUES (?, ?, ?)", nodes)
+            note = Checkpoint(self.origin, frontier.size, frontier.root()).sign(key)
+            conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (frontier.size, note))
+        return [r[0] for r in rows]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,114 @@
+"""Scan recordings: probe, hash, decode once, run the detectors, return located findings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors
+from .detect.features import FeatureExtractor
+from .errors import InputError, MediaError
+from .findings import Finding, format_time
+from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
+
+__all__ = ["FileScan", "scan_file", "scan_files", "ScanParams"]
+
+Progress = Callable[[str, float, float], None]
+
+
+@dataclass
+class FileScan:
+    """The result of scanning one file."""
+
+    label: str
+    info: MediaInfo
+    sha256: str
+    decoded_duration: float
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def file_json(self) -> dict[str, object]:
+        """The file's entry in the report's ``files`` list."""
+        return {"path": self.label, "sha256": self.sha256, **self.info.to_json(),
+                "decoded_duration": round(self.decoded_duration, 6)}
+
+
+def _check_detectors(params: ScanParams) -> None:
+    unknown = [d for d in params.detectors if d not in REGISTRY]
+    if unknown:
+        raise InputError(f"unknown detector {unknown[0]!r}",
+                         hint="choose from: " + ", ".join(REGISTRY))
+
+
+def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
+              label: str | None = None, progress: Progress | None = None) -> FileScan:
+    """Probe, hash and decode one recording once, and run the detectors on it.
+
+    Raises
+    ------
+    MediaError
+        The file cannot be read or decoded, or it changed while it was being read.
+    """
+    params = params or ScanParams()
+    _check_detectors(params)
+    spath = os.fspath(path)
+    label = label or spath
+    info = probe(spath)
+    names = params.detectors or tuple(REGISTRY)
+    want_video = info.video is not None and any(n in VIDEO for n in names)
+    extractor = FeatureExtractor(info.sample_rate, info.channels)
+    hop = extractor.block_multiple
+    block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
+    decoder = Decoder(info, block_frames=block, video_checks=want_video,
+                      black_min=params.video_black_min, frozen_min=params.video_frozen_min)
+    total = info.duration if info.duration != float("inf") else 0.0
+    for chunk in decoder:
+        extractor.update(chunk)
+        if progress is not None:
+            progress(label, extractor.frames / info.sample_rate, total)
+    features = extractor.finish()
+    if features.frames == 0:
+        raise MediaError("no audio could be decoded from this file", path=spath,
+                         hint="the file is damaged or empty; re-copy it from the recorder")
+    digest = file_sha256(spath)
+    _check_unchanged(info)
+    inp = DetectorInput(
+        label=label, info=info, features=features,
+        audio_packets=packet_times(info, "a") if "timestamp_gap" in names else None,
+        video_packets=packet_times(info, "v") if want_video and "video_gap" in names else None,
+        video_events=decoder.video_events, decoder_warnings=decoder.warnings,
+    )  # fmt: skip
+    findings = run_detectors(inp, params)
+    if features.invalid:
+        t0 = features.first_invalid / info.sample_rate
+        findings.append(Finding(
+            kind="invalid_samples", file=label, start=t0, end=t0, severity="high",
+            confidence=1.0, detector="decoder",
+            message=f"{features.invalid} samples are not numbers (NaN or infinite), the first at "
+            f"{format_time(t0)}: the file was not written by a working recorder; they were "
+            "treated as zero for the other checks",
+            evidence={"invalid_samples": features.invalid},
+        ))  # fmt: skip
+    return FileScan(label=label, info=info, sha256=digest,
+                    decoded_duration=features.frames / info.sample_rate,
+                    findings=sorted(findings, key=Finding.sort_key), warnings=decoder.warnings)
+
+
+def _check_unchanged(info: MediaInfo) -> None:
+    try:
+        st = os.stat(info.path)
+    except OSError:
+        raise MediaError("the file disappeared while it was being scanned", path=info.path,
+                         hint="scan it again once it is in place") from None
+    if st.st_size != info.size or st.st_mtime != info.mtime:
+        raise MediaError(
+            f"the file changed while it was being scanned (size {info.size} -> {st.st_size} "
+            "bytes): it is still being written",
+            path=info.path, hint="wait until the recording is closed, then scan again")
+
+
+def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | None = None, *,
+               progress: Progress | None = None) -> list[FileScan]:
+    """Scan several files in order; the first file that cannot be read raises."""
+    return [scan_file(p, params, progress=progress) for p in paths]

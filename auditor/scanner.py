@@ -1,0 +1,65 @@
+"""What ``auditor scan`` does, as one library call: scan files, build and render the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, replace
+from datetime import datetime
+from typing import Any
+
+from .detect import ScanParams
+from .errors import InputError
+from .report import build_report, dumps, exit_code, render_text
+from .scan import FileScan, scan_files
+
+__all__ = ["run_scan", "make_params", "scan_report"]
+
+
+def make_params(detectors: str | None, overrides: dict[str, float | None]) -> ScanParams:
+    """ScanParams from command-line values (None means the default)."""
+    params = ScanParams()
+    known = {f.name for f in fields(ScanParams)}
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None and k in known}
+    for k, v in values.items():
+        if v <= 0:
+            raise InputError(f"--{k.replace('_', '-')} must be positive, got {v}")
+    if detectors:
+        values["detectors"] = tuple(d.strip() for d in detectors.split(",") if d.strip())
+    return replace(params, **values)
+
+
+def scan_report(scans: list[FileScan], params: ScanParams, *, created: datetime | None,
+                session: dict[str, Any] | None = None, extra_findings: list | None = None
+                ) -> dict[str, Any]:
+    """The contract's JSON report for scanned files (and session findings, if any)."""
+    findings = [f for s in scans for f in s.findings] + list(extra_findings or [])
+    return build_report(
+        files=[s.file_json() for s in scans], findings=findings,
+        parameters=params.to_json(), session=session, created=created,
+    )  # fmt: skip
+
+
+def run_scan(files: list[str], *, session: str | None, policy: str, fmt: str, fail_on: str,
+             detectors: str | None, overrides: dict[str, float | None],
+             created: datetime | None = None,
+             progress: Callable[[str, float, float], None] | None = None) -> tuple[str, int]:
+    """Scan, render in ``fmt``, and return (text, exit code)."""
+    if fmt in ("html", "pdf"):
+        raise InputError(f"--format {fmt} is not available in this version",
+                         hint="use --format json and keep the report; text for reading")
+    params = make_params(detectors, overrides)
+    if session is not None:
+        from .continuity_scan import scan_with_session
+
+        report, timeline = scan_with_session(files, session, policy, params, created=created,
+                                             progress=progress)
+    else:
+        report = scan_report(scan_files(files, params, progress=progress), params,
+                             created=created)
+        timeline = None
+    if progress is not None:
+        import click
+
+        click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
+    text = dumps(report) if fmt == "json" else render_text(report, timeline=timeline)
+    return text, exit_code(report["findings"], fail_on)

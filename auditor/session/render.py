@@ -1,0 +1,201 @@
+"""A plain-text timeline of a session a person reads at a glance.
+
+One row for the session, one for its announced breaks, one per recording file, one for the time
+not recorded; then the same events as a chronological list with wall-clock times, then the
+findings. Plain ASCII, so it survives terminals, e-mail and court filings alike::
+
+    session 2-123/2026: 2026-03-02 10:00:00–12:30:00 (+05:00), 2 h 30 min
+               10:00     10:30     11:00     11:30     12:00
+    session    [=================================================]
+    breaks     [                    ------                       ]
+    part1.wav  [###############                                  ]
+    ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ..findings import Finding
+from .continuity import format_duration, format_span
+from .record import Session
+from .timeline import Coverage, Interval, intersect
+
+__all__ = ["render_timeline"]
+
+_GAP_KINDS = ("missing_segment", "late_start", "early_stop")
+_STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 360, 720, 1440)
+_LEGEND = (
+    "legend: = session  - break  # recorded  + partly recorded  x no real recording in the file  "
+    "! not recorded  ? not recorded, an act explains it"
+)
+
+
+def _wall(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _bar(
+    cells: int, t0: datetime, step: float, spans: Sequence[Interval], full: str, part: str
+) -> str:
+    """One character per cell: ``full`` if the spans cover it, ``part`` if they cover some of it."""
+    out = []
+    for i in range(cells):
+        cell = Interval(t0 + timedelta(seconds=i * step), t0 + timedelta(seconds=(i + 1) * step))
+        got = sum(s.seconds for s in intersect([cell], spans))
+        out.append(full if got >= 0.999 * step else part if got > 0 else " ")
+    return "".join(out)
+
+
+def _overlay(base: str, other: str) -> str:
+    return "".join(o if o != " " else b for b, o in zip(base, other, strict=True))
+
+
+def render_timeline(
+    session: Session,
+    coverages: Sequence[Coverage],
+    findings: Sequence[Finding],
+    *,
+    width: int = 100,
+) -> str:
+    """Draw the session, its breaks, each file's coverage and the gaps as text.
+
+    Parameters
+    ----------
+    session
+        The session record.
+    coverages
+        One coverage per file (missing files included).
+    findings
+        The continuity findings (``audit_continuity``); other findings are ignored.
+    width
+        Total line width in characters (at least 40).
+
+    Returns
+    -------
+    str
+        The timeline, lines separated by ``\\n``, ending with a newline.
+    """
+    present = [c for c in coverages if c.claimed is not None]
+    claimed = [c.claimed for c in present if c.claimed is not None]
+    t0 = min([session.start, *(c.start for c in claimed)])
+    t1 = max([session.end, *(c.end for c in claimed)])
+    label_w = min(24, max([8, *(len(c.file) for c in coverages)]))
+    cells = max(20, width - label_w - 3)
+    step = (t1 - t0).total_seconds() / cells
+
+    def label(text: str) -> str:
+        return text if len(text) <= label_w else text[: label_w - 1] + "~"
+
+    def row(name: str, bar: str) -> str:
+        return f"{label(name):<{label_w}} [{bar}]"
+
+    title = session.case or session.court or "session"
+    lines = [
+        f"session {title}: {format_span(session, session.start, session.end)}, "
+        f"{format_duration((session.end - session.start).total_seconds())}",
+        " " * (label_w + 2) + _axis(session, t0, step, cells),
+        row("session", _bar(cells, t0, step, [Interval(session.start, session.end)], "=", "=")),
+        row(
+            "breaks",
+            _bar(cells, t0, step, [Interval(b.start, b.end) for b in session.breaks], "-", "-"),
+        ),
+    ]
+    for c in coverages:
+        if c.claimed is None:
+            lines.append(row(c.file, " " * cells) + "  MISSING")
+            continue
+        bar = _bar(cells, t0, step, c.covered(), "#", "+")
+        holes = _bar(cells, t0, step, [c.wall(a, b) for a, b in c.uncovered], "x", "x")
+        lines.append(row(c.file, _overlay(bar, holes)))
+    gaps = [f for f in findings if f.kind in _GAP_KINDS and f.wall_start and f.wall_end]
+
+    def spans(explained: bool) -> list[Interval]:
+        out = []
+        for f in gaps:
+            a, b = _wall(f.wall_start), _wall(f.wall_end)
+            if a is not None and b is not None and (_explained(f) == "full") == explained:
+                out.append(Interval(a, b))
+        return out
+
+    gap_bar = _overlay(
+        _bar(cells, t0, step, spans(True), "?", "?"), _bar(cells, t0, step, spans(False), "!", "!")
+    )
+    lines.append(row("not rec.", gap_bar))
+    lines.append(_LEGEND)
+    lines.append("")
+    lines.extend(_events(session, coverages, gaps))
+    if findings:
+        lines.append("")
+        lines.append(f"findings ({len(findings)}):")
+        for f in findings:
+            lines.append(f"  [{f.severity}] {f.kind} ({f.rule or f.detector}): {f.message}")
+    return "\n".join(lines) + "\n"
+
+
+def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
+    """Tick labels (``HH:MM``) at round times, at least 8 cells apart."""
+    minutes = next((m for m in _STEPS_MIN if m * 60 / step >= 8), _STEPS_MIN[-1])
+    local0 = session.local(t0)
+    first = local0.replace(second=0, microsecond=0)
+    first -= timedelta(minutes=first.minute % minutes if minutes < 60 else first.minute)
+    axis = [" "] * (cells + 6)
+    tick = first
+    while True:
+        pos = round((tick - local0).total_seconds() / step)
+        if pos > cells:
+            break
+        if pos >= 0:
+            text = tick.strftime("%H:%M")
+            if all(ch == " " for ch in axis[max(0, pos - 1) : pos + len(text)]):
+                axis[pos : pos + len(text)] = text
+        tick += timedelta(minutes=minutes)
+    return "".join(axis).rstrip()
+
+
+def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Finding]) -> list[str]:
+    """The chronological list: breaks, recorded spans, time not recorded."""
+    events: list[tuple[datetime, datetime, str]] = []
+    for brk in session.breaks:
+        events.append((brk.start, brk.end, f"break         {brk.reason or ''}".rstrip()))
+    for c in coverages:
+        if c.claimed is None:
+            when = c.wall_start or session.start
+            events.append((when, when, f"MISSING FILE  {c.file}: {c.missing}"))
+            continue
+        for span in c.covered():
+            in_file = f"{_hms(c.offset_of(span.start))}–{_hms(c.offset_of(span.end))}"
+            events.append(
+                (
+                    span.start,
+                    span.end,
+                    f"recorded      {c.file} {in_file} (start from the {c.start_source})",
+                )
+            )
+    for f in gaps:
+        a, b = _wall(f.wall_start), _wall(f.wall_end)
+        assert a is not None and b is not None
+        note = {"full": "an act explains it", "partial": "an act explains part of it"}.get(
+            _explained(f), "no act"
+        )
+        events.append(
+            (
+                a,
+                b,
+                f"NOT RECORDED  {format_duration((b - a).total_seconds())}, {f.kind}; {note} "
+                f"[{f.severity}, {f.rule}]",
+            )
+        )
+    events.sort(key=lambda e: (e[0], e[1]))
+    return [f"{format_span(session, a, b):<32} {text}" for a, b, text in events]
+
+
+def _explained(finding: Finding) -> str:
+    """``"none"``, ``"partial"`` or ``"full"``: how far acts explain a gap finding."""
+    return str(finding.evidence.get("explained_by_act", "none"))
+
+
+def _hms(seconds: float) -> str:
+    total = int(round(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
