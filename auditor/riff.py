@@ -116,3 +116,26 @@ def read_riff_layout(fh: BinaryIO, file_size: int) -> RiffLayout | None:
             )
         pos = body_at + size + (size & 1)
     return None
+
+
+def add_bext(wav: bytes, *, origination: datetime, originator: str = "auditor",
+             description: str = "") -> bytes:
+    """Return a WAV file's bytes with a BWF ``bext`` chunk (version 1) inserted after ``fmt ``.
+
+    Used to build sample recordings that carry a recorder's start time (EBU Tech 3285).
+    """
+    body = bytearray(602)
+    body[0:256] = description.encode("latin-1")[:256].ljust(256, b"\0")
+    body[256:288] = originator.encode("latin-1")[:32].ljust(32, b"\0")
+    body[_BEXT_DATE] = origination.strftime("%Y-%m-%d").encode()
+    body[_BEXT_TIME] = origination.strftime("%H:%M:%S").encode()
+    body[346:348] = struct.pack("<H", 1)
+    chunk = b"bext" + struct.pack("<I", len(body)) + bytes(body)
+    pos = 12
+    while pos + 8 <= len(wav):
+        cid, size = struct.unpack("<4sI", wav[pos : pos + 8])
+        pos += 8 + size + (size & 1)
+        if cid == b"fmt ":
+            out = wav[:pos] + chunk + wav[pos:]
+            return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+    raise ValueError("not a WAV file with a fmt chunk")

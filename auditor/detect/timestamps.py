@@ -17,9 +17,15 @@ __all__ = ["timestamp_gap", "video_gap"]
 
 
 def _jumps(pts: np.ndarray, dur: np.ndarray, tol: float) -> list[tuple[int, float]]:
-    """(index of the packet after the jump, size in s) where pts departs from pts+duration."""
+    """(index of the packet after the jump, size in s) where pts departs from pts+duration.
+
+    MP4 muxers stretch the duration of the packet before a jump to cover it, so a duration far
+    above the typical one is replaced by the typical one.
+    """
     order = np.argsort(pts, kind="stable")
     p, d = pts[order], dur[order]
+    typical = float(np.median(d)) if d.size else 0.0
+    d = np.where(d > 1.5 * typical, typical, d)
     gap = p[1:] - (p[:-1] + d[:-1])
     idx = np.flatnonzero(np.abs(gap) > tol)
     return [(int(order[i + 1]), float(gap[i])) for i in idx]
