@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,11 @@ RECORD: dict[str, Any] = {
     "start": "2026-03-02T10:00:00+05:00",
     "end": "2026-03-02T12:30:00+05:00",
     "breaks": [
-        {"start": "2026-03-02T11:00:00+05:00", "end": "2026-03-02T11:15:00+05:00", "reason": "recess"}
+        {
+            "start": "2026-03-02T11:00:00+05:00",
+            "end": "2026-03-02T11:15:00+05:00",
+            "reason": "recess",
+        }
     ],
     "recordings": [
         {"file": "part1.wav", "start": "2026-03-02T10:00:04+05:00"},
@@ -84,7 +88,10 @@ def test_times_in_other_offsets_compare_correctly() -> None:
         ({"start": "2026-03-02T10:00:00"}, r"start 2026-03-02T10:00:00 has no UTC offset"),
         ({"end": "tomorrow"}, r"end tomorrow is not an ISO 8601 time"),
         ({"end": 5}, r"end must be an ISO 8601 time with a UTC offset, got 5"),
-        ({"end": "2026-03-02T09:00:00+05:00"}, r"end 2026-03-02T09:00:00\+05:00 is not after start"),
+        (
+            {"end": "2026-03-02T09:00:00+05:00"},
+            r"end 2026-03-02T09:00:00\+05:00 is not after start",
+        ),
         ({"breaks": {"start": "x"}}, r"breaks must be a list"),
         ({"breaks": ["recess"]}, r"breaks\[0\] must be an object"),
         ({"breaks": [{"start": "2026-03-02T11:00:00+05:00"}]}, r"breaks\[0\].end must be an ISO"),
@@ -110,13 +117,17 @@ def test_time_without_offset_suggests_the_session_offset() -> None:
 
 
 def test_break_outside_session() -> None:
-    data = record(breaks=[{"start": "2026-03-02T12:20:00+05:00", "end": "2026-03-02T12:40:00+05:00"}])
+    data = record(
+        breaks=[{"start": "2026-03-02T12:20:00+05:00", "end": "2026-03-02T12:40:00+05:00"}]
+    )
     with pytest.raises(SessionError, match=r"breaks\[0\] .* lies outside the session"):
         Session.from_json(data)
 
 
 def test_break_ending_before_it_starts() -> None:
-    data = record(breaks=[{"start": "2026-03-02T11:20:00+05:00", "end": "2026-03-02T11:10:00+05:00"}])
+    data = record(
+        breaks=[{"start": "2026-03-02T11:20:00+05:00", "end": "2026-03-02T11:10:00+05:00"}]
+    )
     with pytest.raises(SessionError, match=r"breaks\[0\].end .* is not after breaks\[0\].start"):
         Session.from_json(data)
 
@@ -258,3 +269,21 @@ def test_csv_rows_in_any_order_and_blank_lines() -> None:
 def test_malformed_csv_names_row_and_field(text: str, match: str) -> None:
     with pytest.raises(SessionError, match=match):
         session_from_csv(text, source="s.csv")
+
+
+def test_direct_construction_is_validated_too() -> None:
+    from auditor.session.record import Break
+
+    aware = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with pytest.raises(SessionError, match=r"^start 2026-03-02T10:00:00 has no UTC offset"):
+        Session(start=datetime(2026, 3, 2, 10, 0), end=aware)
+    naive_break = Break(datetime(2026, 3, 2, 10, 5), aware + timedelta(minutes=10))
+    with pytest.raises(SessionError, match=r"^breaks\[0\].start 2026-03-02T10:05:00 has no UTC"):
+        Session(start=aware, end=aware + timedelta(hours=1), breaks=(naive_break,))
+
+
+def test_record_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"event,start\nsession,\xff\xfe\n")
+    with pytest.raises(SessionError, match=r"cannot read the session record"):
+        load_session(path)

@@ -3,8 +3,9 @@
 A recording keeps one sample rate and one encoder from start to end. A segment that was
 resampled from a lower rate, or passed through a lossy encoder, has nothing above its own band
 edge (Grigoras, "Statistical tools for multimedia forensics", 2010, on bandwidth analysis). The
-edge of each 2-second segment is the highest frequency whose mean level exceeds the file's own
-spectral floor by 10 dB; a step of ``band_change`` of the Nyquist frequency between the medians
+edge of each 2-second segment is where, going up from 300 Hz, a stretch of 5% of the band first
+stays within 20 dB of the file's own spectral floor (resampling images and isolated tones above
+it do not count); a step of ``band_change`` of the Nyquist frequency between the medians
 of ``band_context`` seconds either side is a finding.
 """
 
@@ -21,7 +22,7 @@ from .base import DetectorInput, ScanParams
 __all__ = ["format_change", "band_edges"]
 
 _SEGMENT_FRAMES = 4
-_ABOVE_FLOOR_DB = 10.0
+_ABOVE_FLOOR_DB = 20.0
 
 
 def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
@@ -48,11 +49,31 @@ def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
         return np.full(nseg, np.nan)
     finite = db[alive][np.isfinite(db[alive])]
     floor = float(np.percentile(finite, 1.0)) if finite.size else -np.inf
-    above = db > floor + _ABOVE_FLOOR_DB
+    below = (db <= floor + _ABOVE_FLOOR_DB).astype(np.int32)
     nb = db.shape[1]
-    last = nb - 1 - np.argmax(above[:, ::-1], axis=1)
-    edge = np.where(above.any(axis=1), last / (nb - 1), 0.0)
+    k = max(2, nb // 20)  # a stretch of 5% of the band with no signal ends the band
+    lo = max(1, nb // 25)  # search from ~300 Hz at 16 kHz: a high-pass is not a band edge
+    cs = np.concatenate([np.zeros((nseg, 1), np.int32), np.cumsum(below, axis=1)], axis=1)
+    empty = (cs[:, k:] - cs[:, :-k])[:, lo:] == k  # empty[:, i]: bins lo+i .. lo+i+k-1 silent
+    first = np.argmax(empty, axis=1)
+    edge = np.where(empty.any(axis=1), (lo + first) / (nb - 1), 1.0)
     return np.where(alive, edge, np.nan)
+
+
+def _refine(edges: np.ndarray, b: int, ctx: int) -> int:
+    """The split near ``b`` that puts most segments on their own side of the mid level."""
+    n = edges.shape[0]
+    lo, hi = max(ctx, b - ctx), min(n - ctx, b + ctx)
+    before = np.nanmedian(edges[b - ctx : b])
+    after = np.nanmedian(edges[b : b + ctx])
+    mid = (before + after) / 2
+    side = np.where(np.isnan(edges), 0.0, np.where((edges > mid) == (after > mid), 1.0, -1.0))
+    best, score = b, -np.inf
+    for s in range(lo, hi + 1):
+        sc = -side[s - ctx : s].sum() + side[s : s + ctx].sum()
+        if sc > score:
+            best, score = s, sc
+    return best
 
 
 def format_change(inp: DetectorInput, params: ScanParams) -> list[Finding]:
@@ -78,7 +99,8 @@ def format_change(inp: DetectorInput, params: ScanParams) -> list[Finding]:
             break
         if any(abs(int(b) - t) < ctx for t in taken):
             continue
-        taken.append(int(b))
+        b = _refine(edges, int(b), ctx)
+        taken.append(b)
         t = b * seg_s
         before = float(np.nanmedian(edges[b - ctx : b])) * nyq
         after = float(np.nanmedian(edges[b : b + ctx])) * nyq

@@ -81,9 +81,14 @@ class Features:
         return self.win / self.sample_rate
 
     def power_db(self) -> np.ndarray:
-        """Window level in dBFS (a full-scale sine is -3 dB); ``-inf`` for digital zero."""
+        """Window level without DC, in dBFS (a full-scale sine is -3 dB).
+
+        ``-inf`` for windows of one constant value (digital silence at any DC level).
+        """
+        var = self.power - self.mean * self.mean
+        var = np.where(var > self.power * 1e-9, var, 0.0)
         with np.errstate(divide="ignore"):
-            return 10.0 * np.log10(self.power)
+            return 10.0 * np.log10(var)
 
 
 class FeatureExtractor:
@@ -96,7 +101,10 @@ class FeatureExtractor:
         self.win = window_frames(sample_rate, self.params.window)
         self.hop = self.win * self.params.spectrum_every
         self.n_fft = min(self.params.n_fft, self.hop)
-        self._taper = np.hanning(self.n_fft).astype(np.float32)
+        from scipy.signal.windows import blackmanharris
+
+        # 92 dB sidelobes: speech harmonics must not leak up to the band edge
+        self._taper = blackmanharris(self.n_fft).astype(np.float32)
         run_len = max(2, int(round(self.params.run_min * sample_rate)))
         self._trackers = [RunTracker(run_len) for _ in range(channels)]
         self._power: list[np.ndarray] = []

@@ -1,8 +1,8 @@
 """Acoustic silence: long stretches at the recording's own noise floor (microphones off).
 
 The noise floor is a low percentile of the 50 ms window levels of the whole file, per channel;
-a window is silent when it is within ``silence_margin_db`` of that floor. Brief sounds shorter
-than 0.3 s (a chair, a cough) do not end a silent stretch. Windows of digital zeros are left to
+a window is silent when it is within ``silence_margin_db`` of that floor. Brief sounds of at
+most 0.1 s (a click, a tap) do not end a silent stretch. Windows of digital zeros are left to
 the digital-silence detector.
 """
 
@@ -16,7 +16,7 @@ from .base import DetectorInput, ScanParams, channel_label, spans_from_mask
 __all__ = ["silence", "noise_floor_db"]
 
 _FLOOR_PERCENTILE = 10.0
-_BRIDGE = 0.3
+_BRIDGE = 0.1
 
 
 def noise_floor_db(level_db: np.ndarray) -> float:

@@ -106,9 +106,7 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
     return seed
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Root implied by an inclusion proof (RFC 9162, 2.1.3.2).
 
     Parameters

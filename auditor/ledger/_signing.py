@@ -58,7 +58,9 @@ class SigningKey:
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     @classmethod
-    def from_pem(cls, data: bytes, passphrase: bytes | None = None, *, path: str = "") -> SigningKey:
+    def from_pem(
+        cls, data: bytes, passphrase: bytes | None = None, *, path: str = ""
+    ) -> SigningKey:
         """Parse a PKCS #8 PEM private key, decrypting it with ``passphrase`` if encrypted.
 
         Raises

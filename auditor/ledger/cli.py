@@ -1,16 +1,490 @@
-"""Click commands for the ledger: ``auditor keygen``, ``auditor ledger ...``, ``auditor bundle ...``."""
+"""Click commands: ``auditor keygen``, ``auditor ledger ...``, ``auditor bundle verify``.
+
+Commands are thin: parse, call one library function, render. Anything a user must fix is raised
+as an :class:`~auditor.errors.AuditorError`, which the root group turns into exit code 2.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+
+from ..errors import InputError, VerificationError
+from ..findings import Finding, severity_rank
+
+F = TypeVar("F", bound=Callable[..., Any])
+PASSPHRASE_ENV = "AUDITOR_KEY_PASSPHRASE"
+
+
+def output_options(fn: F) -> F:
+    """``--format``, ``--fail-on`` and ``-o``, shared by commands that report findings."""
+    fn = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here.")(fn)
+    fn = click.option("--fail-on", type=click.Choice(["info", "warning", "high"]),
+                      default="warning", show_default=True,
+                      help="Exit 1 when a finding is at least this severe.")(fn)  # fmt: skip
+    fn = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True, help="Output format.")(fn)  # fmt: skip
+    return fn
+
+
+def _passphrase(path: str, *, new: bool = False) -> bytes | None:
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env.encode()
+    if new:
+        return click.prompt(f"Passphrase for {path}", hide_input=True,
+                            confirmation_prompt=True).encode()  # fmt: skip
+    if b"ENCRYPTED" in Path(path).read_bytes()[:64] and sys.stdin.isatty():
+        return click.prompt(f"Passphrase for {path}", hide_input=True).encode()
+    return None
+
+
+def load_signing_key(path: str) -> Any:
+    """Read a private key, asking for its passphrase (environment, else prompt) when needed."""
+    from ._signing import SigningKey
+
+    if not Path(path).is_file():
+        raise InputError("no such key file", path=path, hint="create one with `auditor keygen`")
+    return SigningKey.load(path, _passphrase(path))
+
+
+def load_verifier_key(path: str) -> Any:
+    """Read a public key (C2SP verifier key, as ``auditor keygen`` writes to ``KEYFILE.pub``)."""
+    from .note import VerifierKey
+
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the public key: {exc}", path=path) from None
+    return VerifierKey.parse(text)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+def _report(
+    findings: list[Finding],
+    files: list[dict[str, Any]],
+    params: dict[str, Any],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    from .. import __version__
+
+    by_kind: dict[str, int] = {}
+    for f in findings:
+        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+    return {
+        "schema": "auditor.report/1",
+        "tool": {"name": "auditor", "version": __version__, "parameters": params},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": files, "session": None,
+        "findings": [f.to_json() for f in sorted(findings, key=Finding.sort_key)],
+        "summary": {"findings": len(findings), "by_kind": by_kind},
+        **extra,
+    }  # fmt: skip
+
+
+@click.command()
+@click.argument("keyfile", type=click.Path(dir_okay=False))
+@click.option("--name", help="Key name (default: auditor.local/ and the file's stem).")
+@click.option(
+    "--encrypt/--no-encrypt",
+    default=None,
+    help=f"Passphrase-protect the key (default: when ${PASSPHRASE_ENV} is set).",
+)
+def keygen(keyfile: str, name: str | None, encrypt: bool | None) -> None:
+    """Create an Ed25519 signing key (mode 0600) and its public key KEYFILE.pub.
+
+    The passphrase comes from $AUDITOR_KEY_PASSPHRASE, else a prompt.
+
+    \b
+    Example:
+      auditor keygen court.key --name court.example/hearings
+    """
+    from ._signing import SigningKey
+    from .note import VerifierKey
+
+    name = name or f"auditor.local/{Path(keyfile).stem}"
+    encrypt = bool(os.environ.get(PASSPHRASE_ENV)) if encrypt is None else encrypt
+    key = SigningKey.generate()
+    vkey = VerifierKey(name, key.public_bytes())
+    if Path(keyfile + ".pub").exists():
+        raise InputError("refusing to overwrite an existing public key", path=keyfile + ".pub")
+    key.save(keyfile, _passphrase(keyfile, new=True) if encrypt else None)
+    Path(keyfile + ".pub").write_text(f"{vkey}\n", encoding="utf-8")
+    click.echo(f"wrote {keyfile} (private, mode 0600{', encrypted' if encrypt else ''}) "
+               f"and {keyfile}.pub\n{vkey}")  # fmt: skip
 
 
 @click.group()
 def ledger() -> None:
-    """Append-only signed ledger of recordings.
+    """Append-only signed ledger of recordings (RFC 6962 Merkle log, C2SP checkpoints).
 
     \b
     Example:
       auditor keygen court.key
       auditor ledger init court.db --key court.key
     """
+
+
+@ledger.command()
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.option(
+    "--key",
+    "keyfile",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Private signing key (auditor keygen).",
+)
+@click.option("--origin", help="Log name in checkpoints (default: the key's name).")
+def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
+    """Create a new ledger signed by KEY.
+
+    \b
+    Example:
+      auditor ledger init court.db --key court.key
+    """
+    from .store import Ledger
+
+    key = load_signing_key(keyfile)
+    if origin is None:
+        pub = Path(keyfile + ".pub")
+        origin = (
+            load_verifier_key(str(pub)).name
+            if pub.is_file()
+            else f"auditor.local/{Path(keyfile).stem}"
+        )
+    with Ledger.create(ledger_path, key=key, origin=origin) as led:
+        click.echo(f"created {ledger_path} ({origin}); checkpoint:\n{led.checkpoint()}")
+
+
+@ledger.command()
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--key",
+    "keyfile",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The ledger's private signing key.",
+)
+@click.option(
+    "--session",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Session record (auditor.session/1) the files belong to.",
+)
+@click.option(
+    "--chunk-seconds",
+    type=click.FloatRange(min=0.001),
+    default=60.0,
+    show_default=True,
+    help="Length of a hashed chunk of decoded audio.",
+)
+def add(
+    ledger_path: str,
+    files: tuple[str, ...],
+    keyfile: str,
+    session: str | None,
+    chunk_seconds: float,
+) -> None:
+    """Hash recordings in chunks, append them, seal them and sign a checkpoint.
+
+    \b
+    Example:
+      auditor ledger add court.db part1.wav part2.wav --key court.key
+    """
+    from .recording import add_recording
+    from .store import Ledger
+
+    key = load_signing_key(keyfile)
+    facts = _session_facts(session) if session else None
+    with Ledger.open(ledger_path, writable=True) as led:
+        for path in files:
+            index = add_recording(led, path, key=key, chunk_seconds=chunk_seconds, session=facts)
+            click.echo(f"{path}: recording {index}, sealed")
+        click.echo(led.checkpoint(), nl=False)
+
+
+def _session_facts(path: str) -> dict[str, Any]:
+    import hashlib
+
+    data = Path(path).read_bytes()
+    try:
+        record = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"session record is not JSON: {exc}", path=path) from None
+    if not isinstance(record, dict):
+        raise InputError("session record is not a JSON object", path=path)
+    facts = {k: str(record[k]) for k in ("court", "case") if isinstance(record.get(k), str)}
+    return {**facts, "file": os.path.basename(path), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+@ledger.command()
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--key",
+    "pubkey",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Public key you trust (KEYFILE.pub); strongly recommended.",
+)
+@click.option(
+    "--trusted",
+    type=click.Path(dir_okay=False),
+    help="Checkpoint you trusted before; demands a consistency proof, then is updated.",
+)
+@output_options
+def verify(
+    ledger_path: str,
+    files: tuple[str, ...],
+    pubkey: str | None,
+    trusted: str | None,
+    fmt: str,
+    fail_on: str,
+    output: str | None,
+) -> None:
+    """Check the log itself, and re-hash FILES against it.
+
+    \b
+    Example:
+      auditor ledger verify court.db part1.wav --key court.key.pub --trusted seen.checkpoint
+    """
+    from ..media import file_sha256
+    from .store import Ledger
+    from .verify import verify_file, verify_log
+
+    trusted_key = load_verifier_key(pubkey) if pubkey else None
+    old = Path(trusted).read_text("utf-8") if trusted and Path(trusted).is_file() else None
+    with Ledger.open(ledger_path) as led:
+        report = verify_log(led, trusted_key=trusted_key, trusted_checkpoint=old)
+        findings = list(report.findings)
+        if trusted_key is None:
+            click.echo("note: no --key given: the ledger's own key was trusted, so a replaced "
+                       "key would go unnoticed", err=True)  # fmt: skip
+        file_facts = []
+        for path in files:
+            findings.extend(verify_file(led, path))
+            file_facts.append({"path": path, "sha256": file_sha256(path)})
+    consistent = not any(f.kind == "ledger_inconsistent" and f.severity == "high" for f in findings)
+    if trusted and consistent and report.checkpoint:
+        Path(trusted).write_text(report.checkpoint, encoding="utf-8")
+    if fmt == "json":
+        extra = {
+            "ledger": {
+                "path": ledger_path,
+                "size": report.size,
+                "root": report.root.hex(),
+                "checkpoint": report.checkpoint,
+                "checks": report.checks,
+            }
+        }
+        params = {"key": pubkey, "trusted": trusted, "fail_on": fail_on}
+        _emit(json.dumps(_report(findings, file_facts, params, extra), indent=2), output)
+    else:
+        lines = [f"ok: {c}" for c in report.checks]
+        lines += [f"{f.severity.upper()}: {f.kind}: {f.file or ledger_path}: {f.message}"
+                  for f in sorted(findings, key=Finding.sort_key)]  # fmt: skip
+        lines.append(f"{len(findings)} finding(s); ledger size {report.size}")
+        _emit("\n".join(lines), output)
+    if any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
+        sys.exit(1)
+
+
+@ledger.command()
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.argument("kind", type=click.Choice(["retention", "hold", "hold_release", "access",
+                                           "destruction", "key_rotation"]))  # fmt: skip
+@click.option(
+    "--key",
+    "keyfile",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The ledger's private signing key.",
+)
+@click.option("--recording", type=int, help="Recording id (ledger index of its ingest).")
+@click.option(
+    "--file",
+    "file_",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Name the recording by its file instead.",
+)
+@click.option("--by", default="", help="Who acted.")
+@click.option("--reason", default="", help="Why (hold, hold_release).")
+@click.option("--policy", default="", help="Retention policy name.")
+@click.option("--start", default="", help="Retention start date (YYYY-MM-DD).")
+@click.option("--until", default="", help="Retention end date (YYYY-MM-DD).")
+@click.option("--action", default="export", show_default=True, help="Access action.")
+@click.option("--purpose", default="", help="Access purpose.")
+@click.option("--authority", default="", help="Who authorised the destruction.")
+@click.option("--order", default="", help="The destruction order cited.")
+@click.option(
+    "--authorizer-key",
+    type=click.Path(dir_okay=False),
+    help="Authorising private key for a destruction (its .pub names it).",
+)
+@click.option("--new-key", type=click.Path(dir_okay=False), help="New key for key_rotation.")
+def event(
+    ledger_path: str, kind: str, keyfile: str, recording: int | None, file_: str | None, **opts: Any
+) -> None:
+    """Append a lifecycle event about a recording, or rotate the signing key.
+
+    \b
+    Example:
+      auditor ledger event court.db retention --file part1.wav --key court.key \\
+        --policy kz-2015 --start 2026-04-01 --until 2027-04-01
+    """
+    from .events import access_entry, destruction_entry, hold_entry, retention_entry
+    from .keys import key_entry
+    from .store import Ledger
+
+    key = load_signing_key(keyfile)
+    with Ledger.open(ledger_path, writable=True) as led:
+        if kind == "key_rotation":
+            if not opts["new_key"]:
+                raise InputError("key_rotation needs --new-key")
+            new = load_signing_key(opts["new_key"])
+            led.append([key_entry("rotated", led.origin, new, signer=key)], key=new)
+            click.echo(led.checkpoint(), nl=False)
+            return
+        rec = _recording_id(led, recording, file_)
+        if kind == "retention":
+            entry = retention_entry(rec, policy=opts["policy"], start=opts["start"],
+                                    until=opts["until"])  # fmt: skip
+        elif kind in ("hold", "hold_release"):
+            entry = hold_entry(rec, by=opts["by"], reason=opts["reason"],
+                               release=kind == "hold_release")  # fmt: skip
+        elif kind == "access":
+            entry = access_entry(rec, action=opts["action"], by=opts["by"], purpose=opts["purpose"])
+        else:
+            path = opts["authorizer_key"]
+            if not path:
+                raise InputError("a destruction needs --authorizer-key (the authority's key)")
+            pub = Path(path + ".pub")
+            name = load_verifier_key(str(pub)).name if pub.is_file() else Path(path).stem
+            entry = destruction_entry(rec, by=opts["by"], authority=opts["authority"],
+                                      order=opts["order"], authorizer=load_signing_key(path),
+                                      name=name)  # fmt: skip
+        (index,) = led.append([entry], key=key)
+        click.echo(f"entry {index}: {kind} for recording {rec}")
+
+
+def _recording_id(led: Any, recording: int | None, file_: str | None) -> int:
+    from ..media import file_sha256
+
+    if (recording is None) == (file_ is None):
+        raise InputError("name the recording with exactly one of --recording or --file")
+    if file_ is not None:
+        found = led.find_ingests(sha256=file_sha256(file_))
+        if not found:
+            raise InputError("this file is not in the ledger", path=file_,
+                             hint="add it with `auditor ledger add` first")  # fmt: skip
+        return int(found[-1])
+    assert recording is not None
+    if recording >= led.size or led.entry(recording).type != "ingest":
+        raise InputError(f"entry {recording} is not a recording's ingest entry")
+    return recording
+
+
+@ledger.command()
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.option("--index", type=int, help="Inclusion proof of this entry.")
+@click.option("--from-size", type=int, help="Consistency proof from this earlier size.")
+@click.option("--size", type=int, help="Tree size to prove against (default: the latest).")
+def prove(ledger_path: str, index: int | None, from_size: int | None, size: int | None) -> None:
+    """Print an inclusion or consistency proof, with the checkpoint it leads to, as JSON.
+
+    \b
+    Example:
+      auditor ledger prove court.db --index 5
+      auditor ledger prove court.db --from-size 3
+    """
+    from ._merkle import leaf_hash
+    from .store import Ledger
+
+    if (index is None) == (from_size is None):
+        raise InputError("give exactly one of --index or --from-size")
+    with Ledger.open(ledger_path) as led:
+        size = led.size if size is None else size
+        out: dict[str, Any] = {"origin": led.origin, "tree_size": size,
+                               "checkpoint": led.checkpoint(size)}  # fmt: skip
+        if index is not None:
+            proof = led.inclusion_proof(index, size)
+            out.update(index=index, leaf_hash=leaf_hash(led.data(index)).hex(),
+                       entry=json.loads(led.data(index)))  # fmt: skip
+        else:
+            assert from_size is not None
+            proof = led.consistency_proof(from_size, size)
+            out.update(from_size=from_size, from_checkpoint=led.checkpoint(from_size))
+        out["proof"] = [h.hex() for h in proof]
+    click.echo(json.dumps(out, indent=2))
+
+
+@ledger.command("bundle")
+@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(), help="New folder or .zip.")
+@click.option("--start", type=float, help="Only audio from this second on.")
+@click.option("--end", type=float, help="Only audio before this second.")
+def ledger_bundle(
+    ledger_path: str, file: str, output: str, start: float | None, end: float | None
+) -> None:
+    """Write an offline evidence bundle (BagIt folder, or zip if OUTPUT ends in .zip).
+
+    \b
+    Example:
+      auditor ledger bundle court.db part1.wav -o part1-evidence.zip --start 2100 --end 2400
+    """
+    from .bundle import make_bundle
+    from .store import Ledger
+
+    with Ledger.open(ledger_path) as led:
+        out = make_bundle(led, file, output, start=start, end=end,
+                          as_zip=output.lower().endswith(".zip"))  # fmt: skip
+    click.echo(f"wrote {out}")
+
+
+@click.group("bundle")
+def bundle() -> None:
+    """Evidence bundles made by `auditor ledger bundle`.
+
+    \b
+    Example:
+      auditor bundle verify part1-evidence.zip --key court.key.pub
+    """
+
+
+@bundle.command("verify")
+@click.argument("path", metavar="BUNDLE", type=click.Path())
+@click.option(
+    "--key",
+    "pubkey",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Public key you trust (KEYFILE.pub).",
+)
+def bundle_verify(path: str, pubkey: str | None) -> None:
+    """Verify an evidence bundle offline, listing each check; exit 1 if it fails.
+
+    \b
+    Example:
+      auditor bundle verify part1-evidence.zip --key court.key.pub
+    """
+    from .bundle import verify_bundle
+
+    trusted = load_verifier_key(pubkey) if pubkey else None
+    try:
+        verify_bundle(path, trusted_key=trusted, on_check=lambda c: click.echo(f"ok: {c}"))
+    except VerificationError as exc:
+        click.echo(f"FAILED: {exc.what}")
+        sys.exit(1)
+    click.echo("bundle verified")

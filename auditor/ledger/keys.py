@@ -44,11 +44,15 @@ def key_entry(
     if action == "rotated" and signer is None:
         raise LedgerError("a key rotation needs the key being replaced to sign it")
     vkey = str(VerifierKey(origin, key.public_bytes()))
-    previous = str(VerifierKey(origin, signer.public_bytes())) if action == "rotated" and signer else None
+    previous = (
+        str(VerifierKey(origin, signer.public_bytes())) if action == "rotated" and signer else None
+    )
     draft = Entry("key", {"action": action, "vkey": vkey, "previous": previous, "signatures": []})
     message = statement(draft)
-    signers = {"introduced": [key], "rotated": [key, signer], "revoked": [signer or key]}[action]
-    sigs = [base64.b64encode(s.sign(message)).decode() for s in signers if s is not None]
+    signers: list[SigningKey] = [key] if action == "introduced" else [signer or key]
+    if action == "rotated":
+        signers.insert(0, key)
+    sigs = [base64.b64encode(s.sign(message)).decode() for s in signers]
     return Entry("key", {**draft.fields, "signatures": sigs})
 
 

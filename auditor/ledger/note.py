@@ -78,7 +78,7 @@ class VerifierKey:
         InputError
             If the string is malformed, not Ed25519, or its key ID does not match.
         """
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
             raise InputError(
                 f"not a verifier key (expected name+keyid+base64): {text.strip()[:80]!r}",

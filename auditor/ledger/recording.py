@@ -89,7 +89,9 @@ def pcm_layout(info: Any) -> tuple[int, int] | None:
     return layout.data_offset, info.channels * info.bit_depth // 8
 
 
-def hash_chunks(path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None) -> Iterator[ChunkHash]:
+def hash_chunks(
+    path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None
+) -> Iterator[ChunkHash]:
     """Decode a recording once and yield the hashes of each ``chunk_frames`` span.
 
     Parameters
@@ -206,7 +208,9 @@ def add_recording_at(
     try:
         after = os.stat(spath)
     except OSError as exc:
-        raise MediaError(f"the file vanished while it was hashed: {exc.strerror}", path=spath) from None
+        raise MediaError(
+            f"the file vanished while it was hashed: {exc.strerror}", path=spath
+        ) from None
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or not chunks:
         raise MediaError(
             "the file changed while it was hashed; the recording is left unsealed",

@@ -116,20 +116,30 @@ class Ledger:
             db = sqlite_utils.Database(conn)
             db.enable_wal()
             with conn:
-                db["meta"].create({"key": str, "value": str}, pk="key")
-                db["entries"].create(
-                    {"idx": int, "type": str, "recording": int, "name": str, "sha256": str,
-                     "data": bytes, "leaf": bytes},
-                    pk="idx", not_null={"type", "data", "leaf"},
+                db.table("meta").create({"key": str, "value": str}, pk="key")
+                db.table("entries").create(
+                    {
+                        "idx": int,
+                        "type": str,
+                        "recording": int,
+                        "name": str,
+                        "sha256": str,
+                        "data": bytes,
+                        "leaf": bytes,
+                    },
+                    pk="idx",
+                    not_null={"type", "data", "leaf"},
                 )
-                db["entries"].create_index(["recording", "idx"])
-                db["entries"].create_index(["sha256"])
-                db["entries"].create_index(["name"])
+                db.table("entries").create_index(["recording", "idx"])
+                db.table("entries").create_index(["sha256"])
+                db.table("entries").create_index(["name"])
                 conn.execute(
                     "CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
                     "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
                 )
-                db["checkpoints"].create({"size": int, "note": str}, pk="size", not_null={"note"})
+                db.table("checkpoints").create(
+                    {"size": int, "note": str}, pk="size", not_null={"note"}
+                )
                 for table in _TABLES:
                     for action in ("UPDATE", "DELETE"):
                         conn.execute(
@@ -141,9 +151,11 @@ class Ledger:
                         f"WHEN {_GUARDS[table]} BEGIN "
                         f"SELECT RAISE(ABORT, 'ledger is append-only'); END"
                     )
-                db["meta"].insert_all(
-                    [{"key": "schema", "value": str(SCHEMA_VERSION)},
-                     {"key": "origin", "value": origin}]
+                db.table("meta").insert_all(
+                    [
+                        {"key": "schema", "value": str(SCHEMA_VERSION)},
+                        {"key": "origin", "value": origin},
+                    ]
                 )
         except sqlite3.Error as exc:
             raise _sqlite_failure(exc, where) from None
@@ -156,10 +168,14 @@ class Ledger:
         """Open an existing ledger, checking it is one and that its schema is not newer."""
         where = os.fspath(path)
         if not Path(path).is_file():
-            raise LedgerError("no such ledger", path=where, hint="create it with `auditor ledger init`")
+            raise LedgerError(
+                "no such ledger", path=where, hint="create it with `auditor ledger init`"
+            )
         try:
             conn = cls._connect(path, "rw" if writable else "ro")
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if not set(_TABLES) <= tables:
                 raise LedgerError(
                     f"not an auditor ledger (tables {sorted(tables)})",
@@ -216,12 +232,16 @@ class Ledger:
             raise LedgerError(f"tree node ({level}, {index}) is missing", path=self.path)
         return bytes(row[0])
 
-    def entry(self, index: int) -> Entry:
-        """The entry at ``index``."""
+    def data(self, index: int) -> bytes:
+        """The stored bytes of entry ``index``."""
         row = self._query("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
         if row is None:
             raise LedgerError(f"no entry {index} in a log of {self.size}", path=self.path)
-        return Entry.decode(bytes(row[0]))
+        return bytes(row[0])
+
+    def entry(self, index: int) -> Entry:
+        """The entry at ``index``, parsed."""
+        return Entry.decode(self.data(index))
 
     def rows(self, start: int = 0) -> Iterator[Row]:
         """Every stored row of the log, in index order from ``start``, as stored (unchecked)."""
@@ -322,9 +342,7 @@ class Ledger:
         """:meth:`append_at` with the current time."""
         return self.append_at(entries, key=key, now=_now())
 
-    def append_at(
-        self, entries: Sequence[Entry], *, key: SigningKey, now: datetime
-    ) -> list[int]:
+    def append_at(self, entries: Sequence[Entry], *, key: SigningKey, now: datetime) -> list[int]:
         """Append entries stamped with time ``now`` and sign a checkpoint, atomically.
 
         Parameters
@@ -357,9 +375,15 @@ class Ledger:
                 f = entry.fields
                 ingest = entry.type == "ingest"
                 rows.append(
-                    (idx, entry.type, idx if ingest else entry.recording,
-                     f.get("name") if ingest else None, f.get("sha256") if ingest else None,
-                     data, leaf)
+                    (
+                        idx,
+                        entry.type,
+                        idx if ingest else entry.recording,
+                        f.get("name") if ingest else None,
+                        f.get("sha256") if ingest else None,
+                        data,
+                        leaf,
+                    )
                 )
                 nodes.extend(frontier.append(leaf))
             conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

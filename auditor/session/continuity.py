@@ -159,7 +159,7 @@ class _Audit:
                     self.add(
                         "timestamp_mismatch",
                         "timestamp_mismatch",
-                        Interval(min(other, c.wall_start), max(other, c.wall_start)),
+                        Interval(c.wall_start, c.wall_start),
                         f"{c.file}: the record says it started at "
                         f"{_clock(self.session, c.wall_start, False)}, the start {label} is "
                         f"{_clock(self.session, other, False)} "

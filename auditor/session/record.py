@@ -5,7 +5,9 @@ recording files the court declares and when each began, and which acts of failur
 drawn up. Every time carries a UTC offset; a time without one is an error, because a wall-clock
 time without an offset cannot be compared with a recording's timestamps.
 
-The JSON form is the contract in ``DESIGN.md``. The CSV form, for court IT exports, holds the same
+Unknown fields are errors (a misspelt ``"brakes"`` would otherwise drop every break silently);
+fields of your own start with ``x-`` and are ignored. The JSON form is the contract in
+``DESIGN.md``. The CSV form, for court IT exports, holds the same
 fields with one row per event; see :mod:`auditor.session.csvform`.
 """
 
@@ -305,6 +307,10 @@ class Session:
     def _check_spans(self, name: str, spans: Sequence[Break | Act], *, overlap_ok: bool) -> None:
         for i, span in enumerate(spans):
             where = f"{name}[{i}]"
+            for end in ("start", "end"):
+                value = getattr(span, end)
+                if value.tzinfo is None or value.utcoffset() is None:
+                    self._fail(f"{where}.{end}", f"{value.isoformat()} has no UTC offset")
             if span.end <= span.start:
                 self._fail(
                     f"{where}.end",

@@ -27,8 +27,8 @@ __all__ = ["render_timeline"]
 _GAP_KINDS = ("missing_segment", "late_start", "early_stop")
 _STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 360, 720, 1440)
 _LEGEND = (
-    "legend: = session  - break  # recorded  + partly recorded  x no real recording in the file  "
-    "! not recorded  ? not recorded, an act explains it"
+    "= session  - break  # recorded  + partly  x no real audio in the file  "
+    "! not recorded  ? not recorded, act"
 )
 
 
@@ -188,7 +188,17 @@ def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Find
             )
         )
     events.sort(key=lambda e: (e[0], e[1]))
-    return [f"{format_span(session, a, b):<32} {text}" for a, b, text in events]
+    spans = [_when(session, a, b) for a, b, _ in events]
+    pad = max((len(w) for w in spans), default=0)
+    return [f"{w:<{pad}}  {text}" for w, (_, _, text) in zip(spans, events, strict=True)]
+
+
+def _when(session: Session, start: datetime, end: datetime) -> str:
+    """A span's wall-clock text; a single time for an instant."""
+    text = format_span(session, start, end)
+    if start == end:
+        return f"{text.partition('–')[0]} {text[text.rindex('(') :]}"
+    return text
 
 
 def _explained(finding: Finding) -> str:

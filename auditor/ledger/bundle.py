@@ -1,0 +1,264 @@
+"""Offline evidence bundles: a recording (or a span of it) with everything needed to check it.
+
+A bundle is a BagIt bag (RFC 8493, see :mod:`._bag`) holding:
+
+- ``data/<name>``: the recording as logged, or ``data/<stem>.chunks-<a>-<b>.wav``, the decoded
+  samples of chunks ``a..b`` as a 32-bit float WAV, whose blocks hash exactly to those chunks;
+- ``evidence/evidence.json`` (``auditor.bundle/1``): the recording's entries (ingest, every
+  chunk, seal, lifecycle events) and all of the log's ``key`` entries, each as its canonical
+  bytes with an RFC 9162 inclusion proof to the checkpoint;
+- ``evidence/checkpoint.txt``: the C2SP signed checkpoint; ``evidence/key.pub``: its signer.
+
+:func:`verify_bundle` needs only the bundle (and, ideally, a public key the verifier trusts):
+bag integrity, the key chain, the checkpoint signature, every inclusion proof, the recording's
+structure and, finally, the payload's bytes or decoded chunks against the logged hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import AuditorError, InputError, VerificationError
+from ._bag import open_bag, safe_name, write_bag
+from ._merkle import leaf_hash, verify_inclusion
+from .entries import Entry
+from .keys import KeyHistory
+from .note import Checkpoint, VerifierKey
+from .store import Ledger
+from .structure import RecordingChecker
+
+__all__ = ["BUNDLE_SCHEMA", "make_bundle", "verify_bundle"]
+
+BUNDLE_SCHEMA = "auditor.bundle/1"
+
+
+def make_bundle(
+    ledger: Ledger,
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    as_zip: bool = False,
+    now: datetime | None = None,
+) -> Path:
+    """Write an evidence bundle for the logged recording ``source``.
+
+    Parameters
+    ----------
+    ledger
+        The ledger that holds the recording (sealed).
+    source
+        The recording file; its bytes must be exactly those logged.
+    out
+        New folder, or new zip file when ``as_zip``.
+    start, end
+        Seconds: only the chunks overlapping ``[start, end)`` go in, as a float WAV excerpt.
+    now
+        Bagging date (default: today).
+    """
+    from .. import __version__
+    from ..media import file_sha256
+
+    spath = os.fspath(source)
+    sha256 = file_sha256(spath)
+    found = ledger.find_ingests(sha256=sha256)
+    states = [s for s in (RecordingChecker.load(ledger, i) for i in found) if s.sealed]
+    if not states:
+        raise InputError(
+            "this file is not a sealed recording in the ledger (its SHA-256 is unknown)",
+            path=spath,
+            hint="run `auditor ledger verify` on it to see what differs",
+        )
+    state = states[-1]
+    size = ledger.size
+    rows = dict(ledger.recording(state.index))
+    rows.update({e.index: ledger.data(e.index) for e in ledger.key_history().events})
+    entries = [
+        {"index": i, "entry": base64.b64encode(data).decode(),
+         "proof": [h.hex() for h in ledger.inclusion_proof(i, size)]}
+        for i, data in sorted(rows.items())
+    ]  # fmt: skip
+    name = safe_name(f"data/{os.path.basename(spath)}")
+    payload: dict[str, bytes | Path] = {}
+    tmp = tempfile.TemporaryDirectory(prefix="auditor-excerpt-")
+    with tmp:
+        if start is None and end is None:
+            payload[name] = Path(spath)
+            kind: dict[str, Any] = {"path": name, "kind": "full"}
+        else:
+            first, last, excerpt = _excerpt(spath, state, start, end, Path(tmp.name))
+            stem = os.path.splitext(os.path.basename(spath))[0]
+            name = safe_name(f"data/{stem}.chunks-{first}-{last}.wav")
+            payload[name] = excerpt
+            kind = {"path": name, "kind": "excerpt", "first_chunk": first, "last_chunk": last}
+        evidence = {"schema": BUNDLE_SCHEMA, "origin": ledger.origin, "tree_size": size,
+                    "recording": state.index, "payload": kind, "entries": entries}  # fmt: skip
+        checkpoint = ledger.checkpoint(size)
+        signer = ledger.key_history().current(size)
+        tags = {
+            "evidence/evidence.json": json.dumps(evidence, indent=1, sort_keys=True).encode(),
+            "evidence/checkpoint.txt": checkpoint.encode(),
+            "evidence/key.pub": f"{signer}\n".encode(),
+        }
+        date = (now or datetime.now(UTC)).date().isoformat()
+        info = (f"Bagging-Date: {date}\nBag-Software-Agent: auditor {__version__}\n"
+                f"External-Description: evidence for recording {state.index} "
+                f"({os.path.basename(spath)}) of ledger {ledger.origin}\n")  # fmt: skip
+        return write_bag(Path(out), payload, tags, info, as_zip=as_zip)
+
+
+def _excerpt(
+    path: str, state: Any, start: float | None, end: float | None, folder: Path
+) -> tuple[int, int, Path]:
+    import soundfile as sf
+
+    from ..media import decode_blocks
+
+    media, frames = state.ingest.fields["media"], state.ingest.fields["chunk_frames"]
+    rate = int(media["sample_rate"])
+    lo = max(0.0, start or 0.0)
+    hi = end if end is not None else state.frames / rate
+    first, last = int(lo * rate) // frames, (max(int(hi * rate) - 1, 0)) // frames
+    last = min(last, len(state.chunks) - 1)
+    if hi <= lo or first > last:
+        raise InputError(f"empty time range {lo}-{hi} s for a recording of "
+                         f"{state.frames / rate:.1f} s")  # fmt: skip
+    out = folder / "excerpt.wav"
+    with sf.SoundFile(out, "w", rate, int(media["channels"]), "FLOAT", format="WAV") as snd:
+        for i, block in enumerate(decode_blocks(path, block_frames=frames)):
+            if first <= i <= last:
+                snd.write(block)
+    return first, last, out
+
+
+def verify_bundle(
+    path: str | os.PathLike[str],
+    *,
+    trusted_key: VerifierKey | None = None,
+    on_check: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Verify an evidence bundle offline; return the checks made, in order.
+
+    Raises
+    ------
+    VerificationError
+        With the first check that failed.
+    InputError
+        If ``path`` is not a folder or zip file.
+    """
+    checks: list[str] = []
+
+    def passed(text: str) -> None:
+        checks.append(text)
+        if on_check is not None:
+            on_check(text)
+
+    with open_bag(path) as (root, bag_checks):
+        for text in bag_checks:
+            passed(text)
+        try:
+            _verify_evidence(root, trusted_key, passed)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VerificationError(f"evidence.json is malformed: {exc!r}") from None
+        except AuditorError as exc:
+            if isinstance(exc, VerificationError):
+                raise
+            raise VerificationError(exc.what) from None
+    return checks
+
+
+def _verify_evidence(
+    root: Path, trusted: VerifierKey | None, passed: Callable[[str], None]
+) -> None:
+    from ..media import file_sha256
+
+    for required in ("evidence/evidence.json", "evidence/checkpoint.txt", "evidence/key.pub"):
+        if not (root / required).is_file():
+            raise VerificationError(f"bundle lacks {required}")
+    evidence = json.loads((root / "evidence/evidence.json").read_text("utf-8"))
+    if evidence.get("schema") != BUNDLE_SCHEMA:
+        raise VerificationError(f"not an {BUNDLE_SCHEMA} bundle: {evidence.get('schema')!r}")
+    origin, size = str(evidence["origin"]), int(evidence["tree_size"])
+    entries = {int(e["index"]): base64.b64decode(e["entry"], validate=True)
+               for e in evidence["entries"]}  # fmt: skip
+    history = KeyHistory.from_entries(
+        origin, [(i, d) for i, d in sorted(entries.items()) if Entry.decode(d).type == "key"]
+    )
+    signer = history.current(size)
+    bundled = VerifierKey.parse((root / "evidence/key.pub").read_text("utf-8"))
+    if bundled != signer:
+        raise VerificationError(
+            f"key.pub {bundled} is not the key in use at size {size} ({signer})"
+        )
+    if trusted is None:
+        passed(f"WARNING: no trusted key given; trusting the bundle's own key {signer}")
+    elif not history.knows(trusted):
+        raise VerificationError(f"the bundle is not signed by the trusted key {trusted}")
+    else:
+        passed(
+            f"key chain: the trusted key {trusted.key_id.hex()} leads to signer "
+            f"{signer.key_id.hex()}"
+        )
+    checkpoint = Checkpoint.open((root / "evidence/checkpoint.txt").read_text("utf-8"), signer,
+                                 origin=origin)  # fmt: skip
+    if checkpoint.size != size:
+        raise VerificationError(f"checkpoint is for size {checkpoint.size}, evidence claims {size}")
+    passed(f"checkpoint: Ed25519 signature by {signer.name}+{signer.key_id.hex()} over size {size}")
+    for e in evidence["entries"]:
+        index = int(e["index"])
+        proof = [bytes.fromhex(h) for h in e["proof"]]
+        try:
+            verify_inclusion(index, size, leaf_hash(entries[index]), proof, checkpoint.root)
+        except VerificationError as exc:
+            raise VerificationError(f"entry {index}: {exc.what}") from None
+    passed(f"inclusion proofs: {len(entries)} entries are in the signed tree")
+    problems: list[str] = []
+    checker = RecordingChecker(lambda message, **_: problems.append(message))
+    for index, data in sorted(entries.items()):
+        checker.add(index, Entry.decode(data), leaf_hash(data))
+    state = checker.states.get(int(evidence["recording"]))
+    if problems or state is None or not state.sealed:
+        raise VerificationError("; ".join(problems) or "the recording's ingest or seal is missing")
+    passed(f"recording {state.index}: {len(state.chunks)} chunks match the seal's Merkle root")
+    payload = evidence["payload"]
+    target = root / safe_name(payload["path"])
+    if not target.is_file():
+        raise VerificationError(f"payload {payload['path']} is missing")
+    if payload["kind"] == "full":
+        if file_sha256(target) != state.ingest.fields["sha256"]:
+            raise VerificationError(f"{payload['path']}: SHA-256 differs from the ingest entry")
+        passed(f"payload: {payload['path']} has the logged size and SHA-256")
+    else:
+        _verify_excerpt(target, state, int(payload["first_chunk"]), int(payload["last_chunk"]))
+        passed(f"payload: excerpt chunks {payload['first_chunk']}-{payload['last_chunk']} "
+               "hash to the logged chunks")  # fmt: skip
+
+
+def _verify_excerpt(path: Path, state: Any, first: int, last: int) -> None:
+    import hashlib
+
+    import soundfile as sf
+
+    frames = state.ingest.fields["chunk_frames"]
+    if not 0 <= first <= last < len(state.chunks):
+        raise VerificationError(f"excerpt chunks {first}-{last} are not in the recording")
+    try:
+        snd = sf.SoundFile(path)
+    except Exception as exc:  # noqa: BLE001 - libsndfile's errors are not one class
+        raise VerificationError(f"the excerpt is not a readable WAV: {exc}") from None
+    with snd:
+        for i in range(first, last + 1):
+            block = snd.read(frames, dtype="float32", always_2d=True)
+            digest = hashlib.sha256(block.astype("<f4", copy=False).tobytes()).hexdigest()
+            if digest != state.chunks[i].fields["pcm_sha256"]:
+                raise VerificationError(f"excerpt chunk {i} does not hash to the logged chunk")
+        if snd.read(1, dtype="float32").shape[0]:
+            raise VerificationError("the excerpt holds more audio than its chunks")

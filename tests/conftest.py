@@ -1,0 +1,61 @@
+"""Shared test helpers: signals built in code, real speech from ../shared/corpus when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def room_noise(rng: np.random.Generator, n: int, level_db: float = -50.0,
+               channels: int = 1) -> np.ndarray:
+    """Gaussian noise at ``level_db`` dBFS RMS, shape (n,) or (n, channels)."""
+    x = rng.normal(0.0, 10 ** (level_db / 20), (n, channels)).astype(np.float32)
+    return x[:, 0] if channels == 1 else x
+
+
+def speechlike(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """A syllable-modulated harmonic signal with pauses (for when the corpus is absent)."""
+    t = np.arange(n) / sr
+    f0 = 120 + 20 * np.sin(2 * np.pi * 0.3 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
+    env = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * (np.sin(2 * np.pi * 0.2 * t) > -0.3)
+    return (0.1 * voiced * env).astype(np.float32) + room_noise(rng, n, -55)
+
+
+def write(path: Path, x: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
+    sf.write(path, x, sr, subtype=subtype)
+    return path
+
+
+def corpus_speech(seconds: float, sr: int = 8000, start: int = 0) -> np.ndarray:
+    """Real speech (Asterisk prompts, 8 kHz) concatenated with 0.7 s pauses to ``seconds``."""
+    files = sorted((CORPUS / "speech" / "asterisk-en").glob("*.wav"))
+    files = [f for f in files if "tone" not in f.name and "beep" not in f.name]
+    out, i, n = [], start, int(seconds * sr)
+    total = 0
+    while total < n:
+        x, rate = sf.read(files[i % len(files)], dtype="float32")
+        assert rate == sr
+        out += [x, np.zeros(int(0.7 * sr), np.float32)]
+        total += x.size + int(0.7 * sr)
+        i += 1
+    return np.concatenate(out)[:n]
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present beside this checkout")
+    return CORPUS
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20151124)
