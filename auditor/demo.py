@@ -5,7 +5,10 @@ generated room noise and a wandering 50 Hz mains hum, in two recordings:
 
 * ``hearing-part1.wav`` (BWF, 120 s): a 4 ms dropout at 40.000 s and 4 s muted (exact zeros)
   at 75.000 s;
-* ``hearing-part2.m4a`` (AAC, 60 s of sound): 12 s of time missing from the container at 30.0 s.
+* ``hearing-part2.m4a`` (AAC, 60 s of sound): 12 s of time missing from the container at 30.0 s;
+* ``session.json``: the session ran 10:00-10:20 (+05:00) with a recess 10:02:30-10:15:00, so the
+  muted span and the time gap are missing segments of the session, and the recording stops
+  3 min 48 s early; no act explains any of it.
 
 ``truth.json`` lists what was planted; the demo scans the files and shows each planted defect
 next to the finding that located it.
@@ -26,8 +29,7 @@ from .errors import InputError
 from .media import transcode
 from .report import dumps, exit_code, render_text
 from .riff import add_bext
-from .scan import scan_files
-from .scanner import scan_report
+from .continuity_scan import scan_with_session
 
 __all__ = ["build_hearing", "run_demo", "PLANTED"]
 
@@ -38,6 +40,9 @@ PLANTED: list[dict[str, Any]] = [
     {"file": "hearing-part1.wav", "kind": "dropout", "start": 40.0, "end": 40.004},
     {"file": "hearing-part1.wav", "kind": "digital_silence", "start": 75.0, "end": 79.0},
     {"file": "hearing-part2.m4a", "kind": "timestamp_gap", "start": 30.0, "end": 42.0},
+    {"kind": "missing_segment", "wall_start": "2026-03-02T10:01:19+05:00"},
+    {"kind": "missing_segment", "wall_start": "2026-03-02T10:15:30+05:00"},
+    {"kind": "early_stop", "wall_start": "2026-03-02T10:16:12+05:00"},
 ]
 
 
@@ -122,26 +127,30 @@ def build_hearing(directory: Path, *, seed: int = 2015) -> list[Path]:
 def match_planted(report: dict[str, Any], planted: list[dict[str, Any]] = PLANTED,
                   tolerance: float = 0.05) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Pair each planted defect with the finding of its kind that locates it within tolerance."""
-    pairs = []
-    for p in planted:
-        hit = next((f for f in report["findings"]
-                    if f["kind"] == p["kind"] and Path(f["file"] or "").name == p["file"]
-                    and abs(f["start"] - p["start"]) <= tolerance), None)
-        pairs.append((p, hit))
-    return pairs
+    def close(f: dict[str, Any], p: dict[str, Any]) -> bool:
+        if f["kind"] != p["kind"]:
+            return False
+        if "wall_start" in p:
+            return f["wall_start"] is not None and abs(
+                (datetime.fromisoformat(f["wall_start"])
+                 - datetime.fromisoformat(p["wall_start"])).total_seconds()) <= 1.0
+        return Path(f["file"] or "").name == p["file"] and abs(f["start"] - p["start"]) <= tolerance
+
+    return [(p, next((f for f in report["findings"] if close(f, p)), None)) for p in planted]
 
 
 def run_demo(directory: Path, *, fail_on: str = "warning") -> tuple[str, int]:
     """Build the demo hearing, scan it, write ``report.json``; return (text, exit code)."""
-    files = build_hearing(directory)
-    params = ScanParams()
-    report = scan_report(scan_files(files, params), params,
-                         created=datetime.now(timezone.utc))
+    build_hearing(directory)
+    report, timeline = scan_with_session([], str(directory / "session.json"), "kz-2015",
+                                         ScanParams(), created=datetime.now(timezone.utc))
     (directory / "report.json").write_text(dumps(report))
-    lines = [f"Demo hearing written to {directory}/", "", render_text(report),
-             "Planted defects and what the scan found:"]
+    lines = [f"Demo hearing written to {directory}/", "", render_text(report, timeline=timeline),
+             "Planted defects and what the audit found:"]
     for p, hit in match_planted(report):
-        found = f"found at {hit['start']:.3f} s" if hit else "NOT FOUND"
-        lines.append(f"  {p['file']:<20} {p['kind']:<16} planted at {p['start']:.3f} s: {found}")
+        where = f"{p['file']} at {p['start']:.3f} s" if "file" in p else p["wall_start"]
+        found = "NOT FOUND" if hit is None else (
+            f"found at {hit['start']:.3f} s" if "file" in p else f"found at {hit['wall_start']}")
+        lines.append(f"  {p['kind']:<16} planted {where}: {found}")
     lines += ["", f"Full report: {directory / 'report.json'}"]
     return "\n".join(lines) + "\n", exit_code(report["findings"], fail_on)

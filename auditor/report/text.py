@@ -26,9 +26,12 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None) -> str:
     if timeline:
         lines += ["", timeline.rstrip()]
     findings = report["findings"]
+    if timeline:  # the timeline already lists the continuity findings
+        findings = [f for f in findings if f["detector"] != "continuity"]
     lines.append("")
     if not findings:
-        lines.append("No findings: every check ran and found nothing to report.")
+        lines.append("No findings in the recordings: every check ran and found nothing to report."
+                     if not timeline else "No findings inside the recordings.")
     current: object = ()
     for f in findings:
         if f["file"] != current:
@@ -39,7 +42,7 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None) -> str:
             where = f" [{f['wall_start']}]"
         lines.append(f"  {_MARK[f['severity']]:4}  {f['kind']:<18} {f['message']}{where}")
     s = report["summary"]
-    if findings:
+    if report["findings"]:
         sev = ", ".join(f"{n} {k}" for k, n in s.get("by_severity", {}).items())
         lines += ["", f"{s['findings']} findings ({sev})."]
     return "\n".join(lines) + "\n"
