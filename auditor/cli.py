@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,7 +58,8 @@ def output_options(f: F) -> F:
     f = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                      help="Write the report here instead of standard output.")(f)
     f = click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "pdf"]),
-                     default=None, help="Report format (default: text on a terminal, else json).")(f)
+                     default=None,
+                     help="Report format (default: text on a terminal, else json).")(f)
     return f
 
 
@@ -67,10 +68,10 @@ def report_created() -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), timezone.utc)
+            return datetime.fromtimestamp(int(epoch), UTC)
         except ValueError:
             raise InputError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -187,9 +188,11 @@ def demo(directory: str, fail_on: str) -> None:
 
 
 def _register() -> None:
-    from .ledger.cli import ledger
+    from .ledger.cli import bundle, keygen, ledger
 
+    cli.add_command(keygen)
     cli.add_command(ledger)
+    cli.add_command(bundle)
 
 
 _register()

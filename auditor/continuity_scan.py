@@ -13,8 +13,14 @@ from .errors import MediaError
 from .findings import Finding
 from .scan import FileScan, scan_file
 from .scanner import scan_report
-from .session import Recording, audit_continuity, build_coverage, load_policy, load_session
-from .session import render_timeline
+from .session import (
+    Recording,
+    audit_continuity,
+    build_coverage,
+    load_policy,
+    load_session,
+    render_timeline,
+)
 
 __all__ = ["scan_with_session", "uncovered_spans", "LONG_DIGITAL_SILENCE"]
 

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .continuity_scan import scan_with_session
 from .detect import ScanParams
 from .errors import InputError
 from .media import transcode
 from .report import dumps, exit_code, render_text
 from .riff import add_bext
-from .continuity_scan import scan_with_session
 
 __all__ = ["build_hearing", "run_demo", "PLANTED"]
 
@@ -143,7 +143,7 @@ def run_demo(directory: Path, *, fail_on: str = "warning") -> tuple[str, int]:
     """Build the demo hearing, scan it, write ``report.json``; return (text, exit code)."""
     build_hearing(directory)
     report, timeline = scan_with_session([], str(directory / "session.json"), "kz-2015",
-                                         ScanParams(), created=datetime.now(timezone.utc))
+                                         ScanParams(), created=datetime.now(UTC))
     (directory / "report.json").write_text(dumps(report))
     lines = [f"Demo hearing written to {directory}/", "", render_text(report, timeline=timeline),
              "Planted defects and what the audit found:"]

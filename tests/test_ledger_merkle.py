@@ -87,7 +87,9 @@ def test_reference_tree() -> None:
 def test_known_answers_without_vectors() -> None:
     # RFC 6962 constants and the transparency-dev reference tree's first roots (hex literals).
     assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    assert leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    assert (
+        leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    )
     two = tree_hash([leaf_hash(b""), leaf_hash(b"\x00")])
     assert two.hex() == "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"
     assert node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()

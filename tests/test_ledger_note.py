@@ -11,13 +11,16 @@ from auditor.errors import InputError, VerificationError
 from auditor.ledger._signing import SigningKey, verify_signature
 from auditor.ledger.note import Checkpoint, VerifierKey, key_id, open_note, sign_note
 
-VECTOR = Path(__file__).parents[1].parent / "shared" / "vectors" / "signed-note" / "example-com-foo.json"
+VECTOR = (
+    Path(__file__).parents[1].parent / "shared" / "vectors" / "signed-note" / "example-com-foo.json"
+)
 
 # RFC 8032 section 7.1, TEST 1: secret key, public key and the signature of the empty message.
 RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 RFC8032_PUBLIC = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 RFC8032_SIG = (
-    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
+    "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
 )
 
 

@@ -6,14 +6,16 @@ import pytest
 from auditor.detect.runs import RunTracker, runs_in_block
 
 
-def brute_runs(x: np.ndarray, min_len: int) -> list[tuple[int, int, float]]:
+def brute_runs(x: np.ndarray, min_len: int) -> list[tuple[int, int, float, float]]:
     out, i = [], 0
     while i < x.size:
         j = i
         while j + 1 < x.size and x[j + 1] == x[i]:
             j += 1
         if j - i + 1 >= min_len:
-            out.append((i, j - i + 1, float(x[i])))
+            left = abs(x[i - 1] - x[i]) if i > 0 else np.inf
+            right = abs(x[j + 1] - x[i]) if j + 1 < x.size else np.inf
+            out.append((i, j - i + 1, float(x[i]), float(max(left, right))))
         i = j + 1
     return out
 
@@ -23,7 +25,8 @@ def tracked(x: np.ndarray, min_len: int, block: int) -> list[tuple[int, int, flo
     for k in range(0, x.size, block):
         t.update(x[k : k + block])
     r = t.finish()
-    return [(int(s), int(n), float(v)) for s, n, v in zip(r.start, r.length, r.value)]
+    return [(int(s), int(n), float(v), float(j))
+            for s, n, v, j in zip(r.start, r.length, r.value, r.jump, strict=True)]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -40,7 +43,7 @@ def test_tracker_matches_brute_force(seed, min_len, block):
 
 def test_whole_signal_one_run_and_edges():
     x = np.zeros(500, np.float32)
-    assert tracked(x, 10, 64) == [(0, 500, 0.0)]
+    assert tracked(x, 10, 64) == [(0, 500, 0.0, np.inf)]
     x[0:3] = 1.0
     x[-2:] = 2.0
     assert tracked(x, 2, 50) == brute_runs(x, 2)
@@ -48,5 +51,5 @@ def test_whole_signal_one_run_and_edges():
 
 def test_block_kernel_leaves_out_edge_runs():
     x = np.array([0, 0, 0, 1, 2, 2, 2, 2, 3, 4, 4, 4], np.float32)
-    s, n, v = runs_in_block(x, 3)
-    assert list(s) == [4] and list(n) == [4] and list(v) == [2.0]
+    s, n, v, j = runs_in_block(x, 3)
+    assert list(s) == [4] and list(n) == [4] and list(v) == [2.0] and list(j) == [1.0]

@@ -3,10 +3,10 @@
 A recording keeps one sample rate and one encoder from start to end. A segment that was
 resampled from a lower rate, or passed through a lossy encoder, has nothing above its own band
 edge (Grigoras, "Statistical tools for multimedia forensics", 2010, on bandwidth analysis). The
-edge of each 2-second segment is where, going up from 300 Hz, a stretch of 5% of the band first
-stays within 20 dB of the file's own spectral floor (resampling images and isolated tones above
-it do not count); a step of ``band_change`` of the Nyquist frequency between the medians
-of ``band_context`` seconds either side is a finding.
+edge of each 2-second segment is the lowest frequency above which it lies, on average, 20 dB or
+more below the file's median spectrum (a segment without such a drop has the file's own band);
+a step of ``band_change`` of the Nyquist frequency between the medians of ``band_context``
+seconds either side is a finding.
 """
 
 from __future__ import annotations
@@ -22,11 +22,18 @@ from .base import DetectorInput, ScanParams
 __all__ = ["format_change", "band_edges"]
 
 _SEGMENT_FRAMES = 4
-_ABOVE_FLOOR_DB = 20.0
+_DEFICIT_DB = 20.0
+_CUTOFFS = np.round(np.arange(0.10, 0.951, 0.05), 2)
 
 
 def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
     """Band edge (fraction of Nyquist, 0..1) of each segment of ``seg`` spectral frames.
+
+    Each segment's spectrum is compared with the file's median spectrum; its edge is the lowest
+    cutoff (on a grid of 5% of the band, from 10%) above which it lies on average more than
+    ``_DEFICIT_DB`` below the median. A segment with no such cutoff has the file's own band
+    (edge 1.0); a segment quieter at every frequency is a level change, not a band change, and
+    gets NaN, as do segments without signal.
 
     Parameters
     ----------
@@ -36,28 +43,30 @@ def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (n_frames // seg,)
-        NaN for segments without signal (digital silence).
     """
     nseg = spectra.shape[0] // seg
     if nseg == 0:
         return np.zeros(0)
     mean = spectra[: nseg * seg].reshape(nseg, seg, -1).mean(axis=1, dtype=np.float64)
     alive = mean.sum(axis=1) > 0
-    with np.errstate(divide="ignore"):
-        db = 10.0 * np.log10(mean)
     if not alive.any():
         return np.full(nseg, np.nan)
-    finite = db[alive][np.isfinite(db[alive])]
-    floor = float(np.percentile(finite, 1.0)) if finite.size else -np.inf
-    below = (db <= floor + _ABOVE_FLOOR_DB).astype(np.int32)
-    nb = db.shape[1]
-    k = max(2, nb // 20)  # a stretch of 5% of the band with no signal ends the band
-    lo = max(1, nb // 25)  # search from ~300 Hz at 16 kHz: a high-pass is not a band edge
-    cs = np.concatenate([np.zeros((nseg, 1), np.int32), np.cumsum(below, axis=1)], axis=1)
-    empty = (cs[:, k:] - cs[:, :-k])[:, lo:] == k  # empty[:, i]: bins lo+i .. lo+i+k-1 silent
-    first = np.argmax(empty, axis=1)
-    edge = np.where(empty.any(axis=1), (lo + first) / (nb - 1), 1.0)
-    return np.where(alive, edge, np.nan)
+    db = 10.0 * np.log10(np.maximum(mean, 1e-30))
+    ref = np.median(db[alive], axis=0)
+    gain = np.clip(db - ref, -60.0, 60.0)
+    nb = gain.shape[1]
+    top = int(0.97 * (nb - 1))  # leave out the anti-alias roll-off
+    cs = np.concatenate([np.zeros((nseg, 1)), np.cumsum(gain, axis=1)], axis=1)
+    edge = np.ones(nseg)
+    for c in _CUTOFFS[::-1]:  # lowest cutoff wins: go down from the top
+        lo = int(c * (nb - 1))
+        above = (cs[:, top] - cs[:, lo]) / max(top - lo, 1)
+        edge = np.where(above < -_DEFICIT_DB, c, edge)
+    lo = int(0.04 * (nb - 1))
+    below_idx = np.clip((edge * (nb - 1)).astype(int), lo + 1, nb)
+    below = (cs[np.arange(nseg), below_idx] - cs[:, lo]) / np.maximum(below_idx - lo, 1)
+    level_change = (edge < 1.0) & (below < -_DEFICIT_DB / 2)
+    return np.where(alive & ~level_change, edge, np.nan)
 
 
 def _refine(edges: np.ndarray, b: int, ctx: int) -> int:

@@ -18,6 +18,7 @@ __all__ = ["digital_silence", "dropout"]
 
 _CLIP = 0.98  # a held value this close to full scale is clipping, not a dropout
 _MERGE_GAP = 0.05
+_EDGE_STEP = 0.25
 
 
 def _grouped(rows: list[tuple[int, int, float, int]]) -> list[tuple[int, int, float, list[int]]]:
@@ -68,8 +69,9 @@ def dropout(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """Short runs of one value inside signal loud enough that such a run cannot be natural.
 
     A run shorter than ``digital_silence_min`` but at least ``dropout_min`` long counts when the
-    windows on both sides are above ``dropout_context_db`` dBFS; bursts closer than 50 ms are
-    reported as one dropout.
+    windows on both sides are above ``dropout_context_db`` dBFS and the signal steps into or out
+    of the run by at least a quarter of the local RMS (a natural flat stretch at low level moves
+    by one quantisation step); bursts closer than 50 ms are reported as one dropout.
     """
     f = inp.features
     sr = f.sample_rate
@@ -86,7 +88,9 @@ def dropout(inp: DetectorInput, params: ScanParams) -> list[Finding]:
         before = np.clip(starts // f.win - 1, 0, nwin - 1)
         after = np.clip((starts + lengths) // f.win + 1, 0, nwin - 1)
         ctx = np.minimum(level[before, ch], level[after, ch])
-        ok = ctx > params.dropout_context_db
+        # the run must break into the signal: a step of a quarter of the local RMS at an edge
+        ok = (ctx > params.dropout_context_db) & (
+            runs.jump[sel] >= _EDGE_STEP * 10 ** (ctx / 20))
         rows += [(int(s), int(n), float(v), ch, float(c)) for s, n, v, c in
                  zip(starts[ok], lengths[ok], values[ok], ctx[ok], strict=True)]
     rows.sort()

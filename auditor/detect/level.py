@@ -10,6 +10,8 @@ median window mean. Boundaries are tried every second and refined to one window.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -30,10 +32,14 @@ def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarr
     if x.shape[0] < 2 * ctx:
         return np.zeros(0, np.int64), np.zeros((0, 2))
     view = sliding_window_view(x, ctx)[::step]  # view[i] covers [i*step, i*step + ctx)
-    if stat == "floor":
-        vals = np.nanpercentile(view, _PCT, axis=1)
-    else:
-        vals = np.nanmedian(view, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides (digital silence)
+        if stat == "floor":
+            vals = np.nanpercentile(view, _PCT, axis=1)
+        else:
+            vals = np.nanmedian(view, axis=1)
+    # a side mostly of digital silence says nothing about the room
+    vals[np.isnan(view).sum(axis=1) > ctx // 2] = np.nan
     lag = ctx // step
     j = np.arange(lag, vals.shape[0])
     return j * step, np.stack([vals[j - lag], vals[j]], axis=1)
@@ -43,6 +49,8 @@ def _best_split(x: np.ndarray, around: int, ctx: int, radius: int, stat: str) ->
     best, best_d = around, 0.0
     for b in range(max(ctx, around - radius), min(x.shape[0] - ctx, around + radius) + 1):
         a, c = x[b - ctx : b], x[b : b + ctx]
+        if np.isnan(a).sum() > ctx // 2 or np.isnan(c).sum() > ctx // 2:
+            continue
         if stat == "floor":
             d = float(np.nanpercentile(c, _PCT) - np.nanpercentile(a, _PCT))
         else:
@@ -52,7 +60,9 @@ def _best_split(x: np.ndarray, around: int, ctx: int, radius: int, stat: str) ->
     return best, best_d
 
 
-def _steps(x: np.ndarray, ctx: int, step: int, threshold: float, stat: str) -> list[tuple[int, float]]:
+def _steps(
+    x: np.ndarray, ctx: int, step: int, threshold: float, stat: str
+) -> list[tuple[int, float]]:
     bounds, sides = _side_stats(x, ctx, step, stat)
     if not bounds.size:
         return []

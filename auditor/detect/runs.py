@@ -17,16 +17,24 @@ __all__ = ["Runs", "RunTracker", "runs_in_block"]
 
 @dataclass
 class Runs:
-    """Runs of one channel: ``start`` (sample), ``length`` (samples), ``value`` (float)."""
+    """Runs of one channel.
+
+    ``start`` (sample), ``length`` (samples), ``value`` (the repeated sample), and ``jump``: the
+    larger step between the run and its neighbours (``inf`` at the ends of the recording). A
+    dropout breaks into the signal, so it has a large jump; a natural run at low level does not.
+    """
 
     start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     length: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    jump: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
-    def extend(self, start: np.ndarray, length: np.ndarray, value: np.ndarray) -> None:
+    def extend(self, start: np.ndarray, length: np.ndarray, value: np.ndarray,
+               jump: np.ndarray) -> None:
         self.start = np.concatenate([self.start, start.astype(np.int64)])
         self.length = np.concatenate([self.length, length.astype(np.int64)])
         self.value = np.concatenate([self.value, value.astype(np.float32)])
+        self.jump = np.concatenate([self.jump, jump.astype(np.float32)])
 
 
 def _edge_len(x: np.ndarray) -> int:
@@ -44,7 +52,9 @@ def _edge_len(x: np.ndarray) -> int:
     return n
 
 
-def runs_in_block(x: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def runs_in_block(
+    x: np.ndarray, min_len: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Maximal runs of equal values of length ``>= min_len`` that lie strictly inside ``x``.
 
     Runs that touch ``x[0]`` or ``x[-1]`` are left out (the caller handles block edges).
@@ -58,13 +68,15 @@ def runs_in_block(x: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, 
 
     Returns
     -------
-    start, length, value : np.ndarray
-        Sample index in ``x``, run length and the repeated value, one entry per run.
+    start, length, value, jump : np.ndarray
+        Sample index in ``x``, run length, the repeated value, and the larger of the steps to the
+        samples just outside the run; one entry per run.
     """
     n = x.shape[0]
     w = max(1, (min_len + 1) // 2)
     nw = n // w
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, x.dtype))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, x.dtype),
+             np.zeros(0, x.dtype))
     if nw == 0:
         return empty
     xw = x[: nw * w].reshape(nw, w)
@@ -91,7 +103,9 @@ def runs_in_block(x: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, 
         right_ok = (right_idx < n) & (x[np.clip(right_idx, 0, n - 1)] == value[:, None])
         end = end + np.cumprod(right_ok, axis=1).sum(axis=1)
     keep = (end - start >= min_len) & (start > 0) & (end < n)
-    return start[keep], (end - start)[keep], value[keep]
+    start, end, value = start[keep], end[keep], value[keep]
+    jump = np.maximum(np.abs(x[start - 1] - value), np.abs(x[end] - value))
+    return start, end - start, value, jump
 
 
 class RunTracker:
@@ -101,7 +115,8 @@ class RunTracker:
         self.min_len = max(2, int(min_len))
         self.runs = Runs()
         self._offset = 0
-        self._open: tuple[float, int, int] | None = None  # value, start, length
+        self._open: tuple[float, int, int, float] | None = None  # value, start, length, jump in
+        self._last = np.float32(np.inf)  # last sample of the previous block
 
     def update(self, x: np.ndarray) -> None:
         """Consume the next block of samples (1-D)."""
@@ -109,40 +124,46 @@ class RunTracker:
         if n == 0:
             return
         lead = _edge_len(x)
+        after = float(x[lead]) if lead < n else np.inf
         if self._open is not None and x[0] == self._open[0]:
-            value, start, length = self._open
-            self._open = (value, start, length + lead)
+            value, start, length, jump_in = self._open
+            self._open = (value, start, length + lead, jump_in)
             if lead == n:
                 self._offset += n
                 return
-            self._close()
+            self._close(after)
         else:
-            self._close()
+            self._close(float(x[0]))
+            jump_in = abs(float(self._last) - float(x[0]))
             if lead == n:
-                self._open = (float(x[0]), self._offset, n)
+                self._open = (float(x[0]), self._offset, n, jump_in)
                 self._offset += n
+                self._last = x[-1]
                 return
             if lead >= self.min_len:
-                self._emit(self._offset, lead, float(x[0]))
-        s, ln, v = runs_in_block(x, self.min_len)
-        self.runs.extend(s + self._offset, ln, v)
+                self._emit(self._offset, lead, float(x[0]), max(jump_in, abs(after - x[0])))
+        s, ln, v, j = runs_in_block(x, self.min_len)
+        self.runs.extend(s + self._offset, ln, v, j)
         trail = _edge_len(x[::-1])
-        self._open = (float(x[-1]), self._offset + n - trail, trail)
+        self._open = (float(x[-1]), self._offset + n - trail, trail,
+                      abs(float(x[n - trail - 1]) - float(x[-1])))
         self._offset += n
+        self._last = x[-1]
 
     def finish(self) -> Runs:
         """Close the last open run and return all runs, in order."""
-        self._close()
-        order = np.argsort(self.runs.start, kind="stable")
-        self.runs = Runs(self.runs.start[order], self.runs.length[order], self.runs.value[order])
+        self._close(np.inf)
+        r, order = self.runs, np.argsort(self.runs.start, kind="stable")
+        self.runs = Runs(r.start[order], r.length[order], r.value[order], r.jump[order])
         return self.runs
 
-    def _close(self) -> None:
+    def _close(self, next_value: float) -> None:
         if self._open is not None:
-            value, start, length = self._open
+            value, start, length, jump_in = self._open
             if length >= self.min_len:
-                self._emit(start, length, value)
+                self._emit(start, length, value, max(jump_in, abs(next_value - value)))
             self._open = None
 
-    def _emit(self, start: int, length: int, value: float) -> None:
-        self.runs.extend(np.array([start]), np.array([length]), np.array([value]))
+    def _emit(self, start: int, length: int, value: float, jump: float) -> None:
+        self.runs.extend(np.array([start]), np.array([length]), np.array([value]),
+                         np.array([jump]))

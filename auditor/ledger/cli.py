@@ -425,7 +425,8 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
         else:
             assert from_size is not None
             proof = led.consistency_proof(from_size, size)
-            out.update(from_size=from_size, from_checkpoint=led.checkpoint(from_size))
+            signed = dict(led.checkpoints())
+            out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]
     click.echo(json.dumps(out, indent=2))
 

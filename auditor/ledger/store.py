@@ -237,7 +237,7 @@ class Ledger:
         row = self._query("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
         if row is None:
             raise LedgerError(f"no entry {index} in a log of {self.size}", path=self.path)
-        return bytes(row[0])
+        return _blob(row[0])
 
     def entry(self, index: int) -> Entry:
         """The entry at ``index``, parsed."""
@@ -251,7 +251,7 @@ class Ledger:
             (start,),
         )
         for idx, kind, recording, name, sha256, data, leaf in cur:
-            yield Row(idx, kind, recording, name, sha256, bytes(data), bytes(leaf))
+            yield Row(idx, kind, recording, name, sha256, _blob(data), _blob(leaf))
 
     def nodes(self, level: int, first: int, last: int) -> dict[int, bytes]:
         """Stored subtree hashes ``{index: hash}`` of ``level`` for indices ``first..last``."""
@@ -270,7 +270,7 @@ class Ledger:
         cur = self._query(
             "SELECT idx, data FROM entries WHERE recording = ? ORDER BY idx", (index,)
         )
-        return [(int(i), bytes(d)) for i, d in cur]
+        return [(int(i), _blob(d)) for i, d in cur]
 
     def find_ingests(self, *, sha256: str | None = None, name: str | None = None) -> list[int]:
         """Indices of ingest entries with this file SHA-256 or file name, oldest first."""
@@ -391,6 +391,13 @@ class Ledger:
             note = Checkpoint(self.origin, frontier.size, frontier.root()).sign(key)
             conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (frontier.size, note))
         return [r[0] for r in rows]
+
+
+def _blob(value: object) -> bytes:
+    """A stored value as bytes, whatever type a hand edit may have left in the column."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return b"" if value is None else str(value).encode()
 
 
 def _now() -> datetime:

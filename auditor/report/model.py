@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import __version__
@@ -36,7 +36,7 @@ def build_report(
     ordered = sorted(findings, key=Finding.sort_key)
     by_kind = Counter(f.kind for f in ordered)
     by_sev = Counter(f.severity for f in ordered)
-    when = (created or datetime.now(timezone.utc)).replace(microsecond=0)
+    when = (created or datetime.now(UTC)).replace(microsecond=0)
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "auditor", "version": __version__, "parameters": parameters},
