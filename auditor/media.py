@@ -42,6 +42,7 @@ __all__ = [
     "packet_times",
     "file_sha256",
     "ffmpeg_exe",
+    "ffprobe_exe",
     "transcode",
 ]
 
@@ -516,6 +517,9 @@ def packet_times(info: MediaInfo, stream: str = "a") -> PacketTimes | None:
     """
     if info.backend == "soundfile" and stream == "a":
         return None
+    probe_exe = ffprobe_exe()
+    if probe_exe is not None:
+        return _ffprobe_packets(probe_exe, info.path, stream)
     args = [*_input_args(info.path), "-map", f"0:{stream}:0", "-c", "copy", "-f", "framecrc", "-"]
     try:
         proc = subprocess.run([ffmpeg_exe(), "-loglevel", "error", *args], stdin=subprocess.DEVNULL,
@@ -529,6 +533,37 @@ def packet_times(info: MediaInfo, stream: str = "a") -> PacketTimes | None:
     rows = np.array(_FRAMECRC.findall(text), dtype=np.int64).reshape(-1, 3)
     unit = int(tb.group(1)) / int(tb.group(2))
     return PacketTimes(pts=rows[:, 1] * unit, duration=rows[:, 2] * unit)
+
+
+def ffprobe_exe() -> str | None:
+    """``ffprobe`` beside the ffmpeg in use, or on PATH; None when there is none.
+
+    ``AUDITOR_FFPROBE=none`` forces the ffmpeg-only path.
+    """
+    override = os.environ.get("AUDITOR_FFPROBE")
+    if override:
+        return None if override == "none" else override
+    beside = Path(ffmpeg_exe()).with_name("ffprobe")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("ffprobe")
+
+
+def _ffprobe_packets(exe: str, path: str, stream: str) -> PacketTimes | None:
+    cmd = [exe, "-v", "error", "-protocol_whitelist", "file", "-format_whitelist", DEMUXERS,
+           "-select_streams", f"{stream}:0", "-show_entries", "packet=pts_time,duration_time",
+           "-of", "csv=p=0", "file:" + os.path.abspath(path)]
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=3600,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"could not read packet timestamps: {exc}", path=path) from exc
+    rows = [ln.split(",")[:2] for ln in proc.stdout.decode("ascii", "replace").splitlines()]
+    vals = [(float(a), float(b)) for a, b in rows if a not in ("", "N/A") and b not in ("", "N/A")]
+    if not vals:
+        return None
+    arr = np.array(vals)
+    return PacketTimes(pts=arr[:, 0], duration=arr[:, 1])
 
 
 # ----------------------------------------------------------------------------- bytes

@@ -83,12 +83,27 @@ def test_mp4_creation_time_is_read(tmp_path, source):
     assert probe(out).embedded_start == datetime(2026, 3, 2, 5, 0, 4, tzinfo=UTC)
 
 
-def test_packet_times_are_contiguous_for_a_clean_file(tmp_path, source):
+def test_packet_times_are_contiguous_for_a_clean_file(tmp_path, source, monkeypatch):
+    monkeypatch.setenv("AUDITOR_FFPROBE", "none")
     out = transcode(source, tmp_path / "p.mkv", options={"acodec": "aac"})
     pk = packet_times(probe(out), "a")
     assert pk is not None and pk.pts.size > 100
     step = np.diff(np.sort(pk.pts))
     assert np.allclose(step, 1024 / SR, atol=2e-3)
+
+
+def test_ffprobe_and_framecrc_give_the_same_packets(tmp_path, source, monkeypatch):
+    import shutil
+
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe is not installed (the ffmpeg-only path is tested everywhere)")
+    info = probe(transcode(source, tmp_path / "p.mkv", options={"acodec": "aac"}))
+    monkeypatch.setenv("AUDITOR_FFPROBE", "none")
+    a = packet_times(info, "a")
+    monkeypatch.delenv("AUDITOR_FFPROBE")
+    b = packet_times(info, "a")
+    assert a is not None and b is not None
+    assert np.allclose(a.pts, b.pts, atol=1e-6) and np.allclose(a.duration, b.duration, atol=1e-6)
 
 
 def test_packet_times_absent_for_pcm_wav(source):

@@ -17,11 +17,12 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import SessionError
+from ._parse import _check_fields, _date, _list, _signatories, _text, parse_time
 
 __all__ = [
     "SCHEMA",
@@ -53,105 +54,6 @@ _TOP_FIELDS = frozenset(
 _BREAK_FIELDS = frozenset({"start", "end", "reason"})
 _RECORDING_FIELDS = frozenset({"file", "start"})
 _ACT_FIELDS = frozenset({"start", "end", "reason", "signed_at", "signed_by"})
-
-
-def _offset_text(tz: tzinfo | None) -> str:
-    """``+05:00`` for a fixed offset (``+00:00`` for UTC)."""
-    offset = datetime(2000, 1, 1, tzinfo=tz).utcoffset() if tz else None
-    if offset is None:
-        return "+00:00"
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def parse_time(
-    value: object, *, where: str, source: str | None, example_tz: tzinfo | None = None
-) -> datetime:
-    """Parse an ISO 8601 time that carries a UTC offset.
-
-    Parameters
-    ----------
-    value
-        The raw value from the record (a string is expected).
-    where
-        The field's name for error messages, e.g. ``"breaks[1].start"``.
-    source
-        The record's file, for error messages.
-    example_tz
-        The session's offset, used to suggest a corrected value.
-
-    Returns
-    -------
-    datetime
-        A timezone-aware datetime.
-
-    Raises
-    ------
-    SessionError
-        If the value is not a string, not ISO 8601, or has no UTC offset.
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise SessionError(
-            f"{where} must be an ISO 8601 time with a UTC offset, got {value!r}",
-            path=source,
-            hint='write it like "2026-03-02T10:00:00+05:00"',
-        )
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise SessionError(
-            f"{where} {text} is not an ISO 8601 time",
-            path=source,
-            hint='write it like "2026-03-02T10:00:00+05:00"',
-        ) from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise SessionError(
-            f"{where} {text} has no UTC offset",
-            path=source,
-            hint=f"write it as {parsed.isoformat()}{_offset_text(example_tz)} "
-            "(with the offset of the court's local time)",
-        )
-    return parsed
-
-
-def _text(value: object, *, where: str, source: str | None, required: bool = False) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise SessionError(f"{where} is missing", path=source, hint=f"add {where}")
-        return None
-    if not isinstance(value, str):
-        raise SessionError(f"{where} must be text, got {value!r}", path=source)
-    return value
-
-
-def _check_fields(
-    obj: object, allowed: frozenset[str], *, where: str, source: str | None
-) -> Mapping[str, Any]:
-    if not isinstance(obj, Mapping):
-        raise SessionError(
-            f"{where} must be an object, got {type(obj).__name__} {obj!r}", path=source
-        )
-    unknown = sorted(k for k in obj if k not in allowed and not str(k).startswith("x-"))
-    if unknown:
-        raise SessionError(
-            f"{where} has unknown field {unknown[0]!r}",
-            path=source,
-            hint=f"known fields are {', '.join(sorted(allowed))}; prefix your own fields with 'x-'",
-        )
-    return obj
-
-
-def _list(obj: Mapping[str, Any], key: str, *, source: str | None) -> Sequence[Any]:
-    value = obj.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise SessionError(
-            f"{key} must be a list, got {type(value).__name__} {value!r}", path=source
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -482,33 +384,6 @@ class Session:
                 None if self.verdict_in_force is None else self.verdict_in_force.isoformat()
             ),
         }
-
-
-def _signatories(value: object, *, where: str, source: str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise SessionError(
-            f"{where} must be a list of names, got {value!r}",
-            path=source,
-            hint='write it like ["secretary A. B.", "head of office C. D."]',
-        )
-    return tuple(v.strip() for v in value)
-
-
-def _date(value: object, *, where: str, source: str | None) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        if not isinstance(value, str):
-            raise ValueError
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise SessionError(
-            f"{where} {value!r} is not a date", path=source, hint='write it like "2026-04-01"'
-        ) from None
 
 
 def load_session(path: str | os.PathLike[str]) -> Session:
