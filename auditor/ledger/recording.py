@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -178,33 +179,59 @@ def add_recording_at(
     spath = os.fspath(path)
     info = probe(spath)
     before = os.stat(spath)
-    sha256 = file_sha256(spath)
     frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
-    ingest = Entry("ingest", {
-        "name": os.path.basename(spath), "size": info.size, "sha256": sha256,
-        "media": media_facts(info), "chunk_frames": frames_per_chunk, "session": session,
-    })  # fmt: skip
-    (recording,) = ledger.append_at([ingest], key=key, now=now)
     chunks: list[Entry] = []
     leaves: list[bytes] = []
+    waiting: list[ChunkHash] = []  # hashed before the ingest entry could be appended
     pending: list[Entry] = []
     frames = 0
-    for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
+    recording: int | None = None
+    sha256 = ""
+
+    def ingest(digest: str) -> int:
+        entry = Entry("ingest", {
+            "name": os.path.basename(spath), "size": info.size, "sha256": digest,
+            "media": media_facts(info), "chunk_frames": frames_per_chunk, "session": session,
+        })  # fmt: skip
+        (index,) = ledger.append_at([entry], key=key, now=now)
+        return index
+
+    def take(rec: int, done: ChunkHash) -> int:
         entry = Entry("chunk", {
-            "recording": recording, "index": chunk.index, "start": chunk.start,
-            "end": chunk.end, "pcm_sha256": chunk.pcm_sha256, "bytes": chunk.bytes,
+            "recording": rec, "index": done.index, "start": done.start,
+            "end": done.end, "pcm_sha256": done.pcm_sha256, "bytes": done.bytes,
         })  # fmt: skip
         chunks.append(entry)
         leaves.append(leaf_hash(entry.stamped(now).encode()))
         pending.append(entry)
-        frames = chunk.end
-        if len(pending) >= batch:
-            ledger.append_at(pending, key=key, now=now)
-            pending = []
-            if progress is not None:
-                progress(frames, info.frames or frames)
-    if pending:
-        ledger.append_at(pending, key=key, now=now)
+        return done.end
+
+    # the file's bytes are hashed on a second thread while the audio decodes (both release the
+    # GIL); chunks wait in memory until the ingest entry, which needs that hash, is appended
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        file_hash = pool.submit(file_sha256, spath)
+        for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
+            waiting.append(chunk)
+            if recording is None and file_hash.done():
+                sha256 = file_hash.result()
+                recording = ingest(sha256)
+            if recording is None:
+                continue
+            for done in waiting:
+                frames = take(recording, done)
+            waiting = []
+            if len(pending) >= batch:
+                ledger.append_at(pending, key=key, now=now)
+                pending = []
+                if progress is not None:
+                    progress(frames, info.frames or frames)
+        if recording is None:
+            sha256 = file_hash.result()
+            recording = ingest(sha256)
+    for done in waiting:
+        frames = take(recording, done)
+    for i in range(0, len(pending), batch):
+        ledger.append_at(pending[i : i + batch], key=key, now=now)
     try:
         after = os.stat(spath)
     except OSError as exc:
