@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors
@@ -63,15 +64,19 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     decoder = Decoder(info, block_frames=block, video_checks=want_video,
                       black_min=params.video_black_min, frozen_min=params.video_frozen_min)
     total = info.duration if info.duration != float("inf") else 0.0
-    for chunk in decoder:
-        extractor.update(chunk)
-        if progress is not None:
-            progress(label, extractor.frames / info.sample_rate, total)
+    # the file's bytes are hashed on a second thread while the audio decodes (hashlib, libsndfile
+    # and the ffmpeg pipe all release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest_job = pool.submit(file_sha256, spath)
+        for chunk in decoder:
+            extractor.update(chunk)
+            if progress is not None:
+                progress(label, extractor.frames / info.sample_rate, total)
+        digest = digest_job.result()
     features = extractor.finish()
     if features.frames == 0:
         raise MediaError("no audio could be decoded from this file", path=spath,
                          hint="the file is damaged or empty; re-copy it from the recorder")
-    digest = file_sha256(spath)
     _check_unchanged(info)
     inp = DetectorInput(
         label=label, info=info, features=features,

@@ -145,3 +145,19 @@ def test_name_with_spaces_unicode_and_leading_dash(tmp_path, source):
         assert probe(p).duration == pytest.approx(12.0)
         m4a = transcode(p, tmp_path / (name + ".m4a"), options={"acodec": "aac"})
         assert probe(m4a).codec == "aac"
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "PCM_32", "FLOAT", "PCM_U8"])
+def test_fast_integer_read_equals_libsndfile_and_ffmpeg(tmp_path, subtype):
+    from dataclasses import replace
+
+    import soundfile as sf
+
+    x = np.random.default_rng(3).uniform(-1, 1, (20000, 2)).astype(np.float32)
+    path = tmp_path / "q.wav"
+    sf.write(path, x, SR, subtype=subtype)
+    info = probe(path)
+    ours = np.concatenate(list(Decoder(info, block_frames=7000)))
+    libsndfile = sf.read(path, dtype="float32", always_2d=True)[0]
+    ffmpeg = np.concatenate(list(Decoder(replace(info, backend="ffmpeg"), block_frames=7000)))
+    assert np.array_equal(ours, libsndfile) and np.array_equal(ours, ffmpeg)

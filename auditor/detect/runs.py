@@ -81,7 +81,9 @@ def runs_in_block(
         return empty
     xw = x[: nw * w].reshape(nw, w)
     if w > 1:
-        const = np.flatnonzero((xw[:, 1:] == xw[:, :1]).all(axis=1))
+        # cheap screen on each window's first and last sample, then the full check
+        maybe = np.flatnonzero(xw[:, 0] == xw[:, w - 1])
+        const = maybe[(xw[maybe, 1:] == xw[maybe, :1]).all(axis=1)]
     else:
         const = np.arange(nw)
     if const.size == 0:
