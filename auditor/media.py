@@ -373,7 +373,8 @@ class Decoder:
     """
 
     def __init__(self, info: MediaInfo, *, block_frames: int, video_checks: bool = False,
-                 black_min: float = 2.0, frozen_min: float = 5.0) -> None:
+                 black_min: float = 2.0, frozen_min: float = 5.0,
+                 packets: tuple[str, ...] = ()) -> None:
         if block_frames < 1:
             raise ValueError("block_frames must be positive")
         self.info = info
@@ -384,6 +385,9 @@ class Decoder:
         self.frames_decoded = 0
         self.warnings: list[str] = []
         self.video_events: VideoEvents | None = None
+        #: streams ("a", "v") whose packet timestamps to record in the same ffmpeg run
+        self.packets = packets if info.backend == "ffmpeg" or video_checks else ()
+        self.packet_times: dict[str, PacketTimes | None] = {}
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self.info.backend == "soundfile" and not self.video_checks:
@@ -418,7 +422,7 @@ class Decoder:
             raise MediaError(f"decoding failed after {self.frames_decoded} frames: {exc}",
                              path=path, hint="the file is damaged; re-copy it") from None
 
-    def _ffmpeg_args(self) -> list[str]:
+    def _ffmpeg_args(self, packet_files: dict[str, str]) -> list[str]:
         import ffmpeg
 
         src = ffmpeg.input("file:" + os.path.abspath(self.info.path), nostdin=None,
@@ -430,28 +434,41 @@ class Decoder:
                    .filter("blackdetect", d=self.black_min, pix_th=0.10)
                    .filter("freezedetect", n="-60dB", d=self.frozen_min)
                    .output("-", format="null"))
-            out = ffmpeg.merge_outputs(audio, pic)
+            outs = [audio, pic]
         else:
-            out = audio
+            outs = [audio]
+        for stream, target in packet_files.items():  # the demuxer's timestamps, no decoding
+            outs.append(src[f"{stream}:0"].output("file:" + target, format="framecrc", c="copy"))
+        out = ffmpeg.merge_outputs(*outs) if len(outs) > 1 else outs[0]
         args: list[str] = out.global_args("-hide_banner", "-nostats", "-loglevel", "info"
                                           ).get_args()
         return args
 
     def _ffmpeg_blocks(self) -> Iterator[np.ndarray]:
-        path = self.info.path
         nch = self.info.channels
         need = self.block_frames * nch * 4
+        with tempfile.TemporaryDirectory(prefix="auditor-") as tmp:
+            files = {s: os.path.join(tmp, f"{s}.crc") for s in self.packets}
+            yield from self._ffmpeg_run(files, need, nch)
+            for stream, target in files.items():
+                with open(target, encoding="ascii", errors="replace") as fh:
+                    self.packet_times[stream] = _parse_framecrc(fh.read())
+
+    def _ffmpeg_run(self, files: dict[str, str], need: int, nch: int) -> Iterator[np.ndarray]:
+        path = self.info.path
         with tempfile.TemporaryFile() as errf:
-            proc = subprocess.Popen([ffmpeg_exe(), *self._ffmpeg_args()], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=errf)
+            proc = subprocess.Popen([ffmpeg_exe(), *self._ffmpeg_args(files)],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf,
+                                    bufsize=0)
             assert proc.stdout is not None
+            _widen_pipe(proc.stdout.fileno())
             try:
                 while True:
-                    raw = proc.stdout.read(need)
+                    raw = _read_full(proc.stdout, need)
                     if not raw:
                         break
                     usable = len(raw) - len(raw) % (nch * 4)
-                    block = np.frombuffer(raw[:usable], dtype="<f4").reshape(-1, nch)
+                    block = np.frombuffer(raw, dtype="<f4", count=usable // 4).reshape(-1, nch)
                     self.frames_decoded += block.shape[0]
                     yield block
                     if len(raw) < need:
@@ -469,6 +486,30 @@ class Decoder:
                              hint="the file is damaged or not a recording; re-copy it")
         if self.video_checks:
             self.video_events = _parse_video_events(log)
+
+
+def _read_full(pipe: Any, n: int) -> bytearray:
+    """Read ``n`` bytes from an unbuffered pipe, fewer only at its end."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = pipe.readinto(view[got:])
+        if not k:
+            break
+        got += k
+    del view
+    return buf if got == n else buf[:got]
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask Linux for a 1 MiB pipe (default 64 KiB): fewer wake-ups between ffmpeg and us."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # not Linux, or over the user's pipe limit: the default works, a little slower
 
 
 def _decoder_warnings(log: str) -> list[str]:
@@ -535,7 +576,11 @@ def packet_times(info: MediaInfo, stream: str = "a") -> PacketTimes | None:
                               capture_output=True, timeout=3600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"could not read packet timestamps: {exc}", path=info.path) from exc
-    text = proc.stdout.decode("ascii", "replace")
+    return _parse_framecrc(proc.stdout.decode("ascii", "replace"))
+
+
+def _parse_framecrc(text: str) -> PacketTimes | None:
+    """Packet times from ffmpeg's ``framecrc`` output (one stream)."""
     tb = _TB.search(text)
     if tb is None:
         return None

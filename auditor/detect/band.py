@@ -21,13 +21,12 @@ from .base import DetectorInput, ScanParams
 
 __all__ = ["format_change", "band_edges"]
 
-_SEGMENT_FRAMES = 4
 _DEFICIT_DB = 20.0
 _CUTOFFS = np.round(np.arange(0.10, 0.951, 0.05), 2)
 
 
-def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
-    """Band edge (fraction of Nyquist, 0..1) of each segment of ``seg`` spectral frames.
+def band_edges(spectra: np.ndarray) -> np.ndarray:
+    """Band edge (fraction of Nyquist, 0..1) of each segment's mean power spectrum.
 
     Each segment's spectrum is compared with the file's median spectrum; its edge is the lowest
     cutoff (on a grid of 5% of the band, from 10%) above which it lies on average more than
@@ -37,17 +36,17 @@ def band_edges(spectra: np.ndarray, seg: int = _SEGMENT_FRAMES) -> np.ndarray:
 
     Parameters
     ----------
-    spectra : np.ndarray, shape (n_frames, n_bins)
-        Power spectra.
+    spectra : np.ndarray, shape (n_segments, n_bins)
+        Mean power spectra of the segments.
 
     Returns
     -------
-    np.ndarray, shape (n_frames // seg,)
+    np.ndarray, shape (n_segments,)
     """
-    nseg = spectra.shape[0] // seg
+    nseg = spectra.shape[0]
     if nseg == 0:
         return np.zeros(0)
-    mean = spectra[: nseg * seg].reshape(nseg, seg, -1).mean(axis=1, dtype=np.float64)
+    mean = spectra.astype(np.float64)
     alive = mean.sum(axis=1) > 0
     if not alive.any():
         return np.full(nseg, np.nan)
@@ -89,7 +88,7 @@ def format_change(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """Steps in the band edge, located to one 2-second segment."""
     f = inp.features
     edges = band_edges(f.spectra)
-    seg_s = _SEGMENT_FRAMES * f.spectrum_hop / f.sample_rate
+    seg_s = f.spectrum_hop / f.sample_rate
     ctx = max(2, int(round(params.band_context / seg_s)))
     n = edges.shape[0]
     if n < 2 * ctx:

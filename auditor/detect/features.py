@@ -36,13 +36,16 @@ class FeatureParams:
     """What the streaming pass measures.
 
     ``run_min`` is the shortest constant run kept (seconds); ``spectrum_every`` is how many
-    analysis windows lie between two spectral frames; ``n_fft`` the spectral frame length.
+    analysis windows lie between two spectral frames; ``n_fft`` the spectral frame length;
+    ``segment_frames`` how many frames are averaged into one kept spectrum (so 8 hours keep
+    about 15 MB of spectra).
     """
 
     window: float = 0.05
     run_min: float = 0.001
     spectrum_every: int = 10
-    n_fft: int = 1024
+    n_fft: int = 512
+    segment_frames: int = 4
 
 
 @dataclass
@@ -61,10 +64,11 @@ class Features:
         Mean (DC) per window.
     runs : list of Runs
         Constant-value runs per channel.
-    spectra : np.ndarray, shape (n_frames, n_fft // 2 + 1)
-        Power spectrum of the mono mix, one frame every ``spectrum_every`` windows.
+    spectra : np.ndarray, shape (n_segments, n_fft // 2 + 1)
+        Mean power spectrum of the mono mix over each segment of ``segment_frames`` frames,
+        one frame every ``spectrum_every`` windows.
     spectrum_hop
-        Samples between spectral frames.
+        Samples between two rows of ``spectra`` (one segment).
     invalid : int
         NaN/Inf samples found (replaced by 0 before analysis).
     first_invalid : int
@@ -116,6 +120,7 @@ class FeatureExtractor:
         self._power: list[np.ndarray] = []
         self._mean: list[np.ndarray] = []
         self._spectra: list[np.ndarray] = []
+        self._spec_pending = np.zeros((0, self.n_fft // 2 + 1), np.float32)
         self._carry = np.zeros((0, channels), np.float32)
         self.frames = 0
         self.invalid = 0
@@ -155,7 +160,12 @@ class FeatureExtractor:
         self._power.append(np.einsum("wsc,wsc->wc", xw, xw).astype(np.float64) / self.win)
         frames = x.reshape(-1, self.hop, self.channels)[:, : self.n_fft, :].mean(axis=2)
         spec = np.fft.rfft(frames * self._taper, axis=1)
-        self._spectra.append((spec.real**2 + spec.imag**2).astype(np.float32))
+        power = np.concatenate([self._spec_pending, (spec.real**2 + spec.imag**2)
+                                .astype(np.float32)])
+        seg = self.params.segment_frames
+        whole = power.shape[0] - power.shape[0] % seg
+        self._spectra.append(power[:whole].reshape(-1, seg, power.shape[1]).mean(axis=1))
+        self._spec_pending = power[whole:]
 
     def finish(self) -> Features:
         """Flush the last partial windows and return the features."""
@@ -177,7 +187,7 @@ class FeatureExtractor:
             runs=[t.finish() for t in self._trackers],
             spectra=np.concatenate(self._spectra) if self._spectra
             else np.zeros((0, nbins), np.float32),
-            spectrum_hop=self.hop,
+            spectrum_hop=self.hop * self.params.segment_frames,
             n_fft=self.n_fft,
             invalid=self.invalid,
             first_invalid=self.first_invalid,
