@@ -11,7 +11,7 @@ from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors
 from .detect.features import FeatureExtractor
 from .errors import InputError, MediaError
 from .findings import Finding, format_time
-from .media import Decoder, MediaInfo, file_sha256, probe
+from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
 
 __all__ = ["FileScan", "scan_file", "scan_files", "ScanParams"]
 
@@ -61,22 +61,24 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     extractor = FeatureExtractor(info.sample_rate, info.channels)
     hop = extractor.block_multiple
     block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
-    streams: tuple[str, ...] = ("a",) if "timestamp_gap" in names else ()
-    if want_video and "video_gap" in names:
-        streams += ("v",)
     decoder = Decoder(info, block_frames=block, video_checks=want_video,
-                      black_min=params.video_black_min, frozen_min=params.video_frozen_min,
-                      packets=streams)
+                      black_min=params.video_black_min, frozen_min=params.video_frozen_min)
     total = info.duration if info.duration != float("inf") else 0.0
-    # the file's bytes are hashed on a second thread while the audio decodes (hashlib, libsndfile
-    # and the ffmpeg pipe all release the GIL)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # while the audio decodes, other threads hash the file's bytes and read the packet
+    # timestamps (a stream copy in its own ffmpeg process); hashlib, libsndfile and pipes all
+    # release the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
         digest_job = pool.submit(file_sha256, spath)
+        audio_job = pool.submit(packet_times, info, "a") if "timestamp_gap" in names else None
+        video_job = (pool.submit(packet_times, info, "v")
+                     if want_video and "video_gap" in names else None)
         for chunk in decoder:
             extractor.update(chunk)
             if progress is not None:
                 progress(label, extractor.frames / info.sample_rate, total)
         digest = digest_job.result()
+        audio_packets = audio_job.result() if audio_job else None
+        video_packets = video_job.result() if video_job else None
     features = extractor.finish()
     if features.frames == 0:
         raise MediaError("no audio could be decoded from this file", path=spath,
@@ -84,8 +86,7 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     _check_unchanged(info)
     inp = DetectorInput(
         label=label, info=info, features=features,
-        audio_packets=decoder.packet_times.get("a"),
-        video_packets=decoder.packet_times.get("v"),
+        audio_packets=audio_packets, video_packets=video_packets,
         video_events=decoder.video_events, decoder_warnings=decoder.warnings,
     )  # fmt: skip
     findings = run_detectors(inp, params)

@@ -549,15 +549,22 @@ def target(name: str, value: float, op: str, limit: float) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     ver = subprocess.run([ffmpeg(), "-version"], capture_output=True, text=True).stdout
-    try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = ""
     return {"cpus": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(), "ffmpeg": ffmpeg(),
-            "ffmpeg_version": ver.split("\n", 1)[0], "commit": commit,
+            "ffmpeg_version": ver.split("\n", 1)[0], "code": code_version(),
             "load_avg": os.getloadavg()}
+
+
+def code_version() -> str:
+    """The commit being measured, with ``+dirty`` when auditor/ differs from it."""
+    try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "auditor"]).returncode
+    except OSError:
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 def table(results: dict[str, Any]) -> str:
@@ -573,6 +580,9 @@ def table(results: dict[str, Any]) -> str:
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
                        enumerate(zip(r, widths, strict=True))) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    m = results["machine"]
+    lines.insert(0, f"code {m['code']}, {m['cpus']} CPUs, load {m['load_avg'][0]:.2f} at start; "
+                 f"medians of {results['repeat']} runs{' (--quick)' if results['quick'] else ''}")
     lines.append("")
     for res in results["cases"].values():
         for t in res.get("targets", []):
@@ -616,6 +626,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  done in {time.perf_counter() - t0:.0f} s", flush=True)
         results["cases"][case] = res
     results["machine"]["load_avg_end"] = os.getloadavg()
+    if code_version() != results["machine"]["code"]:
+        print(f"WARNING: the code changed during the run ({results['machine']['code']} -> "
+              f"{code_version()}): the figures mix versions; run again", file=sys.stderr)
+        results["machine"]["code_end"] = code_version()
     name = "results-quick.json" if args.quick else "results.json"
     (out / name).write_text(json.dumps(results, indent=2) + "\n")
     print()
