@@ -136,3 +136,18 @@ def test_findings_identical_whatever_the_block_size(tmp_path, rng):
     a = scan_file(path, ScanParams(block_seconds=60.0)).findings
     b = scan_file(path, ScanParams(block_seconds=0.5)).findings
     assert [f.to_json() for f in a] == [f.to_json() for f in b] and len(a) == 2
+
+
+def test_continuous_sound_for_twenty_seconds_is_not_a_room_change(tmp_path, rng):
+    x = speechlike(rng, 120 * SR, SR)
+    t = np.arange(20 * SR) / SR
+    x[50 * SR : 70 * SR] += (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)  # music
+    assert kinds(scan_file(write(tmp_path / "m.wav", x, SR)), "level_jump") == []
+
+
+def test_noise_floor_fall_located_at_the_first_quiet_window(tmp_path, rng):
+    x = speechlike(rng, 90 * SR, SR)
+    x[: 45 * SR] += room_noise(rng, 45 * SR, -30)  # the noisy room ends at 45 s
+    [f] = kinds(scan_file(write(tmp_path / "f.wav", x, SR)), "level_jump")
+    assert 45.0 <= f.start <= 47.5  # the first pause after the change shows the new floor
+    assert f.evidence["floor_step_db"] < -12

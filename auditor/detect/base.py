@@ -27,7 +27,7 @@ class ScanParams:
     silence_margin_db: float = 6.0
     level_jump_db: float = 12.0
     dc_jump: float = 0.02
-    level_context: float = 10.0
+    level_context: float = 30.0
     band_change: float = 0.2
     band_context: float = 20.0
     timestamp_tolerance: float = 0.02

@@ -4,7 +4,9 @@ A recording made in one room through one chain keeps its noise floor and DC offs
 from another recording, a gain change, or a stop and restart of a different device moves them
 (cf. Zhao, Chen, Wang & Malik, "Audio splicing detection and localization using environmental
 signature", Multimedia Tools and Applications, 2017). The floor on each side of a boundary is the
-5th percentile of the 50 ms window levels over ``level_context`` seconds; the DC offset is the
+5th percentile of the 50 ms window levels over ``level_context`` seconds (30 s: long enough that
+continuous speech or sound cannot pass for the room's floor; a quarter of a short recording, at
+least 5 s); the DC offset is the
 median window mean. Boundaries are tried every second and refined to one window.
 """
 
@@ -41,19 +43,23 @@ def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarr
     return j * step, np.stack([vals[j - lag], vals[j]], axis=1)
 
 
-def _best_split(x: np.ndarray, around: int, ctx: int, radius: int, stat: str) -> tuple[int, float]:
-    best, best_d = around, 0.0
-    for b in range(max(ctx, around - radius), min(x.shape[0] - ctx, around + radius) + 1):
-        a, c = x[b - ctx : b], x[b : b + ctx]
-        if np.isnan(a).sum() > ctx // 2 or np.isnan(c).sum() > ctx // 2:
-            continue
-        if stat == "floor":
-            d = float(np.nanpercentile(c, _PCT) - np.nanpercentile(a, _PCT))
-        else:
-            d = float(np.nanmedian(c) - np.nanmedian(a))
-        if abs(d) > abs(best_d):
-            best, best_d = b, d
-    return best, best_d
+def _locate(x: np.ndarray, b: int, ctx: int, before: float, after: float,
+            stat: str) -> int:
+    """The window where the step happens, searched within ``ctx`` windows of ``b``.
+
+    Windows are classed by the level halfway between the two sides. A raised floor is never
+    undercut afterwards, so the step follows the last window below halfway; a lowered floor
+    shows at the first window below halfway; a DC step follows the last window on the old side.
+    """
+    lo, hi = max(0, b - ctx), min(x.shape[0], b + ctx)
+    seg = x[lo:hi]
+    mid = (before + after) / 2
+    if stat == "floor" and after < before:
+        hits = np.flatnonzero(seg < mid)
+        return lo + int(hits[0]) if hits.size else b
+    old_side = seg < mid if after > before else seg > mid
+    hits = np.flatnonzero(old_side)
+    return lo + int(hits[-1]) + 1 if hits.size else b
 
 
 def _steps(
@@ -65,13 +71,13 @@ def _steps(
     diff = sides[:, 1] - sides[:, 0]
     cand = np.flatnonzero(np.abs(np.nan_to_num(diff)) >= threshold)
     found: list[tuple[int, float]] = []
+    taken: list[int] = []
     for i in cand[np.argsort(-np.abs(diff[cand]), kind="stable")]:
         b = int(bounds[i])
-        if any(abs(b - f) < ctx for f, _ in found):
+        if any(abs(b - t) < ctx for t in taken):
             continue
-        split, d = _best_split(x, b, ctx, step, stat)
-        if abs(d) >= threshold:
-            found.append((split, d))
+        taken.append(b)
+        found.append((_locate(x, b, ctx, sides[i, 0], sides[i, 1], stat), float(diff[i])))
     return sorted(found)
 
 
@@ -80,7 +86,10 @@ def level_jump(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     f = inp.features
     wsec = f.window_seconds
     step = max(1, int(round(1.0 / wsec)))
-    ctx = step * max(1, int(round(params.level_context)))
+    # each side must be long enough that continuous sound cannot hide the floor: up to
+    # ``level_context`` seconds, at least 5 s, a quarter of the recording when it is short
+    seconds = min(params.level_context, max(5.0, f.frames / f.sample_rate / 4))
+    ctx = step * max(1, int(round(seconds)))
     level = f.power_db()
     level = np.where(np.isfinite(level), level, np.nan)
     out = []
@@ -94,7 +103,7 @@ def level_jump(inp: DetectorInput, params: ScanParams) -> list[Finding]:
                 message=f"the background noise level {'rises' if d > 0 else 'falls'} by "
                 f"{abs(d):.1f} dB at {format_time(t)}{chan}: the room or the recording chain "
                 "changes there",
-                evidence={"floor_step_db": round(d, 2), "context_s": params.level_context,
+                evidence={"floor_step_db": round(d, 2), "context_s": ctx * wsec,
                           "channel": ch + 1},
             ))  # fmt: skip
         for b, d in _steps(f.mean[:, ch], ctx, step, params.dc_jump, "dc"):
@@ -104,7 +113,7 @@ def level_jump(inp: DetectorInput, params: ScanParams) -> list[Finding]:
                 confidence=0.7, detector="level_jump",
                 message=f"the DC offset steps by {d:+.4f} of full scale at {format_time(t)}{chan}:"
                 " a different device or signal chain from there on",
-                evidence={"dc_step": round(d, 5), "context_s": params.level_context,
+                evidence={"dc_step": round(d, 5), "context_s": ctx * wsec,
                           "channel": ch + 1},
             ))  # fmt: skip
     return out
