@@ -13,18 +13,24 @@ from .base import DetectorInput, ScanParams
 __all__ = ["video_black", "video_frozen"]
 
 
+def _spans(inp: DetectorInput, spans: list[tuple[float, float]], *, kind: str,
+           min_s: float, confidence: float, what: str) -> list[Finding]:
+    """One finding per span of at least ``min_s`` seconds."""
+    return [Finding(
+        kind=kind, file=inp.label, start=a, end=b, severity="warning", confidence=confidence,
+        detector=kind, message=f"{b - a:.1f} s of {what.format(at=format_time(a))}",
+        evidence={"duration_s": round(b - a, 3), "min_duration_s": min_s},
+    ) for a, b in spans if b - a >= min_s]  # fmt: skip
+
+
 def video_black(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """Spans of black picture lasting at least ``video_black_min`` seconds."""
     ev = inp.video_events
     if ev is None:
         return []
-    return [Finding(
-        kind="video_black", file=inp.label, start=a, end=b,
-        severity="warning", confidence=0.9, detector="video_black",
-        message=f"{b - a:.1f} s of black picture at {format_time(a)} (camera covered, off or "
-        "disconnected)",
-        evidence={"duration_s": round(b - a, 3), "min_duration_s": params.video_black_min},
-    ) for a, b in ev.black if b - a >= params.video_black_min]  # fmt: skip
+    return _spans(inp, ev.black, kind="video_black", min_s=params.video_black_min,
+                  confidence=0.9,
+                  what="black picture at {at} (camera covered, off or disconnected)")
 
 
 def video_frozen(inp: DetectorInput, params: ScanParams) -> list[Finding]:
@@ -32,10 +38,7 @@ def video_frozen(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     ev = inp.video_events
     if ev is None:
         return []
-    return [Finding(
-        kind="video_frozen", file=inp.label, start=a, end=b,
-        severity="warning", confidence=0.8, detector="video_frozen",
-        message=f"{b - a:.1f} s of frozen picture at {format_time(a)} (the same frame repeated: "
-        "the camera stopped or the picture was replaced by a still)",
-        evidence={"duration_s": round(b - a, 3), "min_duration_s": params.video_frozen_min},
-    ) for a, b in ev.frozen if b - a >= params.video_frozen_min]  # fmt: skip
+    return _spans(inp, ev.frozen, kind="video_frozen", min_s=params.video_frozen_min,
+                  confidence=0.8,
+                  what="frozen picture at {at} (the same frame repeated: the camera stopped or "
+                  "the picture was replaced by a still)")

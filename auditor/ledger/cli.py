@@ -138,15 +138,15 @@ def ledger() -> None:
     """
 
 
+def signing_key_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--key KEYFILE``: the ledger's private signing key, shared by every writing command."""
+    return click.option("--key", "keyfile", required=True, type=click.Path(dir_okay=False),
+                        help="The ledger's private signing key (auditor keygen).")(f)
+
+
 @ledger.command()
 @click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
-@click.option(
-    "--key",
-    "keyfile",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Private signing key (auditor keygen).",
-)
+@signing_key_option
 @click.option("--origin", help="Log name in checkpoints (default: the key's name).")
 def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
     """Create a new ledger signed by KEY.
@@ -172,13 +172,7 @@ def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
 @ledger.command()
 @click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--key",
-    "keyfile",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The ledger's private signing key.",
-)
+@signing_key_option
 @click.option(
     "--session",
     type=click.Path(dir_okay=False, exists=True),
@@ -305,13 +299,7 @@ def verify(
 @click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
 @click.argument("kind", type=click.Choice(["retention", "hold", "hold_release", "access",
                                            "destruction", "key_rotation"]))  # fmt: skip
-@click.option(
-    "--key",
-    "keyfile",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The ledger's private signing key.",
-)
+@signing_key_option
 @click.option("--recording", type=int, help="Recording id (ledger index of its ingest).")
 @click.option(
     "--file",
