@@ -6,8 +6,9 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors
+from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
 from .detect.features import FeatureExtractor
 from .errors import InputError, MediaError
 from .findings import Finding, format_time
@@ -28,11 +29,16 @@ class FileScan:
     decoded_duration: float
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    checks: dict[str, Any] = field(default_factory=dict)
 
     def file_json(self) -> dict[str, object]:
         """The file's entry in the report's ``files`` list."""
-        return {"path": self.label, "sha256": self.sha256, **self.info.to_json(),
-                "decoded_duration": round(self.decoded_duration, 6)}
+        out: dict[str, object] = {"path": self.label, "sha256": self.sha256,
+                                  **self.info.to_json(),
+                                  "decoded_duration": round(self.decoded_duration, 6)}
+        if self.checks:
+            out["checks"] = self.checks
+        return out
 
 
 def _check_detectors(params: ScanParams) -> None:
@@ -58,7 +64,9 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     info = probe(spath)
     names = params.detectors or tuple(REGISTRY)
     want_video = info.video is not None and any(n in VIDEO for n in names)
-    extractor = FeatureExtractor(info.sample_rate, info.channels)
+    extractor = FeatureExtractor(info.sample_rate, info.channels,
+                                 analysers=stream_analysers(info.sample_rate, info.channels,
+                                                            params))
     hop = extractor.block_multiple
     block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
     decoder = Decoder(info, block_frames=block, video_checks=want_video,
@@ -102,7 +110,8 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
         ))  # fmt: skip
     return FileScan(label=label, info=info, sha256=digest,
                     decoded_duration=features.frames / info.sample_rate,
-                    findings=sorted(findings, key=Finding.sort_key), warnings=decoder.warnings)
+                    findings=sorted(findings, key=Finding.sort_key), warnings=decoder.warnings,
+                    checks=inp.checks)
 
 
 def _check_unchanged(info: MediaInfo) -> None:

@@ -12,14 +12,20 @@ from ..findings import Finding
 from .band import format_change
 from .base import DetectorInput, ScanParams
 from .digital import digital_silence, dropout
+from .features import StreamAnalyser
 from .level import level_jump
 from .silence import silence
+from .splice import analysers as splice_analysers
+from .splice import splice
 from .timestamps import timestamp_gap, video_gap
 from .video import video_black, video_frozen
 
-__all__ = ["REGISTRY", "Detector", "DetectorInput", "ScanParams", "run_detectors", "VIDEO"]
+__all__ = ["REGISTRY", "STREAMS", "Detector", "DetectorInput", "ScanParams", "run_detectors",
+           "stream_analysers", "VIDEO"]
 
 Detector = Callable[[DetectorInput, ScanParams], list[Finding]]
+#: ``(sample_rate, channels, params) -> {name: analyser}`` for a detector's own streaming work
+AnalyserFactory = Callable[[int, int, ScanParams], dict[str, StreamAnalyser]]
 
 REGISTRY: dict[str, Detector] = {
     "digital_silence": digital_silence,
@@ -28,12 +34,25 @@ REGISTRY: dict[str, Detector] = {
     "timestamp_gap": timestamp_gap,
     "level_jump": level_jump,
     "format_change": format_change,
+    "splice": splice,
     "video_gap": video_gap,
     "video_black": video_black,
     "video_frozen": video_frozen,
 }
+#: Detectors that measure something of their own during the streaming pass.
+STREAMS: dict[str, AnalyserFactory] = {"splice": splice_analysers}
 #: Detectors that need the video stream.
 VIDEO = frozenset({"video_gap", "video_black", "video_frozen"})
+
+
+def stream_analysers(sample_rate: int, channels: int,
+                     params: ScanParams) -> dict[str, StreamAnalyser]:
+    """The streaming analysers the selected detectors need, by name."""
+    out: dict[str, StreamAnalyser] = {}
+    for name in params.detectors or tuple(REGISTRY):
+        if name in STREAMS:
+            out.update(STREAMS[name](sample_rate, channels, params))
+    return out
 
 
 def run_detectors(inp: DetectorInput, params: ScanParams) -> list[Finding]:

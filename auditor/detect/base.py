@@ -35,6 +35,11 @@ class ScanParams:
     video_gap_factor: float = 1.8
     video_black_min: float = 2.0
     video_frozen_min: float = 10.0
+    # splice: fusion (auditor/detect/splice.py)
+    splice_min_confidence: float = 0.5
+    # splice: ENF cue (auditor/detect/enf.py)
+    # splice: background cue (auditor/detect/background.py)
+    # splice: waveform cue (auditor/detect/waveform.py)
     block_seconds: float = 60.0
     detectors: tuple[str, ...] = ()
 
@@ -58,6 +63,9 @@ class DetectorInput:
     video_packets: PacketTimes | None = None
     video_events: VideoEvents | None = None
     decoder_warnings: list[str] = field(default_factory=list)
+    #: what each check could and could not establish on this file (for example "ENF: not
+    #: applicable, hum SNR 2.1 dB"); detectors add to it and it goes into the report's file entry
+    checks: dict[str, Any] = field(default_factory=dict)
 
 
 def spans_from_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,13 +7,15 @@ constant in the recording's length apart from the feature tracks themselves (a f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from .runs import Runs, RunTracker
 
-__all__ = ["FeatureParams", "Features", "FeatureExtractor", "window_frames"]
+__all__ = ["FeatureParams", "Features", "FeatureExtractor", "StreamAnalyser", "window_frames"]
 
 _TINY = np.float64(1e-20)
 
@@ -29,6 +31,20 @@ def blackman_harris(n: int) -> np.ndarray:
 def window_frames(sample_rate: int, seconds: float = 0.05) -> int:
     """Analysis window length in samples (at least 2)."""
     return max(2, int(round(sample_rate * seconds)))
+
+
+class StreamAnalyser(Protocol):
+    """A detector's own measurement, taken in the same streaming pass as the features.
+
+    ``update`` sees every decoded block in order (float32, shape ``(n, channels)``, NaN/Inf
+    already replaced by 0) with the index of its first frame; ``finish`` returns what the
+    detector will read from :attr:`Features.extra` under the analyser's name. Memory kept must
+    stay small per hour of audio: keep decimated tracks or candidate points, never the signal.
+    """
+
+    def update(self, block: np.ndarray, start: int) -> None: ...
+
+    def finish(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,8 @@ class Features:
         NaN/Inf samples found (replaced by 0 before analysis).
     first_invalid : int
         Sample index of the first invalid sample, or -1.
+    extra : dict
+        What each :class:`StreamAnalyser` returned from ``finish``, by name.
     """
 
     sample_rate: int
@@ -87,6 +105,7 @@ class Features:
     n_fft: int
     invalid: int
     first_invalid: int
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def window_seconds(self) -> float:
@@ -106,8 +125,10 @@ class Features:
 class FeatureExtractor:
     """Accumulate :class:`Features` from decoded blocks of shape ``(n, channels)``."""
 
-    def __init__(self, sample_rate: int, channels: int, params: FeatureParams | None = None):
+    def __init__(self, sample_rate: int, channels: int, params: FeatureParams | None = None,
+                 analysers: Mapping[str, StreamAnalyser] | None = None):
         self.params = params or FeatureParams()
+        self.analysers = dict(analysers or {})
         self.sample_rate = sample_rate
         self.channels = channels
         self.win = window_frames(sample_rate, self.params.window)
@@ -137,6 +158,8 @@ class FeatureExtractor:
             block = self._sanitise(block)
         for ch, tracker in enumerate(self._trackers):
             tracker.update(block[:, ch])
+        for analyser in self.analysers.values():
+            analyser.update(block, self.frames)
         self.frames += block.shape[0]
         if self._carry.shape[0]:
             block = np.concatenate([self._carry, block])
@@ -191,4 +214,5 @@ class FeatureExtractor:
             n_fft=self.n_fft,
             invalid=self.invalid,
             first_invalid=self.first_invalid,
+            extra={name: a.finish() for name, a in self.analysers.items()},
         )
