@@ -68,6 +68,37 @@ def test_rewrapped_audio_is_a_container_change(logged: tuple[Path, Path]) -> Non
     assert [f.evidence.get("reason") for f in findings] == ["container"]
 
 
+@pytest.mark.parametrize("fmt,subtype", [("FLAC", "PCM_16"), ("WAV", "FLOAT")])
+def test_same_samples_in_another_container_match_every_chunk(
+    logged: tuple[Path, Path], tmp_path: Path, fmt: str, subtype: str
+) -> None:
+    wav, db = logged
+    x, _ = sf.read(wav, dtype="int16")
+    (tmp_path / "copy").mkdir()
+    other = tmp_path / "copy" / wav.name
+    sf.write(other, x.astype("float32") / 32768 if subtype == "FLOAT" else x, RATE,
+             subtype=subtype, format=fmt)
+    assert [f.evidence.get("reason") for f in _verify(db, other)] == ["container"]
+    y = x.copy()
+    y[RATE * 25] ^= 1  # one sample, one bit, in the third 10 s chunk
+    sf.write(other, y.astype("float32") / 32768 if subtype == "FLOAT" else y, RATE,
+             subtype=subtype, format=fmt)
+    [f] = _verify(db, other)
+    assert (f.kind, f.start, f.end) == ("hash_mismatch", 20.0, 30.0)
+
+
+def test_ledgers_that_hash_float32_still_verify(tmp_path: Path) -> None:
+    import hashlib
+
+    from auditor.ledger.recording import hash_chunks
+
+    wav = make_wav(tmp_path / "old.wav", 12.0, seed=9)
+    x, _ = sf.read(wav, dtype="float32", always_2d=True)
+    [c0, c1] = list(hash_chunks(wav, chunk_frames=10 * RATE, pcm="f32le"))
+    assert c0.pcm_sha256 == hashlib.sha256(x[: 10 * RATE].astype("<f4").tobytes()).hexdigest()
+    assert c1.end == 12 * RATE and c0.bytes is not None and c0.bytes["sha256"] != c0.pcm_sha256
+
+
 def test_unlogged_file(logged: tuple[Path, Path], tmp_path: Path) -> None:
     other = make_wav(tmp_path / "other.wav", 2.0, seed=5)
     assert [f.kind for f in _verify(logged[1], other)] == ["unlogged_file"]
@@ -79,13 +110,14 @@ def test_chunk_entries_carry_pcm_and_byte_hashes(logged: tuple[Path, Path]) -> N
     from auditor.ledger.store import Ledger
 
     wav, db = logged
-    x, _ = sf.read(wav, dtype="float32", always_2d=True)
+    x, _ = sf.read(wav, dtype="int16", always_2d=True)
     raw = wav.read_bytes()
     with Ledger.open(db) as led:
-        chunk = led.entry(4)  # key, ingest, seal of the empty recording, ingest, chunk 0
+        ingest, chunk = led.entry(3), led.entry(4)  # key, ingest+seal of an empty one, ...
+    assert ingest.fields["media"]["pcm"] == "s16le"
     f = chunk.fields
     assert (chunk.type, f["index"], f["start"], f["end"]) == ("chunk", 0, 0, 10 * RATE)
-    assert f["pcm_sha256"] == hashlib.sha256(x[: 10 * RATE].astype("<f4").tobytes()).hexdigest()
+    assert f["pcm_sha256"] == hashlib.sha256(x[: 10 * RATE].astype("<i2").tobytes()).hexdigest()
     span = raw[f["bytes"]["offset"] : f["bytes"]["offset"] + f["bytes"]["length"]]
     assert f["bytes"]["sha256"] == hashlib.sha256(span).hexdigest()
     assert f["bytes"]["length"] == 10 * RATE * 2

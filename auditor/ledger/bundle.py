@@ -31,6 +31,7 @@ from ._merkle import leaf_hash, verify_inclusion
 from .entries import Entry
 from .keys import KeyHistory
 from .note import Checkpoint, VerifierKey
+from .recording import logged_pcm
 from .store import Ledger
 from .structure import RecordingChecker
 
@@ -132,8 +133,10 @@ def _excerpt(
         raise InputError(f"empty time range {lo}-{hi} s for a recording of "
                          f"{state.frames / rate:.1f} s")  # fmt: skip
     out = folder / "excerpt.wav"
-    with sf.SoundFile(out, "w", rate, int(media["channels"]), "FLOAT", format="WAV") as snd:
-        for i, block in enumerate(decode_blocks(path, block_frames=frames)):
+    pcm = logged_pcm(media)
+    subtype = "PCM_16" if pcm == "s16le" else "FLOAT"
+    with sf.SoundFile(out, "w", rate, int(media["channels"]), subtype, format="WAV") as snd:
+        for i, block in enumerate(decode_blocks(path, block_frames=frames, pcm=pcm)):
             if first <= i <= last:
                 snd.write(block)
     return first, last, out
@@ -254,10 +257,12 @@ def _verify_excerpt(path: Path, state: Any, first: int, last: int) -> None:
         snd = sf.SoundFile(path)
     except Exception as exc:  # noqa: BLE001 - libsndfile's errors are not one class
         raise VerificationError(f"the excerpt is not a readable WAV: {exc}") from None
+    dtype, fmt = ("int16", "<i2") if logged_pcm(state.ingest.fields["media"]) == "s16le" else (
+        "float32", "<f4")
     with snd:
         for i in range(first, last + 1):
-            block = snd.read(frames, dtype="float32", always_2d=True)
-            digest = hashlib.sha256(block.astype("<f4", copy=False).tobytes()).hexdigest()
+            block = snd.read(frames, dtype=dtype, always_2d=True)
+            digest = hashlib.sha256(block.astype(fmt, copy=False).tobytes()).hexdigest()
             if digest != state.chunks[i].fields["pcm_sha256"]:
                 raise VerificationError(f"excerpt chunk {i} does not hash to the logged chunk")
         if snd.read(1, dtype="float32").shape[0]:

@@ -12,10 +12,12 @@ Types and fields (``recording`` is the leaf index of the recording's ``ingest`` 
   (verifier key or null), ``signatures`` (base64 Ed25519 signatures of :func:`statement` by
   ``vkey`` and, for a rotation, by ``previous``).
 - ``ingest``: ``name``, ``size`` (bytes), ``sha256`` (of the bytes), ``media`` (container, codec,
-  sample_rate, channels, frames, bit_depth), ``chunk_frames``, ``session`` (object or null).
+  sample_rate, channels, frames, bit_depth, pcm), ``chunk_frames``, ``session`` (object or null).
+  ``media.pcm`` names the sample format the chunks hash: ``s16le`` or ``f32le`` (absent: f32le).
 - ``chunk``: ``recording``, ``index``, ``start``/``end`` (frames, end exclusive), ``pcm_sha256``:
-  SHA-256 of the decoded samples of ``[start, end)`` as interleaved little-endian IEEE float32
-  (``block.astype('<f4').tobytes()``), and ``bytes``: ``{offset, length, sha256}`` of the same
+  SHA-256 of the decoded samples of ``[start, end)``, interleaved little-endian in the ingest
+  entry's ``media.pcm`` format (int16 as stored, or IEEE float32), and ``bytes``:
+  ``{offset, length, sha256}`` of the same
   span's bytes in the file when the container stores PCM uncompressed, else null.
 - ``seal``: ``recording``, ``chunks`` (count), ``root`` (hex Merkle Tree Hash over the chunk
   entries' leaf hashes, in order), ``frames``, ``sha256``.

@@ -3,8 +3,14 @@
 Chunk hashes are over decoded PCM, so they survive a re-wrap of the same audio and name the
 exact span that changed: the recording is decoded once (:func:`auditor.media.decode_blocks`) in
 blocks of ``round(chunk_seconds * sample_rate)`` frames and each block is hashed as interleaved
-little-endian float32 (``block.astype('<f4').tobytes()``). For PCM in RIFF/WAVE the same span's
-bytes in the file are hashed too, so a verifier can check a span without a decoder.
+little-endian samples in the format the ingest entry names in ``media.pcm``:
+
+- ``s16le`` (16-bit integer PCM and 16-bit FLAC): the samples as stored, two bytes each;
+- ``f32le`` (everything else; also every ledger written before ``pcm`` existed): IEEE float32.
+
+For PCM in RIFF/WAVE the same span's bytes in the file are hashed too, so a verifier can check a
+span without a decoder. For 16-bit little-endian PCM in RIFF/WAVE those bytes *are* the samples,
+so the one digest serves both (the span is read once, not decoded and hashed twice).
 
 Appends are staged: the ``ingest`` entry first, then chunks in batches, then the ``seal``, each
 stage its own signed, atomic append. A crash leaves a ledger that verifies, with the recording
@@ -22,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError, MediaError
 from ._merkle import leaf_hash, tree_hash
 from ._signing import SigningKey
@@ -31,6 +39,7 @@ from .store import Ledger
 __all__ = [
     "DEFAULT_CHUNK_SECONDS",
     "ChunkHash",
+    "logged_pcm",
     "chunk_frames_for",
     "media_facts",
     "pcm_layout",
@@ -63,9 +72,23 @@ def chunk_frames_for(sample_rate: int, chunk_seconds: float) -> int:
     return max(1, round(chunk_seconds * sample_rate))
 
 
+def logged_pcm(media: dict[str, Any]) -> str:
+    """The chunk sample format an ingest entry's ``media`` object names (``f32le`` if none)."""
+    pcm = media.get("pcm", "f32le")
+    if pcm not in ("f32le", "s16le"):
+        from ..errors import VerificationError
+
+        raise VerificationError(f"unknown chunk sample format {pcm!r} in the ingest entry",
+                                hint="this ledger was written by a newer auditor; upgrade")
+    return str(pcm)
+
+
 def media_facts(info: Any) -> dict[str, Any]:
     """The ``media`` object of an ingest entry, from :class:`auditor.media.MediaInfo`."""
+    from ..media import native_pcm
+
     return {
+        "pcm": native_pcm(info),
         "container": info.container,
         "codec": info.codec,
         "sample_rate": int(info.sample_rate),
@@ -91,7 +114,8 @@ def pcm_layout(info: Any) -> tuple[int, int] | None:
 
 
 def hash_chunks(
-    path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None
+    path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None,
+    pcm: str | None = None,
 ) -> Iterator[ChunkHash]:
     """Decode a recording once and yield the hashes of each ``chunk_frames`` span.
 
@@ -103,16 +127,26 @@ def hash_chunks(
         Frames per chunk; the last chunk may be shorter.
     info
         :class:`auditor.media.MediaInfo` of the file, if already probed.
+    pcm
+        Sample format hashed: ``s16le`` or ``f32le``; default the file's own
+        (:func:`auditor.media.native_pcm`).
     """
-    from ..media import decode_blocks, probe
+    from ..media import decode_blocks, native_pcm, probe
 
     info = info or probe(path)
+    pcm = pcm or native_pcm(info)
     layout = pcm_layout(info)
+    if pcm == "s16le" and layout is not None and info.codec == "pcm_s16le":
+        yield from _stored_s16_chunks(info, layout[0], layout[1], chunk_frames)
+        return
     start = 0
+    dtype = "<i2" if pcm == "s16le" else "<f4"
     with open(path, "rb") if layout else contextlib.nullcontext() as fh:
-        for index, block in enumerate(decode_blocks(path, block_frames=chunk_frames, info=info)):
+        for index, block in enumerate(decode_blocks(path, block_frames=chunk_frames, info=info,
+                                                    pcm=pcm)):
             end = start + block.shape[0]
-            pcm = hashlib.sha256(block.astype("<f4", copy=False).tobytes()).hexdigest()
+            samples = np.ascontiguousarray(block, dtype=dtype)
+            digest = hashlib.sha256(samples.data).hexdigest()
             span: dict[str, Any] | None = None
             if layout is not None and fh is not None:
                 offset, length = layout[0] + start * layout[1], (end - start) * layout[1]
@@ -120,8 +154,36 @@ def hash_chunks(
                 data = fh.read(length)
                 span = {"offset": offset, "length": len(data),
                         "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
-            yield ChunkHash(index, start, end, pcm, span)
+            yield ChunkHash(index, start, end, digest, span)
             start = end
+
+
+def _stored_s16_chunks(info: Any, offset: int, frame_bytes: int,
+                       chunk_frames: int) -> Iterator[ChunkHash]:
+    """Chunks of 16-bit little-endian PCM in RIFF/WAVE, straight from the data chunk's bytes.
+
+    libsndfile would return exactly these bytes as int16 samples; the frame count is the one it
+    reports (a data chunk whose declared size overruns the file is cut to whole frames here too).
+    """
+    total = int(info.frames or 0)
+    start = 0
+    with open(info.path, "rb") as fh:
+        fh.seek(offset)
+        index = 0
+        while start < total:
+            want = min(chunk_frames, total - start) * frame_bytes
+            data = fh.read(want)
+            n = len(data) // frame_bytes
+            if n == 0:
+                break
+            data = data[: n * frame_bytes]
+            digest = hashlib.sha256(data).hexdigest()
+            span = {"offset": offset + start * frame_bytes, "length": len(data), "sha256": digest}
+            yield ChunkHash(index, start, start + n, digest, span)
+            start += n
+            index += 1
+            if len(data) < want:
+                break
 
 
 def add_recording(

@@ -17,6 +17,7 @@ added span, so every consumer that knows the contract's kinds sees it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +28,11 @@ from ._merkle import leaf_hash, verify_consistency
 from .entries import Entry
 from .keys import KeyHistory
 from .note import Checkpoint, VerifierKey
-from .recording import hash_chunks
+from .recording import ChunkHash, hash_chunks, logged_pcm
 from .store import Ledger
-from .structure import RecordingChecker
+from .structure import RecordingChecker, RecordingState
 
-__all__ = ["LogReport", "verify_log", "verify_file"]
+__all__ = ["LogReport", "verify_log", "verify_file", "compare_chunks"]
 
 _BATCH = 4096
 
@@ -223,7 +224,6 @@ def verify_file(ledger: Ledger, path: str | os.PathLike[str]) -> list[Finding]:
     MediaError
         If the file cannot be read or decoded.
     """
-    from ..findings import format_time
     from ..media import file_sha256, probe
 
     spath = os.fspath(path)
@@ -244,6 +244,36 @@ def verify_file(ledger: Ledger, path: str | os.PathLike[str]) -> list[Finding]:
     if by_hash:
         return []
     info = probe(spath)
+    chunks = hash_chunks(spath, chunk_frames=state.ingest.fields["chunk_frames"], info=info,
+                         pcm=logged_pcm(state.ingest.fields["media"]))
+    return compare_chunks(state, spath, sha256=sha256, info=info, chunks=chunks)
+
+
+def compare_chunks(
+    state: RecordingState, label: str, *, sha256: str, info: Any, chunks: Iterable[ChunkHash]
+) -> list[Finding]:
+    """The findings of a file whose bytes differ from its logged recording ``state``.
+
+    :func:`verify_file`'s comparison, for a caller that already hashed the file's chunks
+    (the archive audit hashes on its workers and compares in one process).
+
+    Parameters
+    ----------
+    state
+        The sealed recording the file is checked against (:meth:`RecordingChecker.load`).
+    label
+        The file's name in the findings.
+    sha256
+        The SHA-256 of the file's bytes.
+    info
+        The probed file (``sample_rate``, ``channels``, ``duration`` in seconds).
+    chunks
+        The file's chunk hashes at the recording's ``chunk_frames`` and ``media.pcm``
+        (:func:`~.recording.hash_chunks`), in order; read only when the format matches.
+    """
+    from ..findings import format_time
+
+    spath = label
     media = state.ingest.fields["media"]
     rate = int(media["sample_rate"])
     if (info.sample_rate, info.channels) != (rate, media["channels"]):
@@ -254,7 +284,7 @@ def verify_file(ledger: Ledger, path: str | os.PathLike[str]) -> list[Finding]:
     logged = {c.fields["index"]: c.fields for c in state.chunks}
     findings: list[Finding] = []
     file_end = 0
-    for chunk in hash_chunks(spath, chunk_frames=state.ingest.fields["chunk_frames"], info=info):
+    for chunk in chunks:
         file_end = chunk.end
         want = logged.get(chunk.index)
         if want is None or (want["start"], want["end"]) != (chunk.start, chunk.end):

@@ -17,7 +17,7 @@ import os
 
 from ..errors import MediaError
 from ._ffmpeg import DEMUXERS, RAW_AUDIO, SOUNDFILE_FORMATS, ffmpeg_exe, ffprobe_exe, transcode
-from .decode import Decoder, VideoEvents, decode_blocks
+from .decode import Decoder, VideoEvents, decode_blocks, native_pcm
 from .packets import PacketTimes, packet_times
 from .probe import MediaInfo, VideoStream, probe
 
@@ -31,6 +31,7 @@ __all__ = [
     "VideoEvents",
     "probe",
     "decode_blocks",
+    "native_pcm",
     "Decoder",
     "packet_times",
     "file_sha256",

@@ -35,10 +35,13 @@ class Decoder:
     """
 
     def __init__(self, info: MediaInfo, *, block_frames: int, video_checks: bool = False,
-                 black_min: float = 2.0, frozen_min: float = 5.0) -> None:
+                 black_min: float = 2.0, frozen_min: float = 5.0, pcm: str = "f32le") -> None:
         if block_frames < 1:
             raise ValueError("block_frames must be positive")
+        if pcm not in ("f32le", "s16le"):
+            raise ValueError(f"pcm must be f32le or s16le, got {pcm!r}")
         self.info = info
+        self.pcm = pcm
         self.block_frames = block_frames
         self.video_checks = video_checks and info.video is not None
         self.black_min = black_min
@@ -48,28 +51,42 @@ class Decoder:
         self.video_events: VideoEvents | None = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        if self.info.backend == "soundfile" and not self.video_checks:
+        if self.pcm == "s16le":
+            yield from self._s16_blocks()
+        elif self.info.backend == "soundfile" and not self.video_checks:
             yield from self._soundfile_blocks()
         else:
             yield from self._ffmpeg_blocks()
 
-    def _soundfile_blocks(self) -> Iterator[np.ndarray]:
+    def _s16_blocks(self) -> Iterator[np.ndarray]:
+        """int16 blocks: read as stored when the file holds 16-bit PCM, else the float32 decode
+        quantised back (``round(x * 32768)``, exact for audio that was 16-bit)."""
+        if native_pcm(self.info) == "s16le":
+            yield from self._soundfile_blocks(raw="int16")
+            return
+        for block in (self._soundfile_blocks() if self.info.backend == "soundfile"
+                      and not self.video_checks else self._ffmpeg_blocks()):
+            yield np.clip(np.rint(block * np.float32(32768.0)), -32768, 32767).astype(np.int16)
+
+    def _soundfile_blocks(self, raw: str | None = None) -> Iterator[np.ndarray]:
         import soundfile as sf
 
         path = self.info.path
+        keep = raw is not None
         # integer PCM is read as integers and scaled here: exact (x / 2**15 or x / 2**31, as
         # libsndfile and ffmpeg scale it) and several times faster than libsndfile's conversion
-        raw, scale = {16: ("int16", 2.0**-15), 24: ("int32", 2.0**-31), 32: ("int32", 2.0**-31)
-                      }.get(self.info.bit_depth or 0, ("float32", 1.0))
-        if not self.info.codec.startswith("pcm_s") and self.info.codec != "flac":
-            raw, scale = "float32", 1.0
+        if raw is None:
+            raw, scale = {16: ("int16", 2.0**-15), 24: ("int32", 2.0**-31),
+                          32: ("int32", 2.0**-31)}.get(self.info.bit_depth or 0, ("float32", 1.0))
+            if not self.info.codec.startswith("pcm_s") and self.info.codec != "flac":
+                raw, scale = "float32", 1.0
         try:
             with sf.SoundFile(path) as snd:
                 while True:
                     block = snd.read(self.block_frames, dtype=raw, always_2d=True)
                     if block.shape[0] == 0:
                         break
-                    if raw != "float32":
+                    if raw != "float32" and not keep:
                         block = block.astype(np.float32)
                         block *= np.float32(scale)
                     self.frames_decoded += block.shape[0]
@@ -184,10 +201,21 @@ def _parse_video_events(log: str) -> VideoEvents:
     return VideoEvents(black=black, frozen=list(zip(starts, ends, strict=False)))
 
 
-def decode_blocks(path: str | os.PathLike[str], *, block_frames: int,
-                  info: MediaInfo | None = None) -> Iterator[np.ndarray]:
-    """Decode a recording into float32 blocks of shape ``(block_frames, channels)``.
+def native_pcm(info: MediaInfo) -> str:
+    """The sample format a recording stores losslessly: ``s16le`` for 16-bit integer PCM and
+    16-bit FLAC (read exactly as stored), else ``f32le`` (the float32 decode)."""
+    if (info.backend == "soundfile" and info.bit_depth == 16
+            and (info.codec.startswith("pcm_s16") or info.codec == "flac")):
+        return "s16le"
+    return "f32le"
 
-    The last block may be shorter. Memory stays constant whatever the recording's length.
+
+def decode_blocks(path: str | os.PathLike[str], *, block_frames: int,
+                  info: MediaInfo | None = None, pcm: str = "f32le") -> Iterator[np.ndarray]:
+    """Decode a recording into blocks of shape ``(block_frames, channels)``.
+
+    ``pcm="f32le"`` gives float32 (full scale 1.0); ``"s16le"`` gives int16 (see
+    :meth:`Decoder._s16_blocks`). The last block may be shorter. Memory stays constant whatever
+    the recording's length.
     """
-    yield from Decoder(info or probe(path), block_frames=block_frames)
+    yield from Decoder(info or probe(path), block_frames=block_frames, pcm=pcm)
