@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,28 +70,6 @@ def _emit(text: str, output: str | None) -> None:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:
         click.echo(text)
-
-
-def _report(
-    findings: list[Finding],
-    files: list[dict[str, Any]],
-    params: dict[str, Any],
-    extra: dict[str, Any],
-) -> dict[str, Any]:
-    from .. import __version__
-
-    by_kind: dict[str, int] = {}
-    for f in findings:
-        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
-    return {
-        "schema": "auditor.report/1",
-        "tool": {"name": "auditor", "version": __version__, "parameters": params},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "files": files, "session": None,
-        "findings": [f.to_json() for f in sorted(findings, key=Finding.sort_key)],
-        "summary": {"findings": len(findings), "by_kind": by_kind},
-        **extra,
-    }  # fmt: skip
 
 
 @click.command()
@@ -284,7 +261,11 @@ def verify(
             }
         }
         params = {"key": pubkey, "trusted": trusted, "fail_on": fail_on}
-        _emit(json.dumps(_report(findings, file_facts, params, extra), indent=2), output)
+        from ..cli import report_created
+        from ..report.model import build_report, dumps
+
+        _emit(dumps(build_report(files=file_facts, findings=findings, parameters=params,
+                                 created=report_created(), extra=extra)), output)
     else:
         lines = [f"ok: {c}" for c in report.checks]
         lines += [f"{f.severity.upper()}: {f.kind}: {f.file or ledger_path}: {f.message}"
