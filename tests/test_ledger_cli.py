@@ -133,7 +133,8 @@ def test_end_to_end(tmp_path: Path) -> None:
     report = json.loads(out)
     assert code == 1
     assert report["schema"] == "auditor.report/1" and report["session"] is None
-    assert report["summary"] == {"findings": 1, "by_kind": {"hash_mismatch": 1}}
+    assert report["summary"] == {"findings": 1, "by_kind": {"hash_mismatch": 1},
+                                 "by_severity": {"high": 1}}
     assert (report["findings"][0]["start"], report["findings"][0]["end"]) == (10.0, 20.0)
     code, out = run(ledger, ["verify", db, str(wav), "--fail-on", "high", "--key", k + ".pub"])
     assert code == 1 and "HIGH: hash_mismatch" in out
