@@ -74,15 +74,21 @@ def report_created() -> datetime:
     return datetime.now(UTC)
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Write to a file (atomically) or standard output."""
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Write to a file (atomically) or standard output (text only: a PDF needs ``-o``)."""
     if output is None:
+        if isinstance(text, bytes):
+            raise InputError("a PDF is not written to a terminal",
+                             hint="name the file with -o, e.g. -o report.pdf")
         click.echo(text, nl=False)
         return
     target = Path(output)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            tmp.write_bytes(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc.strerror}", path=output) from None
@@ -124,6 +130,13 @@ _PARAM_OPTIONS = {
 }
 
 
+def lang_option(f: F) -> F:
+    """``--lang``: the language of the words a person reads (en, ru, kk)."""
+    return click.option("--lang", type=click.Choice(["en", "ru", "kk"]), default="en",
+                        show_default=True,
+                        help="Language of the report: English, Russian or Kazakh.")(f)
+
+
 def scan_param_options(f: F) -> F:
     """Options that override the detectors' parameters."""
     for name, text in reversed(_PARAM_OPTIONS.items()):
@@ -140,11 +153,12 @@ def scan_param_options(f: F) -> F:
 @click.option("--policy", default="generic", show_default=True,
               help="Continuity policy: a built-in name (kz-2015, generic) or a policy file.")
 @output_options
+@lang_option
 @fail_on_option
 @scan_param_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | None,
-         output: str | None, fail_on: str, detectors: str | None, quiet: bool,
+         output: str | None, fail_on: str, detectors: str | None, quiet: bool, lang: str,
          **overrides: float | None) -> None:
     """Scan recordings for gaps, silences, dropouts, timestamp breaks and video defects.
 
@@ -153,6 +167,7 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
       auditor scan hearing.wav
       auditor scan part1.mp3 part2.mp3 --format json -o report.json --fail-on high
       auditor scan --session session.json        # the files the record declares
+      auditor scan --session session.json --format html --lang ru -o report.html
     """
     from .scanner import run_scan
 
@@ -162,7 +177,7 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
     text, code = run_scan(
         list(files), session=session, policy=policy, fmt=fmt, fail_on=fail_on,
         detectors=detectors, overrides=overrides, created=report_created(),
-        progress=progress_printer(quiet),
+        progress=progress_printer(quiet), lang=lang,
     )  # fmt: skip
     write_output(text, output)
     sys.exit(code)
@@ -172,7 +187,8 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
 @click.argument("directory", required=False, default="auditor-demo",
                 type=click.Path(file_okay=False, path_type=str))
 @fail_on_option
-def demo(directory: str, fail_on: str) -> None:
+@lang_option
+def demo(directory: str, fail_on: str, lang: str) -> None:
     """Build a sample hearing with known defects, scan it, and show what was found.
 
     \b
@@ -182,9 +198,41 @@ def demo(directory: str, fail_on: str) -> None:
     """
     from .demo import run_demo
 
-    text, code = run_demo(Path(directory), fail_on=fail_on)
+    text, code = run_demo(Path(directory), fail_on=fail_on, lang=lang)
     click.echo(text, nl=False)
     sys.exit(code)
+
+
+@cli.command()
+@click.argument("report_json", metavar="REPORT.json", type=click.Path(dir_okay=False,
+                                                                       path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "csv"]), required=True,
+              help="html: one self-contained file; pdf: for filing (needs chromium); "
+              "csv: one row per finding, plus OUT.summary.csv with counts per court/year/kind.")
+@lang_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write here (required for pdf and csv).")
+def report(report_json: str, fmt: str, lang: str, output: str | None) -> None:
+    """Render a saved JSON report as HTML, PDF or CSV, in English, Russian or Kazakh.
+
+    \b
+    Example:
+      auditor scan --session session.json --format json -o report.json
+      auditor report report.json --format html --lang kk -o report.kk.html
+      auditor report report.json --format pdf --lang ru -o report.ru.pdf
+      auditor report report.json --format csv -o findings.csv   # + findings.summary.csv
+    """
+    from .report.render import load_report, render_report, write_report
+
+    data = load_report(report_json)
+    base = Path(report_json).resolve().parent
+    if output is None:
+        if fmt != "html":
+            raise InputError(f"--format {fmt} needs -o", hint=f"e.g. -o report.{fmt}")
+        write_output(render_report(data, fmt, lang=lang, base=base), None)
+        return
+    for path in write_report(data, fmt, output, lang=lang, base=base):
+        click.echo(f"wrote {path}", err=True)
 
 
 def _register() -> None:
@@ -193,6 +241,10 @@ def _register() -> None:
     cli.add_command(keygen)
     cli.add_command(ledger)
     cli.add_command(bundle)
+
+    from .archive.cli import archive
+
+    cli.add_command(archive)
 
 
 _register()

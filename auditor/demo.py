@@ -139,18 +139,52 @@ def match_planted(report: dict[str, Any], planted: list[dict[str, Any]] = PLANTE
     return [(p, next((f for f in report["findings"] if close(f, p)), None)) for p in planted]
 
 
-def run_demo(directory: Path, *, fail_on: str = "warning") -> tuple[str, int]:
-    """Build the demo hearing, scan it, write ``report.json``; return (text, exit code)."""
+def write_renderings(report: dict[str, Any], directory: Path) -> list[str]:
+    """Write ``report.html`` / ``report.pdf`` and the ``.ru`` / ``.kk`` copies beside the JSON.
+
+    Returns lines for the user; without chromium the PDFs are skipped and the lines say how to
+    get them.
+    """
+    from .errors import AuditorError
+    from .report.html import prepare_excerpts, render_html
+    from .report.pdf import render_pdf
+
+    media = prepare_excerpts(report, base=directory)
+    names = {"en": "report", "ru": "report.ru", "kk": "report.kk"}
+    htmls = {lang: render_html(report, lang=lang, excerpts=media) for lang in names}
+    for lang, html in htmls.items():
+        (directory / f"{names[lang]}.html").write_text(html, encoding="utf-8")
+    lines = ["HTML reports: " + ", ".join(str(directory / f"{n}.html") for n in names.values())]
+    try:
+        case = (report.get("session") or {}).get("case")
+        pdfs = render_pdf([(htmls[lang], case, lang) for lang in names])
+    except AuditorError as exc:
+        return [*lines, f"PDF reports skipped: {exc.what}",
+                f"  to get them: {exc.hint or 'install chromium'}, then run "
+                f"auditor report {directory / 'report.json'} --format pdf -o report.pdf"]
+    for lang, pdf in zip(names, pdfs, strict=True):
+        (directory / f"{names[lang]}.pdf").write_bytes(pdf)
+    return [*lines, "PDF reports: " + ", ".join(str(directory / f"{n}.pdf")
+                                                for n in names.values())]
+
+
+def run_demo(directory: Path, *, fail_on: str = "warning", lang: str = "en") -> tuple[str, int]:
+    """Build the demo hearing, scan it, write ``report.json`` and its HTML/PDF renderings.
+
+    Returns (text, exit code).
+    """
     build_hearing(directory)
     report, timeline = scan_with_session([], str(directory / "session.json"), "kz-2015",
                                          ScanParams(), created=datetime.now(UTC))
     (directory / "report.json").write_text(dumps(report))
-    lines = [f"Demo hearing written to {directory}/", "", render_text(report, timeline=timeline),
+    report = json.loads(dumps(report))
+    lines = [f"Demo hearing written to {directory}/", "",
+             render_text(report, timeline=timeline, lang=lang),
              "Planted defects and what the audit found:"]
     for p, hit in match_planted(report):
         where = f"{p['file']} at {p['start']:.3f} s" if "file" in p else p["wall_start"]
         found = "NOT FOUND" if hit is None else (
             f"found at {hit['start']:.3f} s" if "file" in p else f"found at {hit['wall_start']}")
         lines.append(f"  {p['kind']:<16} planted {where}: {found}")
-    lines += ["", f"Full report: {directory / 'report.json'}"]
+    lines += ["", f"Full report: {directory / 'report.json'}", *write_renderings(report, directory)]
     return "\n".join(lines) + "\n", exit_code(report["findings"], fail_on)

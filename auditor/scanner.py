@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime
@@ -34,7 +36,8 @@ def scan_report(scans: list[FileScan], params: ScanParams, *, created: datetime 
     """The contract's JSON report for scanned files (and session findings, if any)."""
     findings = [f for s in scans for f in s.findings] + list(extra_findings or [])
     return build_report(
-        files=[s.file_json() for s in scans], findings=findings,
+        files=[{**s.file_json(), "location": os.path.abspath(s.info.path)} for s in scans],
+        findings=findings,
         parameters=params.to_json(), session=session, created=created,
     )  # fmt: skip
 
@@ -42,11 +45,20 @@ def scan_report(scans: list[FileScan], params: ScanParams, *, created: datetime 
 def run_scan(files: list[str], *, session: str | None, policy: str, fmt: str, fail_on: str,
              detectors: str | None, overrides: dict[str, float | None],
              created: datetime | None = None,
-             progress: Callable[[str, float, float], None] | None = None) -> tuple[str, int]:
-    """Scan, render in ``fmt``, and return (text, exit code)."""
-    if fmt in ("html", "pdf"):
-        raise InputError(f"--format {fmt} is not available in this version",
-                         hint="use --format json and keep the report; text for reading")
+             progress: Callable[[str, float, float], None] | None = None,
+             lang: str = "en") -> tuple[str | bytes, int]:
+    """Scan, render in ``fmt`` (text, json, html, pdf), and return (text or PDF bytes, exit code).
+
+    html and pdf are rendered from the JSON report itself (``auditor.report.render_report``),
+    so they are the same as ``auditor report`` gives from the saved JSON.
+    """
+    from .report.i18n import get_lang
+
+    get_lang(lang)
+    if fmt == "pdf":
+        from .report.pdf import find_chromium
+
+        find_chromium()  # fail before scanning, not after
     params = make_params(detectors, overrides)
     if session is not None:
         from .continuity_scan import scan_with_session
@@ -61,5 +73,10 @@ def run_scan(files: list[str], *, session: str | None, policy: str, fmt: str, fa
         import click
 
         click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
-    text = dumps(report) if fmt == "json" else render_text(report, timeline=timeline)
-    return text, exit_code(report["findings"], fail_on)
+    code = exit_code(report["findings"], fail_on)
+    if fmt in ("html", "pdf"):
+        from .report.render import render_report
+
+        return render_report(json.loads(dumps(report)), fmt, lang=lang), code
+    text = dumps(report) if fmt == "json" else render_text(report, timeline=timeline, lang=lang)
+    return text, code

@@ -1,28 +1,37 @@
-"""Plain-text rendering of a report, for a terminal."""
+"""Plain-text rendering of a report, for a terminal, in English, Russian or Kazakh.
+
+The words come from the message catalogs (:mod:`auditor.report.i18n`); in English the output is
+the catalogs' source text. The detectors' messages stay as they were written (English technical
+detail); in Russian and Kazakh each finding also names its kind in the reader's language.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..findings import format_time
+from .explain import N_, kind_title
+from .i18n import get_lang
 
 __all__ = ["render_text"]
 
-_MARK = {"high": "HIGH", "warning": "WARN", "info": "info"}
+_MARK = {"high": N_("HIGH"), "warning": N_("WARN"), "info": N_("info")}
 
 
 def _duration(seconds: float) -> str:
     return format_time(seconds)[:-2] if seconds >= 1 else f"{seconds:.3f} s"
 
 
-def render_text(report: dict[str, Any], *, timeline: str | None = None) -> str:
+def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: str = "en") -> str:
     """A readable summary: files, then findings by file in time order, then a verdict."""
+    tr = get_lang(lang)
+    _ = tr.gettext
     lines: list[str] = []
     for f in report["files"]:
-        lines.append(
-            f"{f['path']}: {_duration(f['duration'])}, {f['codec']} {f['sample_rate']} Hz, "
-            f"{f['channels']} ch, sha256 {f['sha256'][:16]}…"
-        )
+        lines.append(_("%(path)s: %(duration)s, %(codec)s %(rate)s Hz, %(channels)s ch, "
+                       "sha256 %(hash)s…", path=f["path"], duration=_duration(f["duration"]),
+                       codec=f["codec"], rate=f["sample_rate"], channels=f["channels"],
+                       hash=f["sha256"][:16]))
     if timeline:
         lines += ["", timeline.rstrip()]
     findings = report["findings"]
@@ -30,19 +39,22 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None) -> str:
         findings = [f for f in findings if f["detector"] != "continuity"]
     lines.append("")
     if not findings:
-        lines.append("No findings in the recordings: every check ran and found nothing to report."
-                     if not timeline else "No findings inside the recordings.")
+        lines.append(_("No findings in the recordings: every check ran and found nothing to "
+                       "report.") if not timeline else _("No findings inside the recordings."))
     current: object = ()
     for f in findings:
         if f["file"] != current:
             current = f["file"]
-            lines.append(f"{current or 'session'}:")
+            lines.append(f"{current or _('session')}:")
         where = ""
         if f["wall_start"]:
             where = f" [{f['wall_start']}]"
-        lines.append(f"  {_MARK[f['severity']]:4}  {f['kind']:<18} {f['message']}{where}")
+        kind = f["kind"] if lang == "en" else f"{kind_title(tr, f['kind'])} ({f['kind']})"
+        lines.append(f"  {_(_MARK[f['severity']]):4}  {kind:<18} {f['message']}{where}")
     s = report["summary"]
     if report["findings"]:
-        sev = ", ".join(f"{n} {k}" for k, n in s.get("by_severity", {}).items())
-        lines += ["", f"{s['findings']} findings ({sev})."]
+        sev = ", ".join(f"{n} {_(k)}" for k, n in s.get("by_severity", {}).items())
+        lines += ["", tr.ngettext("%(num)s finding (%(by_severity)s).",
+                                  "%(num)s findings (%(by_severity)s).", s["findings"],
+                                  by_severity=sev)]
     return "\n".join(lines) + "\n"

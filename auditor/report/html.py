@@ -1,0 +1,171 @@
+"""The self-contained HTML evidence report.
+
+One file, no network and no script: styles, pictures (inline SVG, PNG as ``data:`` URIs) and the
+audio excerpts (Ogg Opus as ``data:`` URIs) are all inside it, and a Content-Security-Policy
+forbids loading anything else, so it opens the same way offline years later. Its content follows
+SWGDE's best practices for digital audio authentication (chain of custody and hashes, method, tool
+version and parameters, each finding located in time, a plain-language conclusion). Everything
+taken from the report or from file names is escaped by Jinja2's autoescaping.
+
+The saved JSON report is the only input: the same JSON gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
+from .explain import (
+    conclusion,
+    kind_text,
+    kind_title,
+    reason_label,
+    rule_label,
+    rule_points,
+    severity_label,
+)
+from .i18n import Lang, get_lang
+from .timeline import COLOURS, build_timeline, timeline_svg
+
+__all__ = ["render_html", "prepare_excerpts"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_HIDDEN_EVIDENCE = ("rule_text",)
+
+
+@functools.cache
+def _env(code: str) -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
+        get_lang(code).translations, newstyle=True)
+    return env
+
+
+def prepare_excerpts(report: dict[str, Any], *, base: Path | None = None
+                     ) -> tuple[Any, dict[Any, Excerpt]]:
+    """Plan and render the excerpts once (they hold no words: every language can share them)."""
+    plan = plan_excerpts(report)
+    return plan, collect_excerpts(report, plan, base=base)
+
+
+def _value(lang: Lang, v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return json.dumps(v)
+    if isinstance(v, int | float):
+        return lang.number(v, 6)
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
+    if isinstance(obj, dict) and obj:
+        out: list[tuple[str, Any]] = []
+        for k, v in obj.items():
+            out += _flatten(f"{prefix}.{k}" if prefix else str(k), v)
+        return out
+    return [(prefix, obj)]
+
+
+def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
+             shared: int | None) -> dict[str, Any]:
+    where = None
+    if f.get("start") is not None:
+        where = lang.clock(float(f["start"]))
+        if f.get("end") is not None and float(f["end"]) > float(f["start"]):
+            where += f" – {lang.clock(float(f['end']))}"
+    wall = None
+    if f.get("wall_start"):
+        wall = lang.datetime(f["wall_start"])
+        if f.get("wall_end") and f["wall_end"] != f["wall_start"]:
+            end = lang.datetime(f["wall_end"])
+            if f["wall_end"][:10] == f["wall_start"][:10]:  # same day: the time is enough
+                end = end[len(lang.date(f["wall_end"])) + 2:]
+            wall += f" – {end}"
+    length = None
+    if f.get("start") is not None and f.get("end") is not None:
+        length = lang.duration(max(0.0, float(f["end"]) - float(f["start"])))
+    evidence = [(k, _value(lang, v)) for k, v in _flatten("", f.get("evidence") or {})
+                if k not in _HIDDEN_EVIDENCE and k]
+    return {
+        "n": n, "kind": f["kind"], "title": kind_title(lang, f["kind"]),
+        "severity": f["severity"], "severity_label": severity_label(lang, f["severity"]),
+        "confidence": lang.number(float(f.get("confidence", 0.0)), 2),
+        "file": f.get("file"), "where": where, "wall": wall, "length": length,
+        "detector": f.get("detector"), "rule": rule_label(lang, f.get("rule")),
+        "rule_points": rule_points(lang, f.get("rule")),
+        "rule_text": (f.get("evidence") or {}).get("rule_text"),
+        "explanation": kind_text(lang, f), "message": f.get("message", ""),
+        "evidence": evidence, "excerpt": excerpt, "shared_with": shared,
+    }
+
+
+def _css() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None = None,
+                excerpts: tuple[Any, dict[Any, Excerpt]] | None = None) -> str:
+    """Render a report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    report
+        The ``auditor.report/1`` dictionary (as saved, or as built by a scan).
+    lang
+        ``en``, ``ru`` or ``kk``.
+    base
+        A folder the report's relative file paths may resolve against, for the excerpts.
+    excerpts
+        :func:`prepare_excerpts` of the same report, to share the work between languages.
+
+    Returns
+    -------
+    str
+        The HTML document (UTF-8 text).
+    """
+    tr = get_lang(lang)
+    plan, media = excerpts or prepare_excerpts(report, base=base)
+    findings: list[dict[str, Any]] = []
+    first_of: dict[Any, int] = {}
+    for i, f in enumerate(report.get("findings", [])):
+        key = plan.by_finding.get(i)
+        shared = first_of.get(key) if key is not None else None
+        if key is not None and shared is None:
+            first_of[key] = i + 1
+        findings.append(_finding(tr, i + 1, f, media.get(key) if key else None, shared))
+    session = report.get("session") or {}
+    files = report.get("files", [])
+    tl = build_timeline(report, tr)
+    css = _css()
+    css_hash = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    params = report.get("tool", {}).get("parameters", {})
+    ctx = {
+        "lang": lang, "tr": tr, "report": report, "session": session, "files": files,
+        "findings": findings, "css": css,
+        "csp": ("default-src 'none'; img-src data:; media-src data:; "
+                f"style-src 'sha256-{css_hash}'; base-uri 'none'; form-action 'none'"),
+        "timeline": timeline_svg(tl, title=tr.gettext("Timeline of the session")),
+        "colours": COLOURS, "capped": plan.capped, "per_file": MAX_PER_FILE,
+        "parameters": [(k, _value(tr, v)) for k, v in _flatten("", params)
+                       if not k.startswith("policy.rules.")],
+        "policy_rules": (params.get("policy") or {}).get("rules") or {},
+        "conclusion": conclusion(tr, report), "ledger": report.get("ledger"),
+        "ledger_rows": [(k, _value(tr, v)) for k, v in _flatten("", report.get("ledger") or {})],
+        "kind_title": functools.partial(kind_title, tr),
+        "severity_label": functools.partial(severity_label, tr),
+        "reason_label": functools.partial(reason_label, tr),
+    }
+    from markupsafe import Markup
+
+    ctx["timeline"] = Markup(ctx["timeline"])
+    return str(_env(lang).get_template("report.html.j2").render(**ctx))

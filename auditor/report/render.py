@@ -1,0 +1,105 @@
+"""Render a saved report in a format for people: HTML, PDF or CSV, in one of three languages.
+
+``auditor scan --format html`` and ``auditor report REPORT.json --format html`` both call
+:func:`render_report` on the same dictionary, so they give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .i18n import get_lang
+from .model import SCHEMA
+
+__all__ = ["FORMATS", "load_report", "render_report", "write_report", "summary_path"]
+
+FORMATS = ("html", "pdf", "csv")
+
+
+def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a saved ``auditor.report/1`` JSON report; :class:`InputError` when it is not one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the report: {exc.strerror}", path=path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a JSON report: {exc}", path=path,
+                         hint="give the file written by auditor scan --format json") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        got = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise InputError(f"not an {SCHEMA} report (schema: {got!r})", path=path,
+                         hint="give the file written by auditor scan --format json")
+    for key in ("tool", "created", "files", "findings"):
+        if key not in data:
+            raise InputError(f"the report has no {key!r} field", path=path,
+                             hint="give the unmodified file written by auditor scan")
+    return data
+
+
+def summary_path(output: str | os.PathLike[str]) -> Path:
+    """Where the per-court/year/kind counts go beside ``out.csv``: ``out.summary.csv``."""
+    out = Path(output)
+    return out.with_name(out.stem + ".summary" + (out.suffix or ".csv"))
+
+
+def render_report(report: dict[str, Any], fmt: str, *, lang: str = "en",
+                  base: Path | None = None) -> str | bytes:
+    """The report as HTML text, PDF bytes, or the findings CSV text.
+
+    Parameters
+    ----------
+    report
+        The ``auditor.report/1`` dictionary.
+    fmt
+        ``html``, ``pdf`` or ``csv``.
+    lang
+        ``en``, ``ru`` or ``kk``.
+    base
+        A folder the report's relative file paths may resolve against (for the excerpts).
+    """
+    get_lang(lang)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(report, lang=lang, base=base)
+    if fmt == "pdf":
+        from .html import render_html
+        from .pdf import find_chromium, render_pdf
+
+        find_chromium()  # before the excerpts' work: fail fast and clearly
+        html = render_html(report, lang=lang, base=base)
+        return render_pdf([(html, (report.get("session") or {}).get("case"), lang)])[0]
+    if fmt == "csv":
+        from .csv_stats import findings_csv
+
+        return findings_csv([report])
+    raise InputError(f"unknown report format {fmt!r}", hint="choose one of: " + ", ".join(FORMATS))
+
+
+def _atomic(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write the report: {exc.strerror}", path=target) from None
+
+
+def write_report(report: dict[str, Any], fmt: str, output: str | os.PathLike[str], *,
+                 lang: str = "en", base: Path | None = None) -> list[Path]:
+    """Render and write atomically; CSV also writes :func:`summary_path`. Returns the files."""
+    target = Path(output)
+    data = render_report(report, fmt, lang=lang, base=base)
+    _atomic(target, data.encode("utf-8") if isinstance(data, str) else data)
+    written = [target]
+    if fmt == "csv":
+        from .csv_stats import summary_csv
+
+        _atomic(summary_path(target), summary_csv([report]).encode("utf-8"))
+        written.append(summary_path(target))
+    return written
