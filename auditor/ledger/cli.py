@@ -245,8 +245,9 @@ def verify(
                        "key would go unnoticed", err=True)  # fmt: skip
         file_facts = []
         for path in files:
-            findings.extend(verify_file(led, path))
-            file_facts.append({"path": path, "sha256": file_sha256(path)})
+            digest = file_sha256(path)
+            findings.extend(verify_file(led, path, sha256=digest))
+            file_facts.append({"path": path, "sha256": digest})
     consistent = not any(f.kind == "ledger_inconsistent" and f.severity == "high" for f in findings)
     if trusted and consistent and report.checkpoint:
         Path(trusted).write_text(report.checkpoint, encoding="utf-8")

@@ -216,8 +216,12 @@ def _finding(
     return Finding(kind, path, start, end, severity, 1.0, "ledger", message, evidence)
 
 
-def verify_file(ledger: Ledger, path: str | os.PathLike[str]) -> list[Finding]:
+def verify_file(ledger: Ledger, path: str | os.PathLike[str], *,
+                sha256: str | None = None) -> list[Finding]:
     """Re-hash one recording against the ledger; see the module docstring.
+
+    ``sha256`` is the file's SHA-256 when the caller has just computed it (else it is computed
+    here).
 
     Raises
     ------
@@ -227,7 +231,7 @@ def verify_file(ledger: Ledger, path: str | os.PathLike[str]) -> list[Finding]:
     from ..media import file_sha256, probe
 
     spath = os.fspath(path)
-    sha256 = file_sha256(spath)
+    sha256 = sha256 or file_sha256(spath)
     by_hash = ledger.find_ingests(sha256=sha256)
     candidates = by_hash or ledger.find_ingests(name=os.path.basename(spath))
     if not candidates:
