@@ -1,0 +1,203 @@
+"""``auditor archive audit``, as one library call: walk, audit every file, join, report.
+
+Steps: walk the archive (:mod:`.walk`); read the session records and the ledger, checking the
+ledger's own integrity (:func:`auditor.ledger.verify.verify_log`); audit every file whose stored
+result is missing or stale (:mod:`.work`, run by :mod:`.run`, recorded in :mod:`.state` by this
+process alone); join everything (:mod:`.join`); build the contract's report from the stored
+results in path order, so inline, ``--workers N`` and Dask runs give byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..detect import ScanParams
+from ..errors import InputError, SessionError
+from ..findings import Finding
+from ..ledger.store import Ledger
+from ..ledger.verify import verify_log
+from ..report import build_report
+from ..session import load_policy, load_session
+from .join import Declared, join_archive
+from .logged import LedgerView
+from .report import archive_section
+from .run import execute
+from .state import AuditState
+from .walk import Found, Problem, Walk, walk_archive
+from .work import FileResult, Task
+
+__all__ = ["ArchiveAudit", "audit_archive", "default_state_path"]
+
+#: Called with (files to read, their bytes, files reused) once; returns a per-file callback.
+ProgressFactory = Callable[[int, int, int], Callable[[FileResult], None]]
+
+
+@dataclass
+class ArchiveAudit:
+    """The report and the problems that kept part of the archive from being checked."""
+
+    report: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Problem]:
+        """Problems that leave files unchecked (the audit is incomplete: exit 2)."""
+        return [p for p in self.problems if p.blocking]
+
+
+def default_state_path(ledger: str | os.PathLike[str]) -> Path:
+    """Where the resumable state goes by default: beside the ledger, ``NAME.audit-state.db``."""
+    p = Path(ledger)
+    return p.with_name(p.stem + ".audit-state.db")
+
+
+#: The code a stored result depends on: a change to any of it invalidates stored results.
+_CODE = ("detect", "media", "scan.py", "riff.py", "findings.py", "ledger/recording.py",
+         "archive/work.py")
+
+
+def _fingerprint(params: ScanParams) -> str:
+    """What a stored result depends on: tool version, scan parameters and the scanning code."""
+    h = hashlib.sha256(json.dumps({"version": __version__, "scan": params.to_json()},
+                                  sort_keys=True).encode())
+    base = Path(__file__).resolve().parents[1]
+    for part in _CODE:
+        for path in sorted((base / part).rglob("*.py")) if (base / part).is_dir() else [
+                base / part]:
+            h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _sessions(walk: Walk, root: str) -> tuple[list[Declared], list[dict[str, Any]],
+                                               list[Problem]]:
+    real = {os.path.realpath(f.path): f.rel for f in walk.recordings}
+    declared: list[Declared] = []
+    listed: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for found in walk.sessions:
+        try:
+            session = load_session(found.path)
+        except SessionError as exc:
+            problems.append(Problem(found.rel, "session", f"unusable session record: "
+                                    f"{exc.what}", True))  # fmt: skip
+            continue
+        rels = []
+        for rec in session.recordings:
+            resolved = os.path.realpath(session.resolve(rec))
+            rel = real.get(resolved) or real.get(os.path.realpath(os.path.join(root, rec.file)))
+            if rel is None:  # absent: name it where the record expects it
+                inside = os.path.relpath(resolved, root)
+                rel = (Path(inside).as_posix() if not inside.startswith("..")
+                       else Path(rec.file).as_posix())
+            rels.append(rel)
+            declared.append(Declared(rel, found.rel, session, rec))
+        listed.append({"record": found.rel, "court": session.court, "case": session.case,
+                       "start": session.start.isoformat(), "end": session.end.isoformat(),
+                       "verdict_in_force": None if session.verdict_in_force is None
+                       else session.verdict_in_force.isoformat(), "files": rels})
+    return declared, listed, problems
+
+
+def _tasks(todo: list[Found], view: LedgerView, declared: list[Declared],
+           params: ScanParams) -> list[Task]:
+    cases = {d.rel: d.session.case for d in declared}
+    tasks = []
+    for f in todo:
+        named = view.named(f.rel, cases.get(f.rel))
+        tasks.append(Task(f.rel, f.path, f.size, f.mtime_ns, f.inode, params,
+                          hashes=tuple(sorted({r.layout for r in named})),
+                          logged=frozenset(r.sha256 for r in named)))  # fmt: skip
+    return tasks
+
+
+def audit_archive(
+    root: str | os.PathLike[str], *, ledger: str | os.PathLike[str],
+    sessions: str | os.PathLike[str] | None = None, policy: str = "generic",
+    state: str | os.PathLike[str] | None = None, workers: int = 1, scheduler: str | None = None,
+    as_of: date, params: ScanParams | None = None, created: datetime | None = None,
+    trusted_key: Any = None, progress: ProgressFactory | None = None,
+) -> ArchiveAudit:
+    """Audit an archive against its ledger, session records and retention policy.
+
+    Parameters
+    ----------
+    root
+        The archive folder (recordings and session records, any depth).
+    ledger
+        The ledger the recordings were logged in (opened read-only).
+    sessions
+        A folder of session records kept apart from the recordings.
+    policy
+        Policy profile name or file (continuity rules and retention period).
+    state
+        The resumable state database (default :func:`default_state_path`).
+    workers, scheduler
+        Local worker processes, or a Dask scheduler address.
+    as_of
+        The audit's reference day for retention (end of that day, UTC).
+    params
+        Scan parameters.
+    created
+        The report's time.
+    trusted_key
+        A :class:`~auditor.ledger.note.VerifierKey` the ledger must be signed by.
+    progress
+        Progress display factory (see :data:`ProgressFactory`).
+    """
+    top = os.path.abspath(root)
+    if not os.path.isdir(top):
+        raise InputError("not a folder", path=os.fspath(root), hint="give the archive's folder")
+    if sessions is not None and not os.path.isdir(sessions):
+        raise InputError("not a folder", path=os.fspath(sessions),
+                         hint="--sessions names a folder of session records")
+    params = params or ScanParams()
+    pol = load_policy(policy)
+    state_path = Path(state) if state is not None else default_state_path(ledger)
+    when = datetime.combine(as_of, time(23, 59, 59), tzinfo=UTC)
+    with Ledger.open(ledger) as led:
+        log = verify_log(led, trusted_key=trusted_key)
+        view = LedgerView(led)
+    skip = tuple(str(state_path) + s for s in ("", "-wal", "-shm", "-journal"))
+    walk = walk_archive(top, extra=sessions, skip=skip)
+    declared, listed, session_problems = _sessions(walk, top)
+    with AuditState(state_path, fingerprint=_fingerprint(params)) as st:
+        done = st.done(walk.recordings)
+        todo = [f for f in walk.recordings if f.rel not in done]
+        tick = progress(len(todo), sum(f.size for f in todo), len(done)) if progress else None
+
+        def record(result: FileResult) -> None:
+            st.record(result)
+            if tick is not None:
+                tick(result)
+
+        execute(_tasks(todo, view, declared, params), on_result=record, workers=workers,
+                scheduler=scheduler)  # fmt: skip
+        results = st.results(walk.recordings)
+    if len(results) != len(walk.recordings):
+        raise InputError(f"{len(walk.recordings) - len(results)} files have no stored result",
+                         path=str(state_path), hint="run the audit again")  # fmt: skip
+    joined = join_archive(results=results, paths={f.rel: f.path for f in walk.recordings},
+                          declared=declared, view=view, policy=pol, as_of=when,
+                          unlisted=tuple(p.rel for p in walk.problems if p.blocking))
+    findings: list[Finding] = list(log.findings) + joined.findings
+    problems = walk.problems + session_problems + joined.problems
+    counts = {**joined.counts, "hours": round(sum(r.hours for r in results), 6)}
+    report = build_report(
+        files=joined.files, findings=findings, created=created,
+        parameters={"scan": params.to_json(), "policy": pol.to_json(),
+                    "as_of": as_of.isoformat()},
+    )  # fmt: skip
+    facts = {"root": os.fspath(root), "as_of": as_of.isoformat(),
+             "ledger": {"path": os.fspath(ledger), "size": log.size, "root": log.root.hex(),
+                        "checkpoint": log.checkpoint, "checks": log.checks},
+             "counts": counts, "problems": [p.to_json() for p in problems]}  # fmt: skip
+    report["archive"] = archive_section(report["findings"], sessions=listed, facts=facts)
+    return ArchiveAudit(report, problems)

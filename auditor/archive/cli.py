@@ -1,0 +1,122 @@
+"""Click commands: ``auditor archive audit``.
+
+Thin: parse the options, call :func:`~auditor.archive.audit.audit_archive`, render, map errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from ..cli import fail_on_option, report_created, scan_param_options, write_output
+from ..errors import InputError
+
+
+@click.group()
+def archive() -> None:
+    """Audit whole archives of recordings against the ledger, session records and retention.
+
+    \b
+    Example:
+      auditor archive audit /archive --ledger court.db --policy kz-2015 -o audit.json
+    """
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--as-of must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+@archive.command("audit")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=str))
+@click.option("--ledger", "ledger_path", required=True, metavar="LEDGER.db",
+              type=click.Path(dir_okay=False, path_type=str),
+              help="The ledger the recordings were logged in (read only).")
+@click.option("--sessions", type=click.Path(file_okay=False, path_type=str),
+              help="A folder of session records kept apart from the recordings.")
+@click.option("--policy", default="generic", show_default=True,
+              help="Retention and continuity policy: kz-2015, generic, or a policy file.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes on this machine.")
+@click.option("--scheduler", metavar="ADDR",
+              help="Dask scheduler (tcp://HOST:8786): scan on its workers instead.")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=str),
+              help="Resumable state database (default: LEDGER.audit-state.db beside the ledger).")
+@click.option("--as-of", metavar="DATE", help="Reference day for retention (default: today).")
+@click.option("--key", "pubkey", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Public key the ledger must be signed by (KEYFILE.pub); recommended.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+              help="Report format (default: text on a terminal, else json).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the report here instead of standard output.")
+@fail_on_option
+@scan_param_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, workers: int,
+          scheduler: str | None, state: str | None, as_of: str | None, pubkey: str | None,
+          fmt: str | None, output: str | None, fail_on: str, detectors: str | None,
+          quiet: bool, **overrides: float | None) -> None:
+    """Audit an archive: missing, altered and unlogged files, retention, continuity, quality.
+
+    Walks DIR at any depth, re-hashes and scans every recording, joins them with the ledger
+    and the session records, and reports missing_file, hash_mismatch, unlogged_file,
+    early_destruction, retention_overdue, unusable_recording and each session's continuity.
+    Resumable: run the same command again after an interruption and it skips the files
+    already audited (unless they changed).
+
+    \b
+    Example:
+      auditor archive audit /archive --ledger court.db --policy kz-2015 \\
+          --workers 2 --format json -o audit.json
+      auditor archive audit /archive --ledger court.db --scheduler tcp://10.0.0.5:8786
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the archive could not be
+    (fully) checked; the report still lists what was found.
+    """
+    from ..ledger.cli import load_verifier_key
+    from ..scanner import make_params
+    from .audit import audit_archive
+    from .progress import Progress
+    from .report import render_archive_text
+
+    bar: list[Progress] = []
+
+    def progress(files: int, nbytes: int, reused: int) -> Any:
+        bar.append(Progress(files, nbytes, skipped=reused))
+
+        def tick(result: Any) -> None:
+            bar[0].update(result.size, result.hours)
+
+        return tick
+
+    fmt = fmt or ("text" if sys.stdout.isatty() and output is None else "json")
+    try:
+        result = audit_archive(
+            directory, ledger=ledger_path, sessions=sessions, policy=policy, state=state,
+            workers=workers, scheduler=scheduler, as_of=_as_of(as_of),
+            params=make_params(detectors, overrides), created=report_created(),
+            trusted_key=load_verifier_key(pubkey) if pubkey else None,
+            progress=None if quiet else progress,
+        )  # fmt: skip
+    finally:
+        if bar:
+            bar[0].close()
+    from ..report import dumps, exit_code
+
+    report = result.report
+    write_output(dumps(report) if fmt == "json" else render_archive_text(report), output)
+    if result.blocking:
+        first = "; ".join(f"{p.rel}: {p.message}" for p in result.blocking[:3])
+        more = f" and {len(result.blocking) - 3} more" if len(result.blocking) > 3 else ""
+        click.echo(f"auditor: error: {len(result.blocking)} path(s) of the archive could not be "
+                   f"checked: {first}{more}\n  what to do: fix access to them (permissions, "
+                   "files still being written) and run the same command again; the report "
+                   "lists them under archive.problems", err=True)  # fmt: skip
+        sys.exit(2)
+    sys.exit(exit_code(report["findings"], fail_on))
