@@ -25,7 +25,9 @@ def speechlike(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     f0 = 120 + 20 * np.sin(2 * np.pi * 0.3 * t)
     phase = 2 * np.pi * np.cumsum(f0) / sr
     voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
-    env = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * (np.sin(2 * np.pi * 0.2 * t) > -0.3)
+    # a smooth gate: a hard one would be a real step in the waveform (a click, as an edit makes)
+    gate = np.clip(2.0 * np.sin(2 * np.pi * 0.2 * t) + 0.6, 0, 1)
+    env = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * gate
     return (0.1 * voiced * env).astype(np.float32) + room_noise(rng, n, -55)
 
 

@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..findings import Finding, format_time
 from .base import DetectorInput, ScanParams
 
-__all__ = ["format_change", "band_edges"]
+__all__ = ["format_change", "band_edges", "band_steps"]
 
 _DEFICIT_DB = 20.0
 _CUTOFFS = np.round(np.arange(0.10, 0.951, 0.05), 2)
@@ -84,34 +84,59 @@ def _refine(edges: np.ndarray, b: int, ctx: int) -> int:
     return best
 
 
+def band_steps(edges: np.ndarray, ctx: int, change: float) -> list[tuple[int, float, float]]:
+    """Steps of the band edge between the medians of ``ctx`` segments either side.
+
+    Parameters
+    ----------
+    edges : np.ndarray, shape (n_segments,)
+        From :func:`band_edges` (fraction of Nyquist, NaN where unknown).
+    ctx : int
+        Segments on each side.
+    change : float
+        Smallest step kept (fraction of Nyquist).
+
+    Returns
+    -------
+    list of (segment, before, after)
+        The first segment after each step and the median edges before and after it
+        (fractions of Nyquist), strongest step first, no two within ``ctx`` segments.
+    """
+    n = edges.shape[0]
+    if n < 2 * ctx:
+        return []
+    diffs = np.full(n, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(sliding_window_view(edges, ctx), axis=1)  # med[i]: edges[i:i+ctx]
+        diffs[ctx : n - ctx + 1] = med[ctx:] - med[: n - 2 * ctx + 1]
+    out: list[tuple[int, float, float]] = []
+    taken: list[int] = []
+    mag = np.abs(np.nan_to_num(diffs))
+    for b in np.argsort(-mag, kind="stable"):
+        if mag[b] < change:
+            break
+        if any(abs(int(b) - t) < ctx for t in taken):
+            continue
+        b = _refine(edges, int(b), ctx)
+        taken.append(b)
+        out.append((b, float(np.nanmedian(edges[b - ctx : b])),
+                    float(np.nanmedian(edges[b : b + ctx]))))
+    return out
+
+
 def format_change(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """Steps in the band edge, located to one 2-second segment."""
     f = inp.features
     edges = band_edges(f.spectra)
     seg_s = f.spectrum_hop / f.sample_rate
     ctx = max(2, int(round(params.band_context / seg_s)))
-    n = edges.shape[0]
-    if n < 2 * ctx:
-        return []
     nyq = f.sample_rate / 2
-    diffs = np.full(n, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(sliding_window_view(edges, ctx), axis=1)  # med[i]: edges[i:i+ctx]
-        diffs[ctx : n - ctx + 1] = med[ctx:] - med[: n - 2 * ctx + 1]
     out: list[Finding] = []
-    taken: list[int] = []
-    mag = np.abs(np.nan_to_num(diffs))
-    for b in np.argsort(-mag, kind="stable"):
-        if mag[b] < params.band_change:
-            break
-        if any(abs(int(b) - t) < ctx for t in taken):
-            continue
-        b = _refine(edges, int(b), ctx)
-        taken.append(b)
+    for b, edge_before, edge_after in band_steps(edges, ctx, params.band_change):
         t = b * seg_s
-        before = float(np.nanmedian(edges[b - ctx : b])) * nyq
-        after = float(np.nanmedian(edges[b : b + ctx])) * nyq
+        before = edge_before * nyq
+        after = edge_after * nyq
         out.append(Finding(
             kind="format_change", file=inp.label, start=t, end=t, severity="warning",
             confidence=0.75, detector="format_change",

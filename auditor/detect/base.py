@@ -38,8 +38,15 @@ class ScanParams:
     # splice: fusion (auditor/detect/splice.py)
     splice_min_confidence: float = 0.5
     # splice: ENF cue (auditor/detect/enf.py)
+    enf_min_snr_db: float = 10.0
+    enf_z: float = 6.0
+    enf_max_rate: float = 0.01
     # splice: background cue (auditor/detect/background.py)
+    background_context: float = 10.0
+    background_distance_db: float = 2.0
     # splice: waveform cue (auditor/detect/waveform.py)
+    waveform_click_ratio: float = 8.0
+    waveform_band_context: float = 10.0
     block_seconds: float = 60.0
     detectors: tuple[str, ...] = ()
 

@@ -1,0 +1,469 @@
+"""ENF signal side: decimation in the streaming pass, hum search, narrow band, frequency track.
+
+Pure numpy on arrays; :mod:`auditor.detect.enf` documents the method and
+:mod:`auditor.detect._enf_steps` tests the tracked line for edits. Notation: ``y`` is the mono
+mix low-passed and decimated to 1.2-2.4 kHz (rate ``r``); ``b`` the complex baseband of one
+mains harmonic, one value per 10 ms hop; ``u`` is ``b`` with the phase of the tracked frequency
+removed, a constant phasor wherever the recording is continuous.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: decimated rate is the input rate divided by ``rate // TARGET_RATE`` (so 1.2-2.4 kHz)
+TARGET_RATE = 1200
+#: highest frequency the decimated signal must keep (7th harmonic of 60 Hz plus margin)
+PASS_EDGE = 430.0
+#: stop-band attenuation of the decimation filter (dB): speech that aliases onto a line ends
+#: 20-40 dB under the hum
+STOP_DB = 60.0
+#: nominal mains frequencies and the harmonics searched
+NOMINALS = (50.0, 60.0)
+MAX_HARMONIC = 7
+#: largest deviation (Hz, at the fundamental) of a grid from its nominal frequency searched
+MAX_DEVIATION = 0.25
+#: hop of the harmonic's baseband (seconds)
+HOP_SECONDS = 0.01
+#: the baseband low-pass: pass +-BASE_PASS Hz, stop beyond BASE_STOP Hz by BASE_STOP_DB
+BASE_PASS = 14.0
+BASE_STOP = 45.0
+BASE_STOP_DB = 55.0
+#: a grid's usual pace (Hz/s at the fundamental): how fast the track's error grows where it
+#: is held flat beyond its outer frames (the ENF-WHU traces move by ~1.5 mHz in a second)
+GRID_PACE = 0.002
+
+
+# --------------------------------------------------------------------------- decimation
+
+
+@functools.cache
+def _blas() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - it comes with scikit-learn (a librosa dependency)
+        return None
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run BLAS on one thread: the products here are skinny (a dozen rows), where OpenBLAS's
+    threads only wait on each other (15x slower while the scan hashes the file alongside)."""
+    ctl = _blas()
+    if ctl is None:
+        yield
+        return
+    with ctl.limit(limits=1, user_api="blas"):
+        yield
+
+
+@dataclass(frozen=True)
+class Decimation:
+    """A polyphase FIR low-pass + decimation by ``factor`` of the mono mix.
+
+    ``taps`` has shape ``(K, factor * channels)``: output ``j`` is
+    ``sum_k taps[k] . X[j - k]`` where ``X[j]`` is input frames ``j*factor ..`` flattened.
+    ``t0`` is the time (seconds) of output 0, with the filter's delay taken out.
+    """
+
+    factor: int
+    channels: int
+    taps: np.ndarray
+    t0: float
+
+    @property
+    def rows(self) -> int:
+        return self.taps.shape[0]
+
+
+def design_decimation(sample_rate: int, channels: int) -> Decimation:
+    """Kaiser-window FIR keeping 0..PASS_EDGE Hz, decimating to ``sample_rate // (rate //
+    TARGET_RATE)``; no filter (factor 1) below 2 * TARGET_RATE."""
+    from scipy.signal import firwin, kaiserord
+
+    factor = max(1, sample_rate // TARGET_RATE)
+    if factor == 1:
+        taps = np.full((1, channels), 1.0 / channels, np.float32)
+        return Decimation(1, channels, taps, 0.0)
+    out_rate = sample_rate / factor
+    # what aliases onto 0..PASS_EDGE comes from out_rate - PASS_EDGE up
+    width = (out_rate - 2 * PASS_EDGE) / (sample_rate / 2)
+    numtaps, beta = kaiserord(STOP_DB, width)
+    rows = -(-numtaps // factor)
+    n = rows * factor
+    h = firwin(n, out_rate / 2, window=("kaiser", beta), fs=sample_rate)
+    # g_k[i] = h[k*factor + factor-1-i]: output j is the filter at input frame j*factor+factor-1
+    g = h.reshape(rows, factor)[:, ::-1] / channels
+    taps = np.repeat(g, channels, axis=1).astype(np.float32)
+    t0 = (factor - 1 - (n - 1) / 2) / sample_rate
+    return Decimation(factor, channels, np.ascontiguousarray(taps), t0)
+
+
+class Decimator:
+    """Streaming state of a :class:`Decimation`.
+
+    Each call multiplies the block's whole rows by the taps (no copy of the block: its rows are
+    a view) and keeps the last ``rows - 1`` columns of that product, which the next call's
+    first outputs need; an incomplete row is carried to the next call.
+    """
+
+    def __init__(self, dec: Decimation):
+        self.dec = dec
+        self._carry = np.zeros((dec.rows, max(dec.rows - 1, 0)), np.float32)
+        self._partial = np.zeros(0, np.float32)
+        self._buf = np.zeros((dec.rows, 0), np.float32)  # reused: no 4 MB temporary per block
+        self.out: list[np.ndarray] = []
+
+    def update(self, block: np.ndarray) -> None:
+        flat = np.asarray(block, np.float32).reshape(-1)
+        width = self.dec.factor * self.dec.channels
+        if self._partial.size:
+            need = width - self._partial.size
+            if flat.size < need:
+                self._partial = np.concatenate([self._partial, flat])
+                return
+            self._rows(np.concatenate([self._partial, flat[:need]]))
+            flat = flat[need:]
+        whole = flat.size - flat.size % width
+        if whole:
+            self._rows(flat[:whole])
+        self._partial = flat[whole:].copy()
+
+    def _rows(self, flat: np.ndarray) -> None:
+        """Filter the whole rows in ``flat`` (a multiple of the row width)."""
+        d = self.dec
+        x = flat.reshape(-1, d.factor * d.channels)
+        m = x.shape[0]
+        if self._buf.shape[1] != m:
+            self._buf = np.empty((d.rows, m), np.float32)
+        p = self._buf
+        with single_thread():
+            np.matmul(d.taps, x.T, out=p)  # p[k, j] = taps[k] . x[j]; BLAS streams over x once
+        y = p[0].copy()
+        k0 = d.rows - 1
+        # output j: sum_k p[k, j - k]; the first k outputs reach back into the carried columns
+        for k in range(1, d.rows):
+            if k < m:
+                y[k:] += p[k, : m - k]
+            head = min(k, m)
+            y[:head] += self._carry[k, k0 - k: k0 - k + head]
+        if k0:
+            if m >= k0:
+                self._carry = p[:, m - k0:].copy()
+            else:
+                self._carry = np.concatenate([self._carry, p], axis=1)[:, -k0:]
+        self.out.append(y)
+
+    def finish(self) -> np.ndarray:
+        """The decimated signal, the filter flushed with zeros so the last input is covered."""
+        d = self.dec
+        width = d.factor * d.channels
+        tail = self._partial
+        pad = (-tail.size) % width
+        flush = (d.rows // 2 + 1) * width if d.rows > 1 else 0
+        if tail.size or flush:
+            self._rows(np.concatenate([tail, np.zeros(pad + flush, np.float32)]))
+        self._partial = np.zeros(0, np.float32)
+        y = np.concatenate(self.out) if self.out else np.zeros(0, np.float32)
+        self.out = [y]
+        return y
+
+
+# --------------------------------------------------------------------------- hum search
+
+
+@dataclass(frozen=True)
+class HumLine:
+    """One candidate mains line: nominal, harmonic, SNR (dB in a 1 Hz band), peak frequency."""
+
+    nominal: float
+    harmonic: int
+    snr_db: float
+    freq: float  # median peak frequency (Hz, at the harmonic)
+
+    @property
+    def center(self) -> float:
+        return self.nominal * self.harmonic
+
+
+def hum_lines(y: np.ndarray, rate: float, *, max_segments: int = 240,
+              segment_seconds: float = 8.0) -> list[HumLine]:
+    """SNR of every candidate mains line (50/60 Hz, harmonics 1..7) in ``y``.
+
+    The signal is cut into up to ``max_segments`` segments of ``segment_seconds`` spread over
+    the file; in each, the Hann-windowed periodogram's strongest bin within
+    ``k * (f0 +- MAX_DEVIATION)`` and its two neighbours either side give the line's power, and
+    the median of the bins 1-6 Hz beyond that search band (divided by ln 2: periodogram bins of
+    noise are exponential) the noise per bin. The segment's SNR is line power over noise power
+    in 1 Hz; the file's is the median over segments, so intermittent speech does not count.
+    """
+    n = y.size
+    seg = int(min(2 ** int(np.log2(max(segment_seconds * rate, 2))), n))
+    if seg < 16:
+        return []
+    count = int(min(max_segments, max(1, n // seg)))
+    starts = np.linspace(0, n - seg, count).astype(np.int64)
+    x = np.lib.stride_tricks.sliding_window_view(y, seg)[starts]
+    win = np.hanning(seg + 2)[1:-1].astype(np.float32)
+    spec = np.fft.rfft(x * win, axis=1)
+    p = spec.real**2 + spec.imag**2
+    df = rate / seg
+    top = min(0.45 * rate, PASS_EDGE + 6.0)
+    out: list[HumLine] = []
+    for f0 in NOMINALS:
+        for k in range(1, MAX_HARMONIC + 1):
+            h = k * f0
+            dev = k * MAX_DEVIATION + df
+            if h + dev + 6.0 > top:
+                break
+            lo, hi = int(np.floor((h - dev) / df)), int(np.ceil((h + dev) / df)) + 1
+            band = p[:, lo:hi]
+            imax = np.argmax(band, axis=1) + lo
+            rows = np.arange(count)[:, None]
+            peak = p[rows, np.clip(imax[:, None] + np.arange(-2, 3), 0, p.shape[1] - 1)].sum(1)
+            f1 = np.r_[np.arange(int((h - dev - 6) / df), int((h - dev - 1) / df)),
+                       np.arange(int(np.ceil((h + dev + 1) / df)),
+                                 int(np.ceil((h + dev + 6) / df)))]
+            noise = np.median(p[:, f1], axis=1) / np.log(2.0) + 1e-30
+            snr = df * np.maximum(peak - 5 * noise, 0.0) / noise
+            med = float(np.median(snr))
+            out.append(HumLine(f0, k, round(10 * np.log10(max(med, 1e-3)), 2),
+                               float(np.median(imax)) * df))
+    return out
+
+
+def best_line(lines: list[HumLine]) -> HumLine | None:
+    """The strongest line of the nominal whose own (unshared) harmonics are strongest.
+
+    A line both nominals share (300 Hz is 6 x 50 and 5 x 60) cannot tell the grids apart, so
+    the nominal is chosen on the others; the harmonic is then the best of that nominal's.
+    """
+    if not lines:
+        return None
+    shared = {ln.center for ln in lines if any(o.center == ln.center and o.nominal != ln.nominal
+                                                for o in lines)}
+    own = [ln for ln in lines if ln.center not in shared] or lines
+    nominal = max(own, key=lambda ln: ln.snr_db).nominal
+    return max((ln for ln in lines if ln.nominal == nominal), key=lambda ln: ln.snr_db)
+
+
+# --------------------------------------------------------------------------- baseband
+
+
+@dataclass
+class Baseband:
+    """Complex baseband of one line: ``b[m]`` sums hop ``m`` of ``y`` against ``exp(-2j pi
+    center t)`` (a DFT of the hop at the line's frequency). ``t0`` is the time of the first
+    sample of hop 0; hops are ``hop`` samples of ``y`` (rate ``rate``)."""
+
+    b: np.ndarray
+    rate: float  # of y
+    hop: int
+    t0: float
+    center: float
+
+    @property
+    def r1(self) -> float:
+        return self.rate / self.hop
+
+    def boundary_time(self, m: float) -> float:
+        """Time (s) of the boundary just before hop ``m`` (between two samples of ``y``)."""
+        return self.t0 + (m * self.hop - 0.5) / self.rate
+
+
+def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
+    """Heterodyne ``y`` by ``center`` and decimate to one value per 10 ms hop.
+
+    The low-pass is a Kaiser FIR passing +-``BASE_PASS`` Hz (the noise offsets and the line's
+    wander) and stopping beyond ``BASE_STOP`` Hz by ``BASE_STOP_DB``: speech partials tens of
+    hertz from the line, 30-50 dB above the hum, must neither alias into the band nor leak
+    into window sums. Polyphase: output m is ``sum_k kern[k] . Y[m - k]`` with ``Y`` the hops
+    of ``y``, as one (2K x hop) by (hop x M) matrix product.
+    """
+    from scipy.signal import firwin, kaiserord
+
+    hop = max(1, int(round(rate * HOP_SECONDS)))
+    m = y.size // hop
+    numtaps, beta = kaiserord(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
+    rows = max(1, -(-numtaps // hop))
+    n = rows * hop
+    g = firwin(n, (BASE_PASS + BASE_STOP) / 2, window=("kaiser", beta), fs=rate)
+    # output m: sum over l of g[l] y[mH + H-1 - l] exp(-2j pi c (mH + H-1 - l) / rate);
+    # with l = kH + H-1-i: row k, column i of the hop matrix (y[(m-k)H + i])
+    k = np.arange(rows)[:, None]
+    i = np.arange(hop)[None, :]
+    lag = k * hop + hop - 1 - i
+    kern = g[lag] * np.exp(-2j * np.pi * center * (i - k * hop) / rate)  # (rows, hop)
+    e = np.concatenate([kern.real, kern.imag]).astype(np.float32)  # (2 rows, hop)
+    with single_thread():
+        p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
+    re, im = p[0].astype(np.float64), p[rows].astype(np.float64)
+    for r_ in range(1, rows):
+        re[r_:] += p[r_, : m - r_]
+        im[r_:] += p[rows + r_, : m - r_]
+    b = (re + 1j * im) * np.exp(-2j * np.pi * (center * hop / rate) * np.arange(m))
+    # output m is centred on y sample mH + H-1 - (n-1)/2, i.e. (n - H)/2 samples before the
+    # hop's own centre: shift t0 so that hop m still reads as y[mH, mH + H)
+    return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
+
+
+def csum(x: np.ndarray) -> np.ndarray:
+    out = np.empty(x.size + 1, x.dtype)
+    out[0] = 0
+    np.cumsum(x, out=out[1:])
+    return out
+
+
+def box_sum(x: np.ndarray, half: int) -> np.ndarray:
+    """Centred moving sum over 2*half+1 samples (shorter at the edges)."""
+    c = csum(x)
+    idx = np.arange(x.size)
+    return c[np.minimum(idx + half + 1, x.size)] - c[np.maximum(idx - half, 0)]
+
+
+def fill(values: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``values`` over the positions where ``good`` is False."""
+    if good.all() or not good.any():
+        return values if good.all() else np.zeros_like(values)
+    idx = np.arange(values.size)
+    return np.interp(idx, idx[good], values[good])
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+@dataclass
+class Track:
+    """Smooth frequency track of a line and the baseband with its phase removed.
+
+    ``freq[m]`` is the line's offset (Hz) from ``Baseband.center`` at hop ``m``; ``phase`` its
+    integral (radians, at the hop's centre); ``u = b * exp(-1j * phase)``; ``freq_sd`` the
+    standard error of ``freq``.
+    """
+
+    freq: np.ndarray
+    phase: np.ndarray
+    u: np.ndarray
+    freq_sd: np.ndarray
+
+
+def _peak(fr: np.ndarray, r2: float, nfft: int, reach: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interpolated spectral peak of each Hann frame (rows of ``fr``, baseband at ``r2`` Hz)
+    within +-``reach`` Hz: (frequency, peak power, peak over noise per bin)."""
+    nf = fr.shape[1]
+    nfft = max(nfft, 4 * nf)
+    p = np.abs(np.fft.fft(fr * np.hanning(nf + 2)[1:-1], nfft, axis=1)) ** 2
+    freqs = np.fft.fftfreq(nfft, 1 / r2)
+    search = np.flatnonzero(np.abs(freqs) <= reach)
+    search = search[np.argsort(freqs[search])]
+    outside = np.flatnonzero((np.abs(freqs) > reach + 0.5) & (np.abs(freqs) <= reach + 3.0))
+    rows = np.arange(fr.shape[0])
+    noise = (np.median(p[:, outside], axis=1) / np.log(2.0) if outside.size
+             else np.full(rows.size, 1e-300))
+    i = np.clip(np.argmax(p[:, search], axis=1), 1, max(1, search.size - 2))
+    nb = search[np.clip(np.stack([i - 1, i, i + 1], axis=1), 0, search.size - 1)]
+    la, lb, lc = np.log(p[rows[:, None], nb] + 1e-300).T
+    den = la - 2 * lb + lc
+    delta = np.where(den < 0, 0.5 * (la - lc) / np.where(den < 0, den, -1.0), 0.0)
+    f = freqs[search[i]] + np.clip(delta, -1.0, 1.0) * (r2 / nfft)
+    peak = p[rows, search[i]]
+    return f, peak, peak / np.maximum(noise, 1e-300)
+
+
+def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
+               exclude: np.ndarray | None = None, frame: float = 4.0, step: float = 1.0,
+               nfft: int = 128, min_snr: float = 2.0, median: int = 7
+               ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
+
+    The baseband is summed to 10 Hz; each ``frame``-second Hann frame, every ``step`` seconds,
+    is zero-padded and the strongest bin within ``harmonic * MAX_DEVIATION + 0.2`` Hz refined by
+    a parabola through the log magnitudes of it and its neighbours. Frames whose peak is under
+    ``min_snr`` times the frame's noise per bin or far below the file's usual line level (a
+    gap), or that hold an ``exclude``d hop, are dropped; a running median over ``median`` kept
+    frames rejects speech partials. The recording is tracked segment by segment between the
+    edit points in ``cuts`` (hops): no frame or median crosses an edit, and a segment too short
+    for a frame gets one estimate over its whole length.
+
+    Returns the segments (hop ranges) and, for each, the frame centres (hops), the smoothed
+    frequency (Hz from ``bb.center``) and its standard error (Hz).
+    """
+    from scipy.ndimage import median_filter
+
+    size = bb.b.size
+    dec = max(1, int(round(bb.r1 / 10)))
+    m = size // dec
+    r2 = bb.r1 / dec
+    reach = harmonic * MAX_DEVIATION + 0.2
+    edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
+                          if 0 < c < size}) + [size]
+    segments = list(zip(edges[:-1], edges[1:], strict=True))
+    b10 = bb.b[: m * dec].reshape(m, dec).sum(axis=1)
+    nf = min(m, max(4, int(round(frame * r2))))
+    hs = max(1, int(round(step * r2)))
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    starts = np.arange(0, max(m - nf, 0) + 1, hs)
+    if m >= 4 and starts.size:
+        fr = np.lib.stride_tricks.sliding_window_view(b10, nf)[starts]
+        f_all, peak, snr = _peak(fr, r2, nfft, reach)
+        ok = (snr >= min_snr) & (peak >= 0.05 * np.median(peak))
+        if exclude is not None and exclude.any():
+            ex = np.concatenate([[0], np.cumsum(exclude[: m * dec].reshape(m, dec).any(axis=1))])
+            ok &= (ex[starts + nf] - ex[starts]) == 0
+    else:
+        f_all = peak = snr = np.zeros(0)
+        ok = np.zeros(0, bool)
+    for lo, hi in segments:
+        inside = np.flatnonzero(ok & (starts * dec >= lo) & ((starts + nf) * dec <= hi))
+        if inside.size == 0:
+            # too short for a frame: one estimate over the whole segment, if it holds the line
+            # at its usual level (else NaN: the caller interpolates across it)
+            a, b = -(-lo // dec), hi // dec
+            f1 = np.array([np.nan])
+            if b - a >= 4:
+                f_one, p_one, s_one = _peak(b10[a:b][None, :], r2, nfft, reach)
+                usual = float(np.median(peak)) * (b - a) / nf if peak.size else 0.0
+                if s_one[0] >= min_snr and p_one[0] >= 0.05 * usual:
+                    f1 = f_one
+            out.append((np.array([(lo + hi) / 2]), f1, np.full(1, 0.02 * harmonic)))
+            continue
+        f = f_all[inside]
+        size_m = min(median, f.size)
+        smooth = median_filter(f, size=size_m, mode="nearest")
+        # scatter of the kept frames about the smooth track -> standard error of the median
+        spread = median_filter(np.abs(f - smooth), size=max(size_m, 15), mode="nearest") * 1.4826
+        centre = (starts[inside] + nf / 2) * dec
+        out.append((centre.astype(np.float64), smooth, spread * 1.2533 / np.sqrt(size_m)))
+    return segments, out
+
+
+def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
+          cuts: np.ndarray | None = None) -> Track:
+    """Smooth frequency track of the line (segment by segment between ``cuts``) and the
+    baseband with its phase removed."""
+    size = bb.b.size
+    segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude)
+    freq = np.full(size, np.nan)
+    sd = np.empty(size)
+    for (lo, hi), (centre, f, e) in zip(segments, fits, strict=True):
+        pos = np.arange(lo, hi) + 0.5
+        if np.isfinite(f).all():
+            freq[lo:hi] = np.interp(pos, centre, f)
+        # beyond the outer frames the track is held flat while the grid drifts on
+        beyond = np.maximum(centre[0] - pos, 0) + np.maximum(pos - centre[-1], 0)
+        sd[lo:hi] = np.interp(pos, centre, e) + harmonic * GRID_PACE * beyond / bb.r1
+    # a segment without the line (a gap): the frequency runs straight across it
+    good = np.isfinite(freq)
+    freq = fill(np.where(good, freq, 0.0), good)
+    phase = np.cumsum(2 * np.pi * freq / bb.r1)
+    rot = np.mod(phase, 2 * np.pi)
+    u = bb.b * (np.cos(rot) - 1j * np.sin(rot))
+    return Track(freq, phase, u, np.maximum(sd, 1e-4 * harmonic))

@@ -1,0 +1,141 @@
+"""The splice benchmark's hearing builder: the truth it records is where the edits are."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.fixture
+def sc(corpus: Path):  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        import _splice_cases
+
+        yield _splice_cases
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def test_cut_truth_is_sample_exact(sc) -> None:  # type: ignore[no-untyped-def]
+    _, edits, x, y, joins = sc.compose(7, sc.Case(0, "cut", True), 400.0)
+    assert len(edits) == 3 and all(e.op == "cut" for e in edits)
+    assert y.size == x.size - sum(e.removed for e in edits)
+    for e, j in zip(edits, joins, strict=True):
+        s = j["sample"]
+        assert _same(y[s - 800: s], x[e.at - 800: e.at])
+        assert _same(y[s: s + 800], x[e.at + e.removed: e.at + e.removed + 800])
+        assert 0.5 * sc.RATE <= e.removed <= 30 * sc.RATE
+    starts = [j["sample"] for j in joins]
+    assert np.all(np.diff(starts) >= 30 * sc.RATE)  # edits never merge
+
+
+@pytest.mark.parametrize("op", ["insert", "replace"])
+def test_insert_and_replace_truth_is_sample_exact(sc, op: str) -> None:  # type: ignore[no-untyped-def]
+    host, edits, x, y, joins = sc.compose(11, sc.Case(1, op, op == "replace"), 280.0)
+    assert len(edits) == 2 and len(joins) == 4
+    grow = sum(e.inserted - e.removed for e in edits)
+    assert y.size == x.size + grow
+    for k, e in enumerate(edits):
+        a, b = joins[2 * k]["sample"], joins[2 * k + 1]["sample"]
+        assert b - a == e.inserted and 2 * sc.RATE <= e.inserted <= 20 * sc.RATE
+        other, _ = e.source.render(e.inserted)
+        assert _same(y[a:b], other)
+        assert _same(y[a - 400: a], x[e.at - 400: e.at])
+        assert _same(y[b: b + 400], x[e.at + e.removed: e.at + e.removed + 400])
+        assert e.removed == (e.inserted if op == "replace" else 0)
+        # another recording: its own noise, and another stretch of mains history when hummed
+        assert e.source.seed != host.seed
+        if op == "replace":
+            assert host.hum is not None and e.source.hum is not None
+            assert e.source.hum.nominal == host.hum.nominal
+            assert (e.source.hum.ref != host.hum.ref
+                    or abs(e.source.hum.offset - host.hum.offset) >= 60.0)
+        else:
+            assert host.hum is None and e.source.hum is None
+
+
+def test_clean_has_no_joins_and_is_deterministic(sc) -> None:  # type: ignore[no-untyped-def]
+    _, edits, x, y, joins = sc.compose(3, sc.Case(2, "clean", False), 150.0)
+    assert edits == [] and joins == [] and _same(x, y)
+    again = sc.compose(3, sc.Case(2, "clean", False), 150.0)[3]
+    assert _same(y, again)
+    other = sc.compose(4, sc.Case(2, "clean", False), 150.0)[3]
+    assert not _same(y[: 10 * sc.RATE], other[: 10 * sc.RATE])
+
+
+def test_written_files_match_truth(sc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    case = sc.Case(5, "cut", True, ("mp3",))
+    _, _, _, y, joins = sc.compose(5, case, 160.0)
+    truth = sc.build(5, case, 160.0, tmp_path)
+    wav, rate = sf.read(tmp_path / truth["files"]["wav"]["path"], dtype="float32")
+    assert rate == sc.RATE and wav.size == truth["frames"] == y.size
+    assert np.max(np.abs(wav - np.clip(y, -1, 1))) <= 1.0 / 32767
+    assert [j["sample"] for j in truth["joins"]] == [j["sample"] for j in joins]
+    # ffmpeg's MP3 decoder removes the encoder's priming: the joins stay where they are
+    assert truth["files"]["mp3"]["offset"] == 0
+    assert (tmp_path / truth["files"]["mp3"]["path"]).stat().st_size > 100_000
+
+
+@pytest.fixture
+def sm():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        import _splice_metrics
+
+        yield _splice_metrics
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _groups(rng: np.random.Generator, n: int) -> tuple[list[dict], list[bool]]:
+    """Candidates whose truth follows a known logistic law of the waveform strength."""
+    groups, labels = [], []
+    for _ in range(n):
+        s = float(np.exp(rng.uniform(-1.0, 2.5)))
+        g = {"time": 0.0, "strengths": {"waveform": s}}
+        if rng.random() < 0.3:
+            g["strengths"]["background"] = float(np.exp(rng.uniform(0, 1)))
+        logit = -2.0 + 2.0 * np.log(s) + 1.0 * ("background" in g["strengths"])
+        groups.append(g)
+        labels.append(bool(rng.random() < 1 / (1 + np.exp(-logit))))
+    return groups, labels
+
+
+def test_calibration_fit_is_calibrated_on_held_out(sm, rng) -> None:  # type: ignore[no-untyped-def]
+    train, ytrain = _groups(rng, 4000)
+    test, ytest = _groups(rng, 4000)
+    cal = sm.fit_calibration(train, ytrain, meta={"train_seed": 1})
+    assert cal.version.startswith("splice-cal-") and cal.fitted["groups"] == 4000
+    probs = [sm.group_confidence(g["strengths"], cal) for g in test]
+    rel = sm.reliability(probs, ytest)
+    assert rel["ece"] < 0.04 and rel["brier"] < 0.2
+    flat = sm.reliability([float(np.mean(ytrain))] * len(ytest), ytest)
+    assert rel["brier"] < flat["brier"] - 0.03  # it learned something
+
+
+def test_score_counts(sm) -> None:  # type: ignore[no-untyped-def]
+    g = [{"time": 10.02, "uncertainty": 0.01, "strengths": {"waveform": 5.0},
+          "cue_times": {"waveform": 10.02}},
+         {"time": 50.0, "uncertainty": 0.3, "strengths": {"background": 5.0},
+          "cue_times": {"background": 50.0}},
+         {"time": 90.0, "uncertainty": 0.3, "strengths": {"background": 0.01},
+          "cue_times": {"background": 90.0}}]
+    rec = {"seconds": 1800.0, "truth": [10.0, 70.0], "groups": g,
+           "checks": {"enf": {"applicable": False}}}
+    m = sm.score([rec], threshold=0.5, tol=0.5, cal=None)
+    assert (m["joins"], m["found"], m["findings"], m["false"]) == (2, 1, 2, 1)
+    assert m["recall"] == 0.5 and m["precision"] == 0.5 and m["false_per_hour"] == 2.0
+    assert m["loc_err_median"] == pytest.approx(0.02, abs=1e-6)
+    assert m["enf_applicable"] == 0.0
+    assert m["cues"]["waveform"]["recall"] == 0.5 and m["cues"]["background"]["precision"] == 0.0

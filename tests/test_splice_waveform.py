@@ -1,0 +1,195 @@
+"""Waveform cue: butt-splice clicks to the sample and band-limited spans; quiet on real sound."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import CORPUS, write
+from scipy.signal import butter, resample_poly, sosfilt
+
+from auditor.detect import background, waveform
+from auditor.detect.base import DetectorInput, ScanParams
+from auditor.detect.features import FeatureExtractor
+from auditor.media._ffmpeg import ffmpeg_exe
+from auditor.scan import scan_file
+from auditor.synth import room_noise
+
+SR = 16000
+PARAMS = ScanParams()
+
+
+def prompts(seconds: float, sr: int = SR, start: int = 0, folder: str = "asterisk-en",
+            pattern: str = "*.wav", pause: float = 0.7) -> np.ndarray:
+    """Real speech: corpus prompts with 10 ms fades (no joins of our own), pauses between."""
+    files = sorted((CORPUS / "speech" / folder).glob(pattern))
+    files = [f for f in files if "tone" not in f.name and "beep" not in f.name]
+    out, i, total, n = [], start, 0, int(seconds * sr)
+    fade = np.sin(np.linspace(0, np.pi / 2, int(0.01 * sr))) ** 2
+    while total < n:
+        x, rate = sf.read(files[i % len(files)], dtype="float32")
+        x = resample_poly(x, sr, rate).astype(np.float32) if rate != sr else x
+        x[: fade.size] *= fade
+        x[-fade.size :] *= fade[::-1]
+        out += [x, np.zeros(int(pause * sr), np.float32)]
+        total += x.size + int(pause * sr)
+        i += 1
+    return np.concatenate(out)[:n]
+
+
+def voiced(n: int, sr: int = SR) -> np.ndarray:
+    """A syllable-modulated harmonic signal with smooth pauses (when the corpus is absent)."""
+    t = np.arange(n) / sr
+    f0 = 120 + 20 * np.sin(2 * np.pi * 0.3 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    tone = sum(np.sin(k * phase) / k for k in range(1, 12))
+    gate = np.clip(2.0 * np.sin(2 * np.pi * 0.2 * t) + 0.6, 0, 1)
+    return (0.1 * tone * np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * gate).astype(np.float32)
+
+
+@pytest.fixture
+def talk(rng):
+    """``talk(seconds)``: real speech in a quiet room (corpus), else :func:`voiced`."""
+    def make(seconds: float, sr: int = SR) -> np.ndarray:
+        n = int(seconds * sr)
+        speech = prompts(seconds, sr) if (CORPUS / "speech").is_dir() else voiced(n, sr)
+        return speech + room_noise(rng, n, level_db=-55, colour=0.95)
+    return make
+
+
+def cues(x, sr=SR, params=PARAMS, block=60.0):
+    x = np.asarray(x, np.float32)
+    x = x[:, None] if x.ndim == 1 else x
+    an = {**background.analysers(sr, x.shape[1], params),
+          **waveform.analysers(sr, x.shape[1], params)}
+    fx = FeatureExtractor(sr, x.shape[1], analysers=an)
+    step = max(1, int(block * sr) // fx.block_multiple) * fx.block_multiple
+    for i in range(0, x.shape[0], step):
+        fx.update(x[i : i + step])
+    return waveform.cues(DetectorInput(label="t.wav", info=None, features=fx.finish()), params)
+
+
+def clicks(found):
+    return [c for c in found if c.evidence["type"] == "click"]
+
+
+def butt_spliced(x: np.ndarray, cuts: list[float], skip: float = 0.7) -> tuple[np.ndarray, list]:
+    """Cut at least ``skip`` seconds out after the first loud sample past each time, joining
+    two loud stretches mid-waveform: the join steps by 40% of the signal's peak level (the
+    99.5th percentile of ``|x|``) or more. Returns the signal and the joins (samples)."""
+    env = np.convolve(np.abs(x), np.ones(160) / 160, "same")
+    step = 0.4 * np.percentile(np.abs(x), 99.5)
+    parts, joins, cur, out_len = [], [], 0, 0
+    for t in cuts:
+        a = int(t * SR) + int(np.flatnonzero(env[int(t * SR) :] > 0.05)[0])
+        b = a + int(skip * SR)
+        b += int(np.flatnonzero((env[b:] > 0.05) & (np.abs(x[b:] - x[a - 1]) > step))[0])
+        parts.append(x[cur:a])
+        out_len += a - cur
+        joins.append(out_len)
+        cur = b
+    parts.append(x[cur:])
+    return np.concatenate(parts), joins
+
+
+def test_butt_splices_located_to_the_sample(talk):
+    y, joins = butt_spliced(talk(120), [20.0, 50.0, 80.0])
+    status, found = cues(y)
+    assert status.applicable
+    got = clicks(found)
+    assert len(got) == len(joins)
+    for c, j in zip(got, joins, strict=True):
+        assert abs(c.sample - j) <= 1 and abs(c.time - j / SR) <= c.uncertainty <= 0.002
+        assert c.strength >= 1 and c.evidence["isolation"] >= 2
+    # the same joins are found whatever the decode block, one on a block's edge
+    again = clicks(cues(y, block=joins[1] / SR / 3)[1])
+    assert [c.sample for c in again] == [c.sample for c in got]
+
+
+def test_band_limited_span_start_and_end(talk):
+    x = talk(120)
+    x[40 * SR : 80 * SR] = resample_poly(resample_poly(x[40 * SR : 80 * SR], 1, 2), 2, 1)
+    _, found = cues(x)
+    band = [c for c in found if c.evidence["type"] == "band_limit"]
+    assert [round(c.time) for c in band] == [40, 80]
+    for c, truth in zip(band, (40.0, 80.0), strict=True):
+        assert abs(c.time - truth) <= c.uncertainty <= 0.5
+    assert band[0].evidence["band_edge_after_hz"] < 4500 < band[0].evidence["band_edge_before_hz"]
+    # the span was pasted in: where its first or last sample jumps, that is a click too
+    assert {c.sample for c in clicks(found)} <= {40 * SR, 80 * SR}
+
+
+def test_clipping_slams_coughs_are_quiet(talk, rng):
+    x = talk(180)
+    sos = butter(6, 7000, fs=SR, output="sos")
+    t = np.arange(SR // 2) / SR
+    for at in (20, 70, 120):  # door slams and coughs, each starting abruptly
+        x[at * SR : at * SR + t.size] += sosfilt(sos, rng.normal(0, 0.5, t.size)
+                                                 * np.exp(-t / 0.06)).astype(np.float32)
+        at += 25
+        x[at * SR : at * SR + t.size] += sosfilt(sos, rng.normal(0, 0.2, t.size)
+                                                 * np.hanning(t.size) ** 0.3).astype(np.float32)
+    for y in (x, np.clip(4 * x, -0.5, 0.5), np.clip(8 * x, -1.0, 1.0)):
+        status, found = cues(y)
+        assert status.applicable and found == []
+
+
+def test_dropouts_and_mutes_are_left_to_their_detectors(talk):
+    x = talk(120)
+    loud = np.flatnonzero(np.abs(x) > 0.5 * np.abs(x).max())  # where the jumps are largest
+    for at in (30, 60, 90):
+        a = loud[np.searchsorted(loud, at * SR)]
+        x[a : a + 48] = 0.0  # lost packets
+    a = loud[np.searchsorted(loud, 100 * SR)]
+    x[a : a + 48] = x[a - 1]  # sample and hold
+    a = loud[np.searchsorted(loud, 40 * SR)]
+    x[a : a + 2 * SR] = 0.0  # a muted stretch
+    status, found = cues(x)
+    assert found == []
+    assert status.evidence["clicks_explained_by_clipping_or_dropouts"] >= 1
+
+
+@pytest.mark.parametrize("codec,ext", [("libmp3lame", "mp3"), ("aac", "m4a")])
+def test_unedited_lossy_file_is_quiet(tmp_path, talk, codec, ext):
+    import subprocess
+
+    src = write(tmp_path / "src.wav", talk(180), SR)
+    out = tmp_path / f"lossy.{ext}"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(src), "-c:a",
+                    codec, "-b:a", "32k", str(out)], check=True)
+    scan = scan_file(out, ScanParams(detectors=("splice",)))
+    status = scan.checks["splice"]["waveform"]
+    assert status["applicable"] and status["clicks"] == 0 and status["band_limit_changes"] == 0
+    assert not [f for f in scan.findings if "waveform" in f.evidence["cues"]]
+
+
+def test_scan_finds_the_join(tmp_path, talk):
+    y, [join] = butt_spliced(talk(60), [30.0])
+    scan = scan_file(write(tmp_path / "b.wav", y, SR), ScanParams(detectors=("splice",)))
+    assert scan.checks["splice"]["waveform"]["clicks"] == 1
+    [f] = [f for f in scan.findings if "waveform" in f.evidence["cues"]]
+    assert abs(f.evidence["cues"]["waveform"]["time"] - join / SR) <= 0.001
+
+
+def test_stereo_is_mixed(talk):
+    y, joins = butt_spliced(talk(60), [30.0])
+    _, found = cues(np.stack([y, 0.5 * y], axis=1))
+    assert [c.sample for c in clicks(found)] == pytest.approx(joins, abs=1)
+
+
+def test_clicks_not_applicable_at_8_khz(talk):
+    y = talk(40, sr=8000)
+    status, found = cues(y, sr=8000)
+    assert status.applicable and clicks(found) == []
+    assert status.evidence["clicks_not_applicable"].startswith("at 8000 Hz")
+
+
+def test_silent_file_is_not_applicable():
+    status, found = cues(np.zeros(30 * SR, np.float32))
+    assert not status.applicable and found == [] and "no signal" in status.reason
+
+
+def test_unedited_real_speech_is_quiet(corpus, rng):
+    # the false-alarm measurement: 20 minutes of real speech, and 15 of four other speakers
+    x = prompts(1200) + room_noise(rng, 1200 * SR, level_db=-55, colour=0.95)
+    assert cues(x)[1] == []
+    y = prompts(900, folder="fsdd", pause=0.3)
+    assert cues(y + room_noise(rng, y.size, level_db=-55, colour=0.95))[1] == []
