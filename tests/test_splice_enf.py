@@ -392,3 +392,15 @@ def test_scan_reports_the_check_and_the_edit(tmp_path, rng):
     hits = [f for f in scan.findings if "enf" in f.evidence["cues"]
             and abs(f.evidence["cues"]["enf"]["time"] - 30.0) <= 0.1]
     assert hits, [(f.start, f.evidence) for f in scan.findings]
+
+
+@pytest.mark.parametrize("stop_db,width", [(80, 0.05), (60, 0.01), (40, 0.2), (100, 0.003)])
+def test_kaiser_design_matches_scipy(stop_db: float, width: float) -> None:
+    from scipy.signal import firwin, kaiserord
+
+    from auditor.detect._enf_track import kaiser_lowpass, kaiser_order
+
+    assert kaiser_order(stop_db, width) == kaiserord(stop_db, width)
+    n, beta = kaiserord(stop_db, width)
+    ref = firwin(n, 123.0, window=("kaiser", beta), fs=16000)
+    assert np.allclose(kaiser_lowpass(n, 123.0, beta, 16000), ref, rtol=0, atol=1e-12)

@@ -376,6 +376,10 @@ class Analysis:
     #: median over the file of the smallest phase step (rad, at the harmonic) the most
     #: sensitive window would flag
     min_phase_jump: float
+    #: how fast the tracked frequency moves (mHz per second at the fundamental, 90th percentile)
+    pace: float = float("nan")
+    #: False when the hum wanders faster than a power grid can (no steps were tested)
+    grid_like: bool = True
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,7 @@ class Settings:
     z_phase: float = 6.0
     z_freq: float = 6.0
     max_rate: float = 0.01  # Hz/s at the fundamental
+    max_pace: float = 8.0  # mHz/s: above it the hum does not follow a grid (see pace_mhz_s)
     freq_min_window: float = 1.9  # shorter half-windows cannot measure frequency usefully
     z_gap: float = 4.0  # sd under half the usual line amplitude for a span to lack the line
 
@@ -571,6 +576,9 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
     k = line.harmonic
     bb = baseband(y, rate, t0, line.freq)
     tr = track(bb, k)
+    pace = pace_mhz_s(tr.freq, bb.r1, k)
+    if pace > cfg.max_pace:
+        return Analysis(bb, tr, [], [], cfg.windows, float("nan"), pace, grid_like=False)
     s = sums(bb, tr)
     cands, tests = _candidates(bb, tr, s, cfg, k)
     found = gaps(bb, tr, s, harmonic=k, max_rate=cfg.max_rate, z=cfg.z_gap)
@@ -598,4 +606,16 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
         if good.any():
             j = float(min(np.pi, cfg.z_phase * np.median(sd[good])))
             min_jump = j if not np.isfinite(min_jump) else min(min_jump, j)
-    return Analysis(bb, tr, cands, found, cfg.windows, min_jump)
+    return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace)
+
+
+def pace_mhz_s(freq: np.ndarray, r1: float, harmonic: int) -> float:
+    """90th percentile of the track's change over one second (mHz, at the fundamental).
+
+    Interconnected grids move by about 1-2.5 mHz/s (3-5 measured under speech noise, on the
+    ENF-WHU references); a hum that moves far faster comes from a generator or is not mains
+    hum at all, and its wander would read as steps.
+    """
+    step = max(1, int(round(r1)))
+    d = np.abs(np.diff(freq[::step])) / harmonic
+    return float(np.quantile(d, 0.9)) * 1e3 if d.size else float("nan")

@@ -83,11 +83,36 @@ class Decimation:
         return self.taps.shape[0]
 
 
+def kaiser_order(stop_db: float, width: float) -> tuple[int, float]:
+    """Length and Kaiser beta of a low-pass FIR with ``stop_db`` of attenuation and a transition
+    ``width`` (a fraction of the Nyquist frequency): Kaiser's formulas (Kaiser, "Nonrecursive
+    digital filter design using the I0-sinh window function", ISCAS 1974), as
+    ``scipy.signal.kaiserord`` gives them -- here in numpy, so a scan need not import
+    ``scipy.signal`` (over a second on a busy machine).
+    """
+    a = abs(stop_db)
+    if a > 50:
+        beta = 0.1102 * (a - 8.7)
+    elif a > 21:
+        beta = 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21)
+    else:
+        beta = 0.0
+    numtaps = int(np.ceil((a - 7.95) / 2.285 / (np.pi * width) + 1))
+    return numtaps, beta
+
+
+def kaiser_lowpass(numtaps: int, cutoff: float, beta: float, fs: float) -> np.ndarray:
+    """Windowed-sinc low-pass, unit gain at DC (``scipy.signal.firwin(numtaps, cutoff,
+    window=("kaiser", beta), fs=fs)``), float64."""
+    m = np.arange(numtaps) - (numtaps - 1) / 2
+    fc = 2 * cutoff / fs
+    h = fc * np.sinc(fc * m) * np.kaiser(numtaps, beta)
+    return h / h.sum()
+
+
 def design_decimation(sample_rate: int, channels: int) -> Decimation:
     """Kaiser-window FIR keeping 0..PASS_EDGE Hz, decimating to ``sample_rate // (rate //
     TARGET_RATE)``; no filter (factor 1) below 2 * TARGET_RATE."""
-    from scipy.signal import firwin, kaiserord
-
     factor = max(1, sample_rate // TARGET_RATE)
     if factor == 1:
         taps = np.full((1, channels), 1.0 / channels, np.float32)
@@ -95,10 +120,10 @@ def design_decimation(sample_rate: int, channels: int) -> Decimation:
     out_rate = sample_rate / factor
     # what aliases onto 0..PASS_EDGE comes from out_rate - PASS_EDGE up
     width = (out_rate - 2 * PASS_EDGE) / (sample_rate / 2)
-    numtaps, beta = kaiserord(STOP_DB, width)
+    numtaps, beta = kaiser_order(STOP_DB, width)
     rows = -(-numtaps // factor)
     n = rows * factor
-    h = firwin(n, out_rate / 2, window=("kaiser", beta), fs=sample_rate)
+    h = kaiser_lowpass(n, out_rate / 2, beta, sample_rate)
     # g_k[i] = h[k*factor + factor-1-i]: output j is the filter at input frame j*factor+factor-1
     g = h.reshape(rows, factor)[:, ::-1] / channels
     taps = np.repeat(g, channels, axis=1).astype(np.float32)
@@ -287,14 +312,12 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     into window sums. Polyphase: output m is ``sum_k kern[k] . Y[m - k]`` with ``Y`` the hops
     of ``y``, as one (2K x hop) by (hop x M) matrix product.
     """
-    from scipy.signal import firwin, kaiserord
-
     hop = max(1, int(round(rate * HOP_SECONDS)))
     m = y.size // hop
-    numtaps, beta = kaiserord(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
+    numtaps, beta = kaiser_order(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
     rows = max(1, -(-numtaps // hop))
     n = rows * hop
-    g = firwin(n, (BASE_PASS + BASE_STOP) / 2, window=("kaiser", beta), fs=rate)
+    g = kaiser_lowpass(n, (BASE_PASS + BASE_STOP) / 2, beta, rate)
     # output m: sum over l of g[l] y[mH + H-1 - l] exp(-2j pi c (mH + H-1 - l) / rate);
     # with l = kH + H-1-i: row k, column i of the hop matrix (y[(m-k)H + i])
     k = np.arange(rows)[:, None]

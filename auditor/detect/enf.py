@@ -173,9 +173,17 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          f"{line.center:g} Hz, is {line.snr_db:.1f} dB over the noise in 1 Hz "
                          f"(needs {params.enf_min_snr_db:g} dB)",
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
-    cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate)
+    cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
+                         max_pace=params.enf_max_pace)
     an = steps.analyse(sig.y, sig.rate, sig.t0, line, cfg)
     k = line.harmonic
+    if not an.grid_like:
+        return CueStatus(CUE, False, f"the hum at {line.center:g} Hz does not follow a power "
+                         f"grid: its frequency moves {an.pace:.1f} mHz per second (grids: under "
+                         f"{params.enf_max_pace:g}); it comes from a generator or is not mains "
+                         "hum, so its phase cannot show edits",
+                         {**base, "frequency_pace_mhz_s": _r(an.pace, 1),
+                          "max_pace_mhz_s": params.enf_max_pace}), []
     min_jump = an.min_phase_jump
     status = CueStatus(CUE, True, evidence={
         **base,
@@ -185,20 +193,13 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
         # how fast the tracked frequency moves (90th percentile, per second, at the
         # fundamental): grids stay near 1-2 mHz/s (3-5 with speech noise); far more is hum
         # that does not follow a grid (a generator), and its wander can read as steps
-        "frequency_pace_mhz_s": _r(_pace(an.track.freq, an.bb.r1, k), 1),
+        "frequency_pace_mhz_s": _r(an.pace, 1),
         "min_phase_jump_rad": _r(min_jump, 2),
         "undetectable_cut_fraction": _r(min(1.0, min_jump / math.pi), 2),
         "hum_gaps": len(an.gaps),
     })
     out = [_cue(c, an.bb, line, duration) for c in an.candidates]
     return status, out
-
-
-def _pace(freq: np.ndarray, r1: float, harmonic: int) -> float:
-    """90th percentile of the track's change over one second (mHz, at the fundamental)."""
-    step = max(1, int(round(r1)))
-    d = np.abs(np.diff(freq[::step])) / harmonic
-    return float(np.quantile(d, 0.9)) * 1e3 if d.size else float("nan")
 
 
 def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: float) -> Cue:
