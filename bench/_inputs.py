@@ -14,7 +14,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "speech" / "asterisk-en"
-GEN_VERSION = 1
+GEN_VERSION = 2
 SEED = 2015
 GAP_SECONDS = 15.0
 BLACK_SECONDS = 3.0
@@ -100,9 +100,10 @@ class Hearing:
         from scipy.signal import lfilter
 
         speech = self.speech.read(n)
-        # the grid frequency drifts slowly: a random walk sampled every 10 ms, clipped
+        # the grid frequency drifts slowly: a random walk sampled every 10 ms, clipped, moving
+        # about 1.5 mHz per second as interconnected grids do (so the ENF cue runs in full)
         steps = max(1, n // (self.rate // 100))
-        walk = self.dfreq + np.cumsum(self.rng.normal(0, 2e-3, steps)).clip(-0.05, 0.05)
+        walk = (self.dfreq + np.cumsum(self.rng.normal(0, 1.5e-4, steps))).clip(-0.05, 0.05)
         self.dfreq = float(walk[-1])
         freq = 50.0 + np.repeat(walk, -(-n // steps))[:n]
         phase = self.phase + 2 * np.pi * np.cumsum(freq) / self.rate
