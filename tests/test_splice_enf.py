@@ -146,6 +146,17 @@ def test_no_hum_is_not_applicable_with_the_snr_measured(rng):
     assert ev["snr_db"] < 10 and ev["nominal_hz"] in (50.0, 60.0) and 1 <= ev["harmonic"] <= 7
 
 
+def test_hum_that_wanders_faster_than_a_grid_is_not_applicable(rng):
+    """A generator's hum (here 20 mHz per root second) would read as steps everywhere."""
+    n = 120 * SR
+    status, cues = run(mix(walk_hum(rng, n, pace=0.02), rng))
+    assert not status.applicable and cues == []
+    assert "does not follow a power grid" in status.reason
+    assert status.to_json()["frequency_pace_mhz_s"] > 5.0
+    calm, _ = run(mix(walk_hum(rng, n, pace=0.002), rng))
+    assert calm.applicable and calm.to_json()["frequency_pace_mhz_s"] < 5.0
+
+
 def test_buried_hum_is_not_applicable(rng):
     n = 60 * SR
     status, _ = run(mix(walk_hum(rng, n, amps={1: 0.0003}), rng))

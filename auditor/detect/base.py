@@ -41,7 +41,7 @@ class ScanParams:
     enf_min_snr_db: float = 10.0
     enf_z: float = 6.0
     enf_max_rate: float = 0.01
-    enf_max_pace: float = 8.0
+    enf_max_pace: float = 5.0
     # splice: background cue (auditor/detect/background.py)
     background_context: float = 10.0
     background_distance_db: float = 2.0
