@@ -14,7 +14,7 @@ from typing import Any
 
 from .i18n import Lang
 
-__all__ = ["KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
+__all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
            "rule_label", "rule_points", "conclusion", "severity_label", "reason_label"]
 
 
@@ -24,6 +24,9 @@ def N_(message: str) -> str:
 
 
 SEVERITY = {"high": N_("high"), "warning": N_("warning"), "info": N_("information")}
+#: the splice detector's cues, as a file's ``checks.splice`` names them
+CUE_LABELS = {"enf": N_("mains hum (ENF)"), "background": N_("room background"),
+              "waveform": N_("waveform (clicks, bandwidth)")}
 
 #: Common reasons for a break or an act, as session records write them; others stay as written.
 REASONS = {

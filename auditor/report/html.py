@@ -21,6 +21,7 @@ from typing import Any
 
 from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
 from .explain import (
+    CUE_LABELS,
     conclusion,
     kind_text,
     kind_title,
@@ -164,6 +165,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "kind_title": functools.partial(kind_title, tr),
         "severity_label": functools.partial(severity_label, tr),
         "reason_label": functools.partial(reason_label, tr),
+        "cue_labels": CUE_LABELS,
     }
     from markupsafe import Markup
 

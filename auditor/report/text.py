@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..findings import format_time
-from .explain import N_, kind_title
+from .explain import CUE_LABELS, N_, kind_title
 from .i18n import get_lang
 
 __all__ = ["render_text"]
@@ -32,6 +32,11 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: st
                        "sha256 %(hash)s…", path=f["path"], duration=_duration(f["duration"]),
                        codec=f["codec"], rate=f["sample_rate"], channels=f["channels"],
                        hash=f["sha256"][:16]))
+        splice = (f.get("checks") or {}).get("splice") or {}
+        for name, check in splice.items():
+            if not check.get("applicable", True):
+                lines.append(_("  edit check not applicable: %(cue)s: %(reason)s",
+                               cue=_(CUE_LABELS.get(name, name)), reason=check.get("reason", "")))
     if timeline:
         lines += ["", timeline.rstrip()]
     findings = report["findings"]
