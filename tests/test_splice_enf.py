@@ -415,3 +415,21 @@ def test_kaiser_design_matches_scipy(stop_db: float, width: float) -> None:
     n, beta = kaiserord(stop_db, width)
     ref = firwin(n, 123.0, window=("kaiser", beta), fs=16000)
     assert np.allclose(kaiser_lowpass(n, 123.0, beta, 16000), ref, rtol=0, atol=1e-12)
+
+
+def test_long_recordings_are_analysed_in_pieces_with_the_same_result(rng, monkeypatch):
+    """Memory stays bounded (pieces), and a step on or near a piece's edge is found once."""
+    n = 200 * SR
+    x = mix(walk_hum(rng, n), rng)
+    cuts = [(50 * SR + 77, int(0.257 * SR)), (119 * SR + 5, int(0.61 * SR))]
+    for a, d in reversed(cuts):
+        x = np.concatenate([x[:a], x[a + d:]])
+    whole_status, whole = run(x)
+    monkeypatch.setattr(enf, "PIECE_SECONDS", 60.0)
+    monkeypatch.setattr(enf, "PIECE_MARGIN", 15.0)
+    status, pieces = run(x)
+    assert status.applicable and whole_status.applicable
+    assert [c.time for c in pieces] == pytest.approx([c.time for c in whole], abs=0.02)
+    assert len(pieces) == 2  # the second cut is 1 s from the edge of the piece at 120 s
+    assert_located(pieces, cuts[0][0] / SR)
+    assert_located(pieces, (cuts[1][0] - cuts[0][1]) / SR)

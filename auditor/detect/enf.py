@@ -175,16 +175,22 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
     cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
                          max_pace=params.enf_max_pace)
-    an = steps.analyse(sig.y, sig.rate, sig.t0, line, cfg)
+    parts = _analyse_in_pieces(sig, line, cfg)
+    an = parts[0][0]
     k = line.harmonic
-    if not an.grid_like:
+    if not all(a.grid_like for a, _ in parts):
+        an = max((a for a, _ in parts), key=lambda a: a.pace)
         return CueStatus(CUE, False, f"the hum at {line.center:g} Hz does not follow a power "
                          f"grid: its frequency moves {an.pace:.1f} mHz per second (grids: under "
                          f"{params.enf_max_pace:g}); it comes from a generator or is not mains "
                          "hum, so its phase cannot show edits",
                          {**base, "frequency_pace_mhz_s": _r(an.pace, 1),
                           "max_pace_mhz_s": params.enf_max_pace}), []
-    min_jump = an.min_phase_jump
+    jumps = [a.min_phase_jump for a, _ in parts if math.isfinite(a.min_phase_jump)]
+    min_jump = float(np.median(jumps)) if jumps else float("nan")
+    paces = [a.pace for a, _ in parts if math.isfinite(a.pace)]
+    pace = max(paces) if paces else float("nan")
+    gaps = sum(len(a.gaps) for a, _ in parts)
     status = CueStatus(CUE, True, evidence={
         **base,
         "frequency_hz": _r(line.freq / k, 4),
@@ -193,13 +199,41 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
         # how fast the tracked frequency moves (90th percentile, per second, at the
         # fundamental): grids stay near 1-2 mHz/s (3-5 with speech noise); far more is hum
         # that does not follow a grid (a generator), and its wander can read as steps
-        "frequency_pace_mhz_s": _r(an.pace, 1),
+        "frequency_pace_mhz_s": _r(pace, 1),
         "min_phase_jump_rad": _r(min_jump, 2),
         "undetectable_cut_fraction": _r(min(1.0, min_jump / math.pi), 2),
-        "hum_gaps": len(an.gaps),
+        "hum_gaps": gaps,
     })
-    out = [_cue(c, an.bb, line, duration) for c in an.candidates]
+    out = [_cue(c, a.bb, line, duration) for a, (lo, hi) in parts for c in a.candidates
+           if lo <= c.time < hi]
     return status, out
+
+
+#: the hum is analysed in pieces of at most this many seconds (each with PIECE_MARGIN more on
+#: both sides, and keeping only the steps inside its own piece), so the analysis's memory does
+#: not grow with the recording: every test window is at most 4 s and the track is local
+PIECE_SECONDS = 1800.0
+PIECE_MARGIN = 60.0
+
+
+def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine,
+                       cfg: steps.Settings) -> list[tuple[steps.Analysis, tuple[float, float]]]:
+    """:func:`steps.analyse` over consecutive pieces of the decimated hum; each result with
+    the span of file time (seconds) whose steps it owns."""
+    n = sig.y.size
+    piece = int(PIECE_SECONDS * sig.rate)
+    if n <= piece + int(2 * PIECE_MARGIN * sig.rate):
+        return [(steps.analyse(sig.y, sig.rate, sig.t0, line, cfg), (-math.inf, math.inf))]
+    margin = int(PIECE_MARGIN * sig.rate)
+    out = []
+    for a in range(0, n, piece):
+        b = min(n, a + piece)
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        own = (-math.inf if a == 0 else sig.t0 + a / sig.rate,
+               math.inf if b == n else sig.t0 + b / sig.rate)
+        out.append((steps.analyse(sig.y[lo:hi], sig.rate, sig.t0 + lo / sig.rate, line, cfg),
+                    own))
+    return out
 
 
 def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: float) -> Cue:
