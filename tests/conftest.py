@@ -19,16 +19,20 @@ def room_noise(rng: np.random.Generator, n: int, level_db: float = -50.0,
     return x[:, 0] if channels == 1 else x
 
 
-def speechlike(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """A syllable-modulated harmonic signal with pauses (for when the corpus is absent)."""
+def voiced(n: int, sr: int) -> np.ndarray:
+    """A syllable-modulated harmonic signal with smooth pauses, no noise (float32)."""
     t = np.arange(n) / sr
     f0 = 120 + 20 * np.sin(2 * np.pi * 0.3 * t)
     phase = 2 * np.pi * np.cumsum(f0) / sr
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
+    tone = sum(np.sin(k * phase) / k for k in range(1, 12))
     # a smooth gate: a hard one would be a real step in the waveform (a click, as an edit makes)
     gate = np.clip(2.0 * np.sin(2 * np.pi * 0.2 * t) + 0.6, 0, 1)
-    env = np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * gate
-    return (0.1 * voiced * env).astype(np.float32) + room_noise(rng, n, -55)
+    return (0.1 * tone * np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * gate).astype(np.float32)
+
+
+def speechlike(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """:func:`voiced` over room noise (for when the corpus is absent)."""
+    return voiced(n, sr) + room_noise(rng, n, -55)
 
 
 def write(path: Path, x: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
@@ -49,6 +53,41 @@ def corpus_speech(seconds: float, sr: int = 8000, start: int = 0) -> np.ndarray:
         total += x.size + int(0.7 * sr)
         i += 1
     return np.concatenate(out)[:n]
+
+
+def corpus_prompts(seconds: float, sr: int = 16000, start: int = 0,
+                   folder: str = "asterisk-en", pattern: str = "*.wav",
+                   pause: float = 0.7) -> np.ndarray:
+    """Real speech: corpus prompts resampled to ``sr``, with 10 ms fades (no joins of our
+    own), ``pause`` seconds between them."""
+    from scipy.signal import resample_poly
+
+    files = sorted((CORPUS / "speech" / folder).glob(pattern))
+    files = [f for f in files if "tone" not in f.name and "beep" not in f.name]
+    out, i, total, n = [], start, 0, int(seconds * sr)
+    fade = np.sin(np.linspace(0, np.pi / 2, int(0.01 * sr))) ** 2
+    while total < n:
+        x, rate = sf.read(files[i % len(files)], dtype="float32")
+        x = resample_poly(x, sr, rate).astype(np.float32) if rate != sr else x
+        x[: fade.size] *= fade
+        x[-fade.size :] *= fade[::-1]
+        out += [x, np.zeros(int(pause * sr), np.float32)]
+        total += x.size + int(pause * sr)
+        i += 1
+    return np.concatenate(out)[:n]
+
+
+def stream_features(x: np.ndarray, sr: int, params, analysers: dict, block: float = 60.0):
+    """The Features of a signal streamed through the extractor in ``block``-second blocks."""
+    from auditor.detect.features import FeatureExtractor
+
+    x = np.asarray(x, np.float32)
+    x = x[:, None] if x.ndim == 1 else x
+    fx = FeatureExtractor(sr, x.shape[1], analysers=analysers)
+    step = max(1, int(block * sr) // fx.block_multiple) * fx.block_multiple
+    for i in range(0, x.shape[0], step):
+        fx.update(x[i : i + step])
+    return fx.finish()
 
 
 @pytest.fixture

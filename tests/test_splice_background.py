@@ -2,13 +2,10 @@
 
 import numpy as np
 import pytest
-import soundfile as sf
-from conftest import CORPUS, write
-from scipy.signal import resample_poly
+from conftest import CORPUS, corpus_prompts, stream_features, voiced, write
 
 from auditor.detect import background, waveform
 from auditor.detect.base import DetectorInput, ScanParams
-from auditor.detect.features import FeatureExtractor
 from auditor.scan import scan_file
 from auditor.synth import room_noise
 
@@ -16,55 +13,23 @@ SR = 16000
 PARAMS = ScanParams()
 
 
-def prompts(seconds: float, sr: int = SR, start: int = 0, folder: str = "asterisk-en",
-            pattern: str = "*.wav", pause: float = 0.7) -> np.ndarray:
-    """Real speech: corpus prompts with 10 ms fades (no joins of our own), pauses between."""
-    files = sorted((CORPUS / "speech" / folder).glob(pattern))
-    files = [f for f in files if "tone" not in f.name and "beep" not in f.name]
-    out, i, total, n = [], start, 0, int(seconds * sr)
-    fade = np.sin(np.linspace(0, np.pi / 2, int(0.01 * sr))) ** 2
-    while total < n:
-        x, rate = sf.read(files[i % len(files)], dtype="float32")
-        x = resample_poly(x, sr, rate).astype(np.float32) if rate != sr else x
-        x[: fade.size] *= fade
-        x[-fade.size :] *= fade[::-1]
-        out += [x, np.zeros(int(pause * sr), np.float32)]
-        total += x.size + int(pause * sr)
-        i += 1
-    return np.concatenate(out)[:n]
-
-
-def voiced(rng: np.random.Generator, n: int, sr: int = SR) -> np.ndarray:
-    """A syllable-modulated harmonic signal with smooth pauses (when the corpus is absent)."""
-    t = np.arange(n) / sr
-    f0 = 120 + 20 * np.sin(2 * np.pi * 0.3 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    tone = sum(np.sin(k * phase) / k for k in range(1, 12))
-    gate = np.clip(2.0 * np.sin(2 * np.pi * 0.2 * t) + 0.6, 0, 1)
-    return (0.1 * tone * np.clip(np.sin(2 * np.pi * 3.0 * t), 0, None) * gate).astype(np.float32)
-
-
 @pytest.fixture
 def talk(rng):
     """``talk(seconds)``: real speech when ../shared/corpus is present, else :func:`voiced`."""
     def make(seconds: float, start: int = 0) -> np.ndarray:
         if (CORPUS / "speech").is_dir():
-            return prompts(seconds, start=start)
-        return voiced(rng, int(seconds * SR))
+            return corpus_prompts(seconds, start=start)
+        return voiced(int(seconds * SR), SR)
     return make
 
 
 def features(x: np.ndarray, sr: int = SR, params: ScanParams = PARAMS,
              block: float = 60.0):
     x = np.asarray(x, np.float32)
-    x = x[:, None] if x.ndim == 1 else x
-    an = {**background.analysers(sr, x.shape[1], params),
-          **waveform.analysers(sr, x.shape[1], params)}
-    fx = FeatureExtractor(sr, x.shape[1], analysers=an)
-    step = max(1, int(block * sr) // fx.block_multiple) * fx.block_multiple
-    for i in range(0, x.shape[0], step):
-        fx.update(x[i : i + step])
-    return fx.finish()
+    channels = 1 if x.ndim == 1 else x.shape[1]
+    an = {**background.analysers(sr, channels, params),
+          **waveform.analysers(sr, channels, params)}
+    return stream_features(x, sr, params, an, block)
 
 
 def cues(x, sr=SR, params=PARAMS, block=60.0):
@@ -128,9 +93,9 @@ def test_slow_drift_of_the_room_is_quiet(talk, rng):
 
 def test_change_of_speaker_in_one_room_is_quiet(corpus, rng):
     # Allison Smith's prompts, then two speakers of the Free Spoken Digit Dataset
-    a = prompts(60)
-    b = prompts(60, folder="fsdd", pattern="*_george_*.wav", pause=0.3)
-    c = prompts(60, folder="fsdd", pattern="*_jackson_*.wav", pause=0.3)
+    a = corpus_prompts(60)
+    b = corpus_prompts(60, folder="fsdd", pattern="*_george_*.wav", pause=0.3)
+    c = corpus_prompts(60, folder="fsdd", pattern="*_jackson_*.wav", pause=0.3)
     x = np.concatenate([a, b / np.abs(b).max() * 0.5, c / np.abs(c).max() * 0.5])
     x = x + room_noise(rng, x.size, level_db=-50, colour=0.95)
     assert cues(x)[1] == []
@@ -185,6 +150,6 @@ def test_scan_reports_the_cue_and_its_status(tmp_path, talk, rng):
 
 def test_unedited_real_speech_is_quiet(corpus, rng):
     # the false-alarm measurement: 20 minutes of real speech in one room
-    x = prompts(1200) + room_noise(rng, 1200 * SR, level_db=-55, colour=0.95)
+    x = corpus_prompts(1200) + room_noise(rng, 1200 * SR, level_db=-55, colour=0.95)
     status, found = cues(x)
     assert status.applicable and found == []

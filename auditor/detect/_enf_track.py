@@ -47,7 +47,7 @@ GRID_PACE = 0.002
 def _blas() -> Any:
     try:
         from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - it comes with scikit-learn (a librosa dependency)
+    except ImportError:  # pragma: no cover - a declared dependency; else BLAS keeps threads
         return None
     return ThreadpoolController()
 

@@ -31,7 +31,7 @@ shows an edit as a step. This cue does both:
    magnitudes, a running median over 7 frames against speech partials; frames far under the
    usual line level (a gap) are dropped. ``u = b exp(-i phase)``, with ``phase`` the integral
    of the track, is a constant phasor wherever the recording is continuous.
-4. **Steps** (:func:`~._enf_steps.scale_test`): at every hop boundary, for windows of ``W`` =
+4. **Steps** (:func:`~._enf_stats.scale_test`): at every hop boundary, for windows of ``W`` =
    0.5, 1, 2 and 4 s each side, the window sums ``S_L``, ``S_R`` of ``u`` give
 
        dphi = arg(S_R conj(S_L))
@@ -52,14 +52,14 @@ shows an edit as a step. This cue does both:
    between them; then the track is re-estimated segment by segment between the edits (no frame
    or median crosses one; beyond a segment's outer frames its error grows at a grid's pace) and
    everything is measured again.
-5. **Hum that vanishes** (:func:`~._enf_steps.gaps`): a span whose line amplitude lies 4
+5. **Hum that vanishes** (:func:`~._enf_stats.gaps`): a span whose line amplitude lies 4
    standard errors under half the file's median, between 0.5 s blocks where the line is
    clearly present: an insert without hum, or a replacement. The phase across it is measured too
    (the frequency interpolated across the span, plus the error an unknown grid wander adds). A
    span of exact zeros over which the phase resumes in step is a mute with no time removed: the
    ``digital_silence`` detector reports the mute and this cue stays quiet; if the hum comes back
    out of step, time went missing under the mute and the cue says so.
-6. **Where** (:func:`~._enf_steps.locate`): maximum-likelihood change point of the phasor's
+6. **Where** (:func:`~._enf_stats.locate`): maximum-likelihood change point of the phasor's
    mean (Hinkley, "Inference about the change-point in a sequence of random variables",
    Biometrika 57(1), 1-17, 1970), each hop weighted by its own noise. ``uncertainty`` is
    5 x ``noise per hop / |step per hop|^2`` hops (at least 5 ms), which held 96 % of the errors
