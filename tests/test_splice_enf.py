@@ -127,6 +127,20 @@ def test_decimation_matches_a_direct_filter_across_blocks(sr, ch, rng):
     assert rate * 4 * 3600 <= 25e6
 
 
+def test_parts_give_any_span_as_the_joined_signal_would(rng):
+    chunks = [rng.normal(0, 1, k).astype(np.float32) for k in (5, 0, 1, 17, 3, 40)]
+    whole = np.concatenate(chunks)
+    parts = trk.Parts(chunks)
+    assert parts.size == whole.size
+    for lo, hi in [(0, None), (0, 5), (4, 6), (5, 6), (6, 23), (3, 60), (60, 66), (10, 10),
+                   (50, 1000), (-3, 2)]:
+        np.testing.assert_array_equal(parts.span(lo, hi), whole[max(lo, 0):hi])
+    # hum_lines reads the same segments from parts as from the joined signal
+    y = walk_hum(rng, 120 * 1200, 1200) + rng.normal(0, 1e-3, 120 * 1200).astype(np.float32)
+    cut = [y[i: i + 1777] for i in range(0, y.size, 1777)]
+    assert trk.hum_lines(trk.Parts(cut), 1200.0) == trk.hum_lines(y, 1200.0)
+
+
 def test_short_and_silent_recordings_are_not_applicable(rng):
     status, cues = run(mix(walk_hum(rng, SR), rng))
     assert not status.applicable and "too short" in status.reason and cues == []
@@ -143,7 +157,7 @@ def test_no_hum_is_not_applicable_with_the_snr_measured(rng):
     assert not status.applicable and cues == []
     assert "no usable mains hum" in status.reason
     ev = status.to_json()
-    assert ev["snr_db"] < 10 and ev["nominal_hz"] in (50.0, 60.0) and 1 <= ev["harmonic"] <= 7
+    assert ev["snr_db"] < ScanParams().enf_min_snr_db and ev["nominal_hz"] in (50.0, 60.0) and 1 <= ev["harmonic"] <= 7
 
 
 def test_hum_that_wanders_faster_than_a_grid_is_not_applicable(rng):
@@ -161,7 +175,8 @@ def test_buried_hum_is_not_applicable(rng):
     n = 60 * SR
     status, _ = run(mix(walk_hum(rng, n, amps={1: 0.0003}), rng))
     assert not status.applicable
-    assert status.evidence["snr_db"] < 10 and status.evidence["nominal_hz"] == 50.0
+    assert status.evidence["snr_db"] < ScanParams().enf_min_snr_db
+    assert status.evidence["nominal_hz"] == 50.0
 
 
 def test_strongest_harmonic_is_picked_when_the_fundamental_is_weak(rng):
@@ -260,6 +275,56 @@ def test_insert_without_hum_and_a_replacement_without_hum(rng):
             assert_located(cues, t)
         assert {c.evidence["kind"] for c in cues} == {"hum_gap"}
         assert all(c.evidence["gap_s"] > 3 for c in cues)
+
+
+def _same_phase_other_level(rng, gain: float, seconds: float = 8.0):
+    """100 s of walk hum where a stretch is taken from another room: the same grid, the same
+    moment (no phase step at all), the hum picked up at ``gain`` times the level."""
+    n = 100 * SR
+    hum = walk_hum(rng, n)
+    a, b = 40 * SR, int((40 + seconds) * SR)
+    hum[a:b] *= np.float32(gain)
+    return mix(hum, rng), 40.0, 40.0 + seconds
+
+
+@pytest.mark.parametrize("gain", [0.55, 3.0])
+def test_hum_at_another_level_is_a_level_step_where_the_phase_does_not_step(gain, rng):
+    """An insertion from another room on the same grid: no phase step, the level steps by
+    -5.2 or +9.5 dB; both ends found and located, as level steps. (Under half the level, the
+    hum counts as gone: a ``hum_gap``.)"""
+    x, t1, t2 = _same_phase_other_level(rng, gain)
+    status, cues = run(x)
+    assert status.applicable
+    for t in (t1, t2):
+        assert_located(cues, t)
+        [c] = near(cues, t)
+        assert c.evidence["kind"] == "level_step"
+        sign = 1 if (t == t1) == (gain > 1) else -1
+        assert sign * c.evidence["level_change_db"] > 4.0
+        assert abs(c.evidence["phase_jump_rad"]) < 0.5
+    assert len(cues) == 2
+
+
+def test_a_level_change_within_the_tolerance_stays_quiet(rng):
+    # 1.5 dB: under LEVEL_TOLERANCE_DB (hum drifts in level; a step this small is not evidence)
+    x, _, _ = _same_phase_other_level(rng, 10 ** (-1.5 / 20), seconds=20.0)
+    status, cues = run(x)
+    assert status.applicable and cues == [], [(c.time, c.evidence) for c in cues]
+
+
+def test_hum_that_starts_inside_the_recording_is_located_at_its_start(rng):
+    """Host hum barely there, then 12 s of another recording's loud hum (another phase): the
+    phase tests peak anywhere on the plateau before the join, where one window already holds
+    the loud hum; the change point must still find the join itself."""
+    n = 100 * SR
+    host = walk_hum(rng, n, amps={k: a * 0.2 for k, a in AMPS.items()})
+    other = walk_hum(rng, 12 * SR)
+    a = 40 * SR
+    x = mix(np.concatenate([host[:a], other, host[a:]]), rng)
+    status, cues = run(x)
+    assert status.applicable
+    assert_located(cues, 40.0)
+    assert_located(cues, 52.0)
 
 
 def test_a_mute_is_left_to_digital_silence_unless_time_went_missing(rng):

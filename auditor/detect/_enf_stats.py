@@ -38,6 +38,10 @@ NOISE_BLOCK = 0.5
 LOCATE_K = 5.0
 #: strength of a vanished-line edge is capped here (the absence is certain beyond it)
 GAP_STRENGTH_CAP = 10.0
+#: a change of the line's level smaller than this (dB) is not tested: mains hum drifts in
+#: level by a fraction of a decibel over seconds; larger changes that do not stay are speech
+#: leaking into the line, which the noise estimate already counts
+LEVEL_TOLERANCE_DB = 2.0
 
 
 # --------------------------------------------------------------------------- step tests
@@ -117,6 +121,8 @@ class ScaleTest:
     snr_left: np.ndarray  # line power / noise power of the window sum
     snr_right: np.ndarray
     span: np.ndarray  # seconds between the centres of the two windows
+    z_level: np.ndarray  # level step beyond LEVEL_TOLERANCE_DB over its standard error
+    level_db: np.ndarray  # line level right of the boundary over left (dB)
 
 
 def _limits(m: np.ndarray, n: int, size: int, cuts: np.ndarray | None
@@ -185,7 +191,34 @@ def scale_test(bb: Baseband, tr: Track, s: Sums, n: int, *, harmonic: int,
     allowed = harmonic * max_rate * w
     z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
                       np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
-    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w)
+    z_level, level_db = _level_step(sl, nl, nl_, sr, nr, nr_)
+    z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
+    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db)
+
+
+def _level_step(sl: np.ndarray, nl: np.ndarray, cl: np.ndarray, sr: np.ndarray,
+                nr: np.ndarray, cr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far the line's amplitude steps between two windows (sums ``s``, noise variances
+    ``n``, hop counts ``c``), in standard errors beyond :data:`LEVEL_TOLERANCE_DB`; and the
+    step in dB.
+
+    The amplitude per hop is ``sqrt(|S|^2 - N) / c`` (the noise's power taken out of the
+    sum's); its standard error ``sqrt(N / 2) / c`` (the in-phase part of complex Gaussian noise
+    of variance ``N``). Another recording's hum is picked up at another level: an insertion
+    from another room, or with no hum of its own, steps the level where the phase may not step.
+    """
+    al = np.sqrt(np.maximum(np.abs(sl) ** 2 - nl, 0.0)) / np.maximum(cl, 1)
+    ar = np.sqrt(np.maximum(np.abs(sr) ** 2 - nr, 0.0)) / np.maximum(cr, 1)
+    vl = (nl / 2) / np.maximum(cl, 1) ** 2
+    vr = (nr / 2) / np.maximum(cr, 1) ** 2
+    tol = 10 ** (LEVEL_TOLERANCE_DB / 20)
+    up = ar >= al
+    excess = np.where(up, ar - tol * al, al - tol * ar)
+    var = np.where(up, vr + tol**2 * vl, vl + tol**2 * vr)
+    z = np.maximum(excess, 0.0) / np.sqrt(np.maximum(var, 1e-300))
+    with np.errstate(divide="ignore"):
+        db = 20 * np.log10(np.maximum(ar, 1e-300) / np.maximum(al, 1e-300))
+    return z, np.clip(db, -99.0, 99.0)
 
 
 def peaks(z: np.ndarray, threshold: float, spacing: int) -> list[int]:
@@ -228,18 +261,29 @@ def locate(tr: Track, s: Sums, m0: int, n: int,
            cuts: np.ndarray | None = None) -> tuple[int, float]:
     """Where near the test peak ``m0`` (window ``n``) the line's phasor steps, and how sure
     (hops): a :func:`_changepoint` over ``m0 +- n/2`` with the means of the ``n`` hops beyond
-    either end of that span (never across another edit in ``cuts``)."""
+    either end of that span (never across another edit in ``cuts``).
+
+    A change point found at the span's very edge means the step lies beyond it (a window test
+    peaks anywhere in a plateau when one side's line is much louder than the other's): the span
+    is then doubled, up to three times.
+    """
     size = tr.u.size
     h = max(1, n // 2)
     lims = _limits(np.array([m0]), 10 * n, size, cuts)
     lo_lim, hi_lim = int(lims[0][0]), int(lims[1][0])
-    lo, hi = max(lo_lim + 2, m0 - h), min(hi_lim - 2, m0 + h)
-    la, rb = max(lo_lim, lo - n), min(hi_lim, hi + n)
-    if lo - la < 2 or rb - hi < 2 or hi <= lo:
-        return m0, n / 2
-    sl, _ = s.window(la, lo)
-    sr, _ = s.window(hi, rb)
-    return _changepoint(tr, s, lo, hi, complex(sl) / (lo - la), complex(sr) / (rb - hi))
+    found = (m0, n / 2)
+    for _ in range(4):
+        lo, hi = max(lo_lim + 2, m0 - h), min(hi_lim - 2, m0 + h)
+        la, rb = max(lo_lim, lo - n), min(hi_lim, hi + n)
+        if lo - la < 2 or rb - hi < 2 or hi <= lo:
+            return found
+        sl, _ = s.window(la, lo)
+        sr, _ = s.window(hi, rb)
+        found = _changepoint(tr, s, lo, hi, complex(sl) / (lo - la), complex(sr) / (rb - hi))
+        if lo + 1 < found[0] < hi - 1:
+            break
+        h *= 2
+    return found
 
 
 # --------------------------------------------------------------------------- hum gaps

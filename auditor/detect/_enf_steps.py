@@ -45,8 +45,10 @@ class Candidate:
     snr_left: float  # line power over noise power of the window sum
     snr_right: float
     strength: float
-    kind: str  # "phase", "frequency" or "gap" (an edge of a span without the line)
+    kind: str  # "phase", "frequency", "level" or "gap" (an edge of a span without the line)
     gap: Gap | None = None
+    z_level: float = 0.0  # the line's level step beyond its tolerance, in standard errors
+    level_db: float = 0.0  # the line's level after the boundary over before (dB)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Settings:
     max_rate: float = 0.01  # Hz/s at the fundamental
     max_pace: float = 5.0  # mHz/s: above it the hum does not follow a grid (see pace_mhz_s)
     freq_min_window: float = 1.9  # shorter half-windows cannot measure frequency usefully
+    level_min_window: float = 1.9  # nor the line's level against speech leaking into it
     z_gap: float = 4.0  # sd under half the usual line amplitude for a span to lack the line
 
 
@@ -111,7 +114,9 @@ def _evaluate(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int, m:
             continue
         if kind == "phase":
             strength = float(st.z_phase[0]) / cfg.z_phase
-        elif st.n >= cfg.freq_min_window * bb.r1:
+        elif kind == "level" and st.n >= cfg.level_min_window * bb.r1:
+            strength = float(st.z_level[0]) / cfg.z_phase
+        elif kind == "frequency" and st.n >= cfg.freq_min_window * bb.r1:
             strength = float(st.z_freq[0]) / cfg.z_freq
         else:
             continue
@@ -121,7 +126,8 @@ def _evaluate(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int, m:
                 window=float(st.span[0]), z_phase=float(st.z_phase[0]),
                 z_freq=float(st.z_freq[0]), dphi=float(st.dphi[0]), f_left=float(st.f_left[0]),
                 f_right=float(st.f_right[0]), snr_left=float(st.snr_left[0]),
-                snr_right=float(st.snr_right[0]), strength=strength, kind=kind)
+                snr_right=float(st.snr_right[0]), strength=strength, kind=kind,
+                z_level=float(st.z_level[0]), level_db=float(st.level_db[0]))
     return best if best is not None and best.strength >= 1.0 else None
 
 
@@ -129,8 +135,8 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
             known: list[Candidate], fixed: np.ndarray) -> tuple[list[Candidate], list[ScaleTest]]:
     """New candidates, with windows clipped at the ``known`` edits and the ``fixed`` points
     (edges of spans without the line): phase-step peaks of every window, grouped, located with
-    the shortest window that saw each; then frequency-step peaks (long windows) that no phase
-    step explains."""
+    the shortest window that saw each; then level steps and frequency steps (long windows)
+    that no phase step explains."""
     cuts = np.array(sorted({c.boundary for c in known} | set(fixed.tolist())), np.int64)
     tests = _tests(bb, tr, s, cfg, harmonic, cuts=cuts)
     near = [(c.boundary, max(2 * c.half_width * bb.r1, 0.25 * bb.r1)) for c in known]
@@ -143,6 +149,9 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
             continue
         m, half = locate(tr, s, m0, n0, cuts)
         c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "phase", cuts)
+        if c is None:
+            # no phase beside the located boundary: the line may start or stop there
+            c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "level", cuts)
         if c is None:
             # the located boundary lost the evidence (noise): keep the peak itself
             c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "phase", cuts)
@@ -165,7 +174,36 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
         c = _evaluate(bb, tr, s, cfg, harmonic, m, n / 2, "frequency", cuts)
         if c is not None:
             out.append(c)
+    out += _level_steps(bb, tr, s, cfg, harmonic, tests, known + out, near, cuts)
     return out, tests
+
+
+def _level_steps(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
+                 tests: list[ScaleTest], taken: list[Candidate], near: list[tuple[int, float]],
+                 cuts: np.ndarray) -> list[Candidate]:
+    """Candidates where the line's level steps (long windows) away from every step already
+    found: the boundary located as the change point of the line's phasor, which a level step
+    moves as a phase step does."""
+    busy = [(c.boundary, int(round(c.window * bb.r1))) for c in taken]
+    found = []
+    for st in tests:
+        if st.n < cfg.level_min_window * bb.r1:
+            continue
+        for j in peaks(st.z_level, PRE * cfg.z_phase, GRID):
+            m = int(st.m[j])
+            if not any(abs(m - b) <= max(n, st.n) for b, n in busy) and \
+                    not any(abs(m - b) <= d for b, d in near):
+                found.append((float(st.z_level[j]) / cfg.z_phase, m, st.n))
+    out = []
+    for g in _group(found):
+        _, m0, n0 = min(g, key=lambda p: p[2])
+        m, half = locate(tr, s, m0, n0, cuts)
+        c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "level", cuts)
+        if c is None:
+            c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "level", cuts)
+        if c is not None:
+            out.append(c)
+    return out
 
 
 def _candidates(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
@@ -188,7 +226,7 @@ def _candidates(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
                 cuts = np.array([o.boundary for o in accepted if o is not c] + fixed.tolist(),
                                 np.int64)
                 m, half = c.boundary, c.half_width * bb.r1
-                if c.kind == "phase":
+                if c.kind in ("phase", "level"):
                     m, half = locate(tr, s, c.boundary, max(2, int(round(c.window * bb.r1))),
                                      cuts)
                 e = _evaluate(bb, tr, s, cfg, harmonic, m, half, c.kind, cuts)

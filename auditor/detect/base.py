@@ -38,7 +38,7 @@ class ScanParams:
     # splice: fusion (auditor/detect/splice.py)
     splice_min_confidence: float = 0.5
     # splice: ENF cue (auditor/detect/enf.py)
-    enf_min_snr_db: float = 10.0
+    enf_min_snr_db: float = 8.0
     enf_z: float = 6.0
     enf_max_rate: float = 0.01
     enf_max_pace: float = 5.0

@@ -111,11 +111,11 @@ MIN_SECONDS = 2.0
 class EnfSignal:
     """What the streaming pass keeps: the mono mix low-passed and decimated.
 
-    ``y[j]`` is the filtered signal at time ``t0 + j / rate`` seconds (the filter's delay is
+    ``y.span(j, j + 1)`` is the filtered signal at time ``t0 + j / rate`` seconds (the filter's delay is
     taken out); ``sample_rate`` and ``frames`` describe the decoded input.
     """
 
-    y: np.ndarray
+    y: trk.Parts
     rate: float
     t0: float
     sample_rate: int
@@ -136,7 +136,7 @@ class EnfAnalyser:
         self.frames += block.shape[0]
 
     def finish(self) -> EnfSignal:
-        y = self._state.finish()
+        y = self._state.finish_parts()
         return EnfSignal(y, self.sample_rate / self._dec.factor, self._dec.t0,
                          self.sample_rate, self.frames)
 
@@ -223,7 +223,8 @@ def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine,
     n = sig.y.size
     piece = int(PIECE_SECONDS * sig.rate)
     if n <= piece + int(2 * PIECE_MARGIN * sig.rate):
-        return [(steps.analyse(sig.y, sig.rate, sig.t0, line, cfg), (-math.inf, math.inf))]
+        return [(steps.analyse(sig.y.span(0, n), sig.rate, sig.t0, line, cfg),
+                 (-math.inf, math.inf))]
     margin = int(PIECE_MARGIN * sig.rate)
     out = []
     for a in range(0, n, piece):
@@ -231,7 +232,7 @@ def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine,
         lo, hi = max(0, a - margin), min(n, b + margin)
         own = (-math.inf if a == 0 else sig.t0 + a / sig.rate,
                math.inf if b == n else sig.t0 + b / sig.rate)
-        out.append((steps.analyse(sig.y[lo:hi], sig.rate, sig.t0 + lo / sig.rate, line, cfg),
+        out.append((steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg),
                     own))
     return out
 
@@ -242,7 +243,8 @@ def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: floa
     f_after = (bb.center + c.f_right) / k
     snr = (max(c.snr_left, c.snr_right) if c.kind == "gap" else min(c.snr_left, c.snr_right))
     evidence: dict[str, Any] = {
-        "kind": {"phase": "phase_step", "frequency": "frequency_step", "gap": "hum_gap"}[c.kind],
+        "kind": {"phase": "phase_step", "frequency": "frequency_step", "level": "level_step",
+                 "gap": "hum_gap"}[c.kind],
         "nominal_hz": line.nominal,
         "harmonic": k,
         "snr_db": _db(snr / c.window),
@@ -253,6 +255,8 @@ def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: floa
         "freq_after_hz": _r(f_after, 4),
         "freq_jump_hz": _r(f_after - f_before, 4),
         "z_freq": _r(c.z_freq, 2),
+        "level_change_db": _r(c.level_db, 1),
+        "z_level": _r(c.z_level, 2),
     }
     if c.gap is not None:
         g = c.gap
@@ -264,7 +268,8 @@ def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: floa
             "phase_consistent": bool(g.z_phase < 3.0),
         })
         # the frequency either side of a gap is not measured at its edge
-        for key in ("freq_before_hz", "freq_after_hz", "freq_jump_hz", "z_freq"):
+        for key in ("freq_before_hz", "freq_after_hz", "freq_jump_hz", "z_freq",
+                    "level_change_db", "z_level"):
             evidence.pop(key)
     return Cue(cue=CUE, time=round(min(max(c.time, 0.0), duration), 4),
                strength=round(c.strength, 3), uncertainty=round(c.half_width, 4),
