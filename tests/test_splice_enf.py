@@ -135,6 +135,15 @@ def test_parts_give_any_span_as_the_joined_signal_would(rng):
     for lo, hi in [(0, None), (0, 5), (4, 6), (5, 6), (6, 23), (3, 60), (60, 66), (10, 10),
                    (50, 1000), (-3, 2)]:
         np.testing.assert_array_equal(parts.span(lo, hi), whole[max(lo, 0):hi])
+    # 16-bit parts with a scale each: within half a step of the block's peak / 32767
+    scales = [float(np.abs(c).max()) / 32767 if c.size else 1.0 for c in chunks]
+    ints = [np.round(c / s).astype(np.int16) for c, s in zip(chunks, scales, strict=True)]
+    step = np.concatenate([np.full(c.size, s) for c, s in zip(chunks, scales, strict=True)])
+    packed = trk.Parts(ints, scales)
+    got = packed.span(0, None)
+    assert got.dtype == np.float32 and got.size == whole.size
+    assert np.all(np.abs(got - whole) <= 0.5001 * step + 1e-12)
+    np.testing.assert_array_equal(packed.span(6, 23), got[6:23])
     # hum_lines reads the same segments from parts as from the joined signal
     y = walk_hum(rng, 120 * 1200, 1200) + rng.normal(0, 1e-3, 120 * 1200).astype(np.float32)
     cut = [y[i: i + 1777] for i in range(0, y.size, 1777)]

@@ -139,8 +139,11 @@ class Decimator:
     first outputs need; an incomplete row is carried to the next call.
     """
 
-    def __init__(self, dec: Decimation):
+    def __init__(self, dec: Decimation, *, compact: bool = False):
         self.dec = dec
+        #: keep each block's output as 16-bit integers with its own scale (see :class:`Parts`)
+        self.compact = compact
+        self._scales: list[float] = []
         self._carry = np.zeros((dec.rows, max(dec.rows - 1, 0)), np.float32)
         self._partial = np.zeros(0, np.float32)
         self._buf = np.zeros((dec.rows, 0), np.float32)  # reused: no 4 MB temporary per block
@@ -184,7 +187,13 @@ class Decimator:
                 self._carry = p[:, m - k0:].copy()
             else:
                 self._carry = np.concatenate([self._carry, p], axis=1)[:, -k0:]
-        self.out.append(y)
+        if self.compact:
+            peak = float(np.max(np.abs(y))) if y.size else 0.0
+            scale = peak / 32767.0 if peak > 0 else 1.0
+            self.out.append(np.round(y / np.float32(scale)).astype(np.int16))
+            self._scales.append(scale)
+        else:
+            self.out.append(y)
 
     def finish(self) -> np.ndarray:
         """The decimated signal, the filter flushed with zeros so the last input is covered."""
@@ -203,17 +212,32 @@ class Decimator:
         if tail.size or flush:
             self._rows(np.concatenate([tail, np.zeros(pad + flush, np.float32)]))
         self._partial = np.zeros(0, np.float32)
-        return Parts(self.out)
+        return Parts(self.out, self._scales if self.compact else None)
 
 
 class Parts:
     """A signal kept as the consecutive arrays it was produced in; :meth:`span` joins only the
-    stretch asked for."""
+    stretch asked for.
 
-    def __init__(self, parts: list[np.ndarray]):
-        self.parts = [p for p in parts if p.size]
+    With ``scales``, part ``i`` holds 16-bit integers standing for ``part * scales[i]``: block
+    floating point, each block's peak at full scale. Its rounding error is 101 dB under the
+    block's peak in power, spread over the whole band: under speech peaking at -20 dBFS, about
+    -150 dBFS in 1 Hz, 80 dB under hum at -70 dBFS. It halves what 8 hours at 48 kHz keep
+    (138 MB as float32).
+    """
+
+    def __init__(self, parts: list[np.ndarray], scales: list[float] | None = None):
+        keep = [i for i, p in enumerate(parts) if p.size]
+        self.parts = [parts[i] for i in keep]
+        self.scales = None if scales is None else [scales[i] for i in keep]
         self.starts = np.concatenate([[0], np.cumsum([p.size for p in self.parts])]
                                      ).astype(np.int64)
+
+    def _part(self, i: int, a: int, b: int) -> np.ndarray:
+        x = self.parts[i][a:b]
+        if self.scales is None:
+            return x
+        return x.astype(np.float32) * np.float32(self.scales[i])
 
     @property
     def size(self) -> int:
@@ -227,11 +251,10 @@ class Parts:
         j = int(np.searchsorted(self.starts, hi, side="left"))
         if hi == lo:
             return np.zeros(0, np.float32)
-        if j - i == 1:  # inside one part: a view
-            a = self.parts[i]
-            return a[lo - self.starts[i]: hi - self.starts[i]]
-        out = np.concatenate(self.parts[i:j])
-        return out[lo - self.starts[i]: hi - self.starts[i]]
+        out = np.concatenate([self._part(k, max(lo - int(self.starts[k]), 0),
+                                         min(hi, int(self.starts[k + 1])) - int(self.starts[k]))
+                              for k in range(i, j)])
+        return out.astype(np.float32, copy=False)
 
 
 # --------------------------------------------------------------------------- hum search

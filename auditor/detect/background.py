@@ -60,6 +60,7 @@ _MIN_FRAMES = 20  # background frames each side (2 s of non-speech)
 _STEP = 1.0  # seconds between tested boundaries
 _DEAD_DB = -150.0
 _CHUNK = 1 << 20  # values partitioned at once
+_CHUNK_B = 4096  # boundaries whose distance is measured at once
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,11 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     lo = np.searchsorted(t, b - ctx)
     mid = np.searchsorted(t, b)
     hi = np.searchsorted(t, b + ctx)
-    d = _distance(*_side_stats(c1, c2, lo, mid), *_side_stats(c1, c2, mid, hi))
+    # in chunks of boundaries: the per-band temporaries of a whole 8-hour file would be
+    # about 10 MB each
+    d = np.concatenate([_distance(*_side_stats(c1, c2, lo[k:k + _CHUNK_B], mid[k:k + _CHUNK_B]),
+                                  *_side_stats(c1, c2, mid[k:k + _CHUNK_B], hi[k:k + _CHUNK_B]))
+                        for k in range(0, b.size, _CHUNK_B)] or [np.zeros(0)])
     out: list[Cue] = []
     taken: list[float] = []
     for i in np.argsort(-d, kind="stable"):

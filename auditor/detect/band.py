@@ -46,12 +46,31 @@ def band_edges(spectra: np.ndarray) -> np.ndarray:
     nseg = spectra.shape[0]
     if nseg == 0:
         return np.zeros(0)
-    mean = spectra.astype(np.float64)
-    alive = mean.sum(axis=1) > 0
+    alive = spectra.sum(axis=1, dtype=np.float64) > 0
     if not alive.any():
         return np.full(nseg, np.nan)
-    db = 10.0 * np.log10(np.maximum(mean, 1e-30))
-    ref = np.median(db[alive], axis=0)
+    # the reference needs every segment at once; the rest is row by row, in chunks (an 8-hour
+    # file's spectra are 60 MB as float64, and each temporary would be as much)
+    rows = _CHUNK_ROWS
+    ref = np.median(np.concatenate([_db(spectra[i: i + rows])[alive[i: i + rows]]
+                                    for i in range(0, nseg, rows)]), axis=0)
+    edge = np.concatenate([_edges(_db(spectra[i: i + rows]), ref)
+                           for i in range(0, nseg, rows)])
+    return np.where(alive, edge, np.nan)
+
+
+#: segments whose band edge is computed at once
+_CHUNK_ROWS = 2048
+
+
+def _db(spectra: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(np.maximum(spectra.astype(np.float64), 1e-30))
+
+
+def _edges(db: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """:func:`band_edges` of the segments ``db`` (dB) against the reference spectrum ``ref``:
+    the edge, or NaN for a level change."""
+    nseg = db.shape[0]
     gain = np.clip(db - ref, -60.0, 60.0)
     nb = gain.shape[1]
     top = int(0.97 * (nb - 1))  # leave out the anti-alias roll-off
@@ -65,7 +84,7 @@ def band_edges(spectra: np.ndarray) -> np.ndarray:
     below_idx = np.clip((edge * (nb - 1)).astype(int), lo + 1, nb)
     below = (cs[np.arange(nseg), below_idx] - cs[:, lo]) / np.maximum(below_idx - lo, 1)
     level_change = (edge < 1.0) & (below < -_DEFICIT_DB / 2)
-    return np.where(alive & ~level_change, edge, np.nan)
+    return np.where(level_change, np.nan, edge)
 
 
 def _refine(edges: np.ndarray, b: int, ctx: int) -> int:

@@ -15,7 +15,8 @@ shows an edit as a step. This cue does both:
 1. **Streaming** (:class:`EnfAnalyser`): the mono mix is low-passed to 430 Hz (Kaiser FIR,
    60 dB) and decimated by ``rate // 1200`` (to 1.2-1.4 kHz for 8-96 kHz input; lower rates
    are kept as they are) with a polyphase matrix product, the filter state carried across
-   blocks. At most 20 MB per hour of audio is kept, whatever the input rate.
+   blocks. It is kept as 16-bit integers with a scale per block (:class:`~._enf_track.Parts`):
+   at most 10 MB per hour of audio, whatever the input rate.
 2. **Which hum** (:func:`~._enf_track.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
    ``k`` 1..7) is measured in up to 240 segments of about 7 s: the Hann periodogram's peak within
    ``k * (f0 +- 0.25 Hz)`` against the median of the bins 1-6 Hz beyond (noise per bin). Its SNR
@@ -128,7 +129,7 @@ class EnfAnalyser:
     def __init__(self, sample_rate: int, channels: int):
         self.sample_rate = sample_rate
         self._dec = trk.design_decimation(sample_rate, max(1, channels))
-        self._state = trk.Decimator(self._dec)
+        self._state = trk.Decimator(self._dec, compact=True)
         self.frames = 0
 
     def update(self, block: np.ndarray, start: int) -> None:
@@ -175,22 +176,20 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
     cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
                          max_pace=params.enf_max_pace)
-    parts = _analyse_in_pieces(sig, line, cfg)
-    an = parts[0][0]
-    k = line.harmonic
-    if not all(a.grid_like for a, _ in parts):
-        an = max((a for a, _ in parts), key=lambda a: a.pace)
+    parts = _analyse_in_pieces(sig, line, cfg, duration)
+    if not all(a.grid_like for a in parts):
+        an = max(parts, key=lambda a: a.pace)
         return CueStatus(CUE, False, f"the hum at {line.center:g} Hz does not follow a power "
                          f"grid: its frequency moves {an.pace:.1f} mHz per second (grids: under "
                          f"{params.enf_max_pace:g}); it comes from a generator or is not mains "
                          "hum, so its phase cannot show edits",
                          {**base, "frequency_pace_mhz_s": _r(an.pace, 1),
                           "max_pace_mhz_s": params.enf_max_pace}), []
-    jumps = [a.min_phase_jump for a, _ in parts if math.isfinite(a.min_phase_jump)]
+    jumps = [a.min_phase_jump for a in parts if math.isfinite(a.min_phase_jump)]
     min_jump = float(np.median(jumps)) if jumps else float("nan")
-    paces = [a.pace for a, _ in parts if math.isfinite(a.pace)]
+    paces = [a.pace for a in parts if math.isfinite(a.pace)]
     pace = max(paces) if paces else float("nan")
-    gaps = sum(len(a.gaps) for a, _ in parts)
+    k = line.harmonic
     status = CueStatus(CUE, True, evidence={
         **base,
         "frequency_hz": _r(line.freq / k, 4),
@@ -202,11 +201,20 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
         "frequency_pace_mhz_s": _r(pace, 1),
         "min_phase_jump_rad": _r(min_jump, 2),
         "undetectable_cut_fraction": _r(min(1.0, min_jump / math.pi), 2),
-        "hum_gaps": gaps,
+        "hum_gaps": sum(a.gaps for a in parts),
     })
-    out = [_cue(c, a.bb, line, duration) for a, (lo, hi) in parts for c in a.candidates
-           if lo <= c.time < hi]
-    return status, out
+    return status, [c for a in parts for c in a.cues]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """What one piece's analysis leaves (its arrays are dropped as soon as it is done)."""
+
+    grid_like: bool
+    pace: float
+    min_phase_jump: float
+    gaps: int
+    cues: list[Cue]
 
 
 #: the hum is analysed in pieces of at most this many seconds (each with PIECE_MARGIN more on
@@ -216,24 +224,26 @@ PIECE_SECONDS = 1800.0
 PIECE_MARGIN = 60.0
 
 
-def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine,
-                       cfg: steps.Settings) -> list[tuple[steps.Analysis, tuple[float, float]]]:
-    """:func:`steps.analyse` over consecutive pieces of the decimated hum; each result with
-    the span of file time (seconds) whose steps it owns."""
+def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
+                       duration: float) -> list[_Piece]:
+    """:func:`steps.analyse` over consecutive pieces of the decimated hum, each keeping the
+    steps inside the span of file time it owns; one piece's arrays at a time."""
     n = sig.y.size
     piece = int(PIECE_SECONDS * sig.rate)
-    if n <= piece + int(2 * PIECE_MARGIN * sig.rate):
-        return [(steps.analyse(sig.y.span(0, n), sig.rate, sig.t0, line, cfg),
-                 (-math.inf, math.inf))]
     margin = int(PIECE_MARGIN * sig.rate)
+    if n <= piece + 2 * margin:
+        spans = [(0, n, -math.inf, math.inf)]
+    else:
+        spans = [(max(0, a - margin), min(n, a + piece + margin),
+                  -math.inf if a == 0 else sig.t0 + a / sig.rate,
+                  math.inf if a + piece >= n else sig.t0 + (a + piece) / sig.rate)
+                 for a in range(0, n, piece)]
     out = []
-    for a in range(0, n, piece):
-        b = min(n, a + piece)
-        lo, hi = max(0, a - margin), min(n, b + margin)
-        own = (-math.inf if a == 0 else sig.t0 + a / sig.rate,
-               math.inf if b == n else sig.t0 + b / sig.rate)
-        out.append((steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg),
-                    own))
+    for lo, hi, own_lo, own_hi in spans:
+        a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg)
+        out.append(_Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
+                          [_cue(c, a.bb, line, duration) for c in a.candidates
+                           if own_lo <= c.time < own_hi]))
     return out
 
 

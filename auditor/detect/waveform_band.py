@@ -38,10 +38,14 @@ def _locate(bg: BackgroundFrames, t: float, seg_s: float, lo_hz: float, hi_hz: f
     lower = edges[1:] <= lo_hz
     if not upper.any() or not lower.any():
         return None
-    db = bg.db.astype(np.float64)
+    # only the frames of the context (a whole 8-hour file's would be 50 MB as float64)
+    tc = bg.centres()
+    i0, i1 = np.searchsorted(tc, [t - ctx_s, t + ctx_s], side="left")
+    i1 = min(tc.size, int(i1) + 1)
+    tc = tc[i0:i1]
+    db = bg.db[i0:i1].astype(np.float64)
     live = np.all(db > _DEAD_DB, axis=1)
     u = db[:, upper].mean(axis=1) - db[:, lower].mean(axis=1)
-    tc = bg.centres()
     near = 1.5 * seg_s
     before = live & (tc >= t - ctx_s) & (tc < t - near)
     after = live & (tc > t + near) & (tc <= t + ctx_s)
