@@ -18,7 +18,6 @@ import soundfile as sf
 from conftest import CORPUS, corpus_speech, speechlike, write
 
 from auditor.detect import ScanParams, enf
-from auditor.detect import _enf_track as trk
 from auditor.scan import scan_file
 from auditor.synth import hum_from_phase, reference_phase, room_noise
 
@@ -100,54 +99,6 @@ def assert_located(cues, t: float) -> None:
     c = max(found, key=lambda c: c.strength)
     assert abs(c.time - t) <= max(0.05, c.uncertainty), (c.time, t, c.uncertainty)
     assert c.strength >= 1.0 and c.uncertainty <= 0.25
-
-
-# ----------------------------------------------------------------------------- streaming
-
-
-@pytest.mark.parametrize("sr,ch", [(8000, 1), (16000, 1), (44100, 2), (96000, 1), (1000, 1),
-                                   (400, 1), (11025, 3)])
-def test_decimation_matches_a_direct_filter_across_blocks(sr, ch, rng):
-    x = rng.normal(0, 0.1, (sr * 3 + 17, ch)).astype(np.float32)
-    dec = trk.design_decimation(sr, ch)
-    d = trk.Decimator(dec)
-    pos = 0
-    for size in (1, 5, sr // 3, sr + 7, 10**9):  # blocks cut anywhere, even mid-row
-        d.update(x[pos: pos + size])
-        pos += size
-    y = d.finish()
-    h = (dec.taps[:, ::ch][:, ::-1] * ch).reshape(-1)
-    ref = np.convolve(x.mean(axis=1), h)[dec.factor - 1:: dec.factor]
-    n = min(ref.size, y.size)
-    assert n >= x.shape[0] // dec.factor
-    np.testing.assert_allclose(y[:n], ref[:n], atol=1e-6)
-    rate = sr / dec.factor
-    assert rate >= 2 * trk.PASS_EDGE or dec.factor == 1
-    # what one hour keeps (float32) stays under 25 MB at every rate
-    assert rate * 4 * 3600 <= 25e6
-
-
-def test_parts_give_any_span_as_the_joined_signal_would(rng):
-    chunks = [rng.normal(0, 1, k).astype(np.float32) for k in (5, 0, 1, 17, 3, 40)]
-    whole = np.concatenate(chunks)
-    parts = trk.Parts(chunks)
-    assert parts.size == whole.size
-    for lo, hi in [(0, None), (0, 5), (4, 6), (5, 6), (6, 23), (3, 60), (60, 66), (10, 10),
-                   (50, 1000), (-3, 2)]:
-        np.testing.assert_array_equal(parts.span(lo, hi), whole[max(lo, 0):hi])
-    # 16-bit parts with a scale each: within half a step of the block's peak / 32767
-    scales = [float(np.abs(c).max()) / 32767 if c.size else 1.0 for c in chunks]
-    ints = [np.round(c / s).astype(np.int16) for c, s in zip(chunks, scales, strict=True)]
-    step = np.concatenate([np.full(c.size, s) for c, s in zip(chunks, scales, strict=True)])
-    packed = trk.Parts(ints, scales)
-    got = packed.span(0, None)
-    assert got.dtype == np.float32 and got.size == whole.size
-    assert np.all(np.abs(got - whole) <= 0.5001 * step + 1e-12)
-    np.testing.assert_array_equal(packed.span(6, 23), got[6:23])
-    # hum_lines reads the same segments from parts as from the joined signal
-    y = walk_hum(rng, 120 * 1200, 1200) + rng.normal(0, 1e-3, 120 * 1200).astype(np.float32)
-    cut = [y[i: i + 1777] for i in range(0, y.size, 1777)]
-    assert trk.hum_lines(trk.Parts(cut), 1200.0) == trk.hum_lines(y, 1200.0)
 
 
 def test_short_and_silent_recordings_are_not_applicable(rng):
@@ -484,7 +435,7 @@ def test_scan_reports_the_check_and_the_edit(tmp_path, rng):
 def test_kaiser_design_matches_scipy(stop_db: float, width: float) -> None:
     from scipy.signal import firwin, kaiserord
 
-    from auditor.detect._enf_track import kaiser_lowpass, kaiser_order
+    from auditor.detect._enf_decimate import kaiser_lowpass, kaiser_order
 
     assert kaiser_order(stop_db, width) == kaiserord(stop_db, width)
     n, beta = kaiserord(stop_db, width)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._enf_track import Baseband, Track, box_sum, csum, single_thread
+from ._enf_decimate import single_thread
+from ._enf_track import Baseband, Track, box_sum, csum
 
 #: offsets (Hz) from the harmonic where the noise of a window sum is measured: nulls of every
 #: rectangular test window (multiples of 0.5 s) fall on the harmonic itself

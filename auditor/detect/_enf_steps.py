@@ -6,6 +6,7 @@ Pure numpy on arrays (see :mod:`auditor.detect.enf` for the method).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,16 +160,10 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
             out.append(c)
     taken = [(c.boundary, int(round(c.window * bb.r1))) for c in known + out
              if c.kind == "phase"]
-    fpeaks = []
-    for st in tests:
-        if st.n < cfg.freq_min_window * bb.r1:
-            continue
-        for j in peaks(st.z_freq, PRE * cfg.z_freq, GRID):
-            m = int(st.m[j])
-            # a window that holds a phase step measures a false slope: explained
-            if not any(abs(m - b) <= st.n + n for b, n in taken) and \
-                    not any(abs(m - b) <= d for b, d in near):
-                fpeaks.append((float(st.z_freq[j]) / cfg.z_freq, m, st.n))
+    # a window that holds a phase step measures a false slope: explained
+    fpeaks = _long_peaks(tests, "z_freq", cfg.freq_min_window * bb.r1, cfg.z_freq,
+                         lambda m, w: not any(abs(m - b) <= w + n for b, n in taken)
+                         and not any(abs(m - b) <= d for b, d in near))
     for g in _group(fpeaks):
         _, m, n = g[0]
         c = _evaluate(bb, tr, s, cfg, harmonic, m, n / 2, "frequency", cuts)
@@ -178,6 +173,22 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
     return out, tests
 
 
+def _long_peaks(tests: list[ScaleTest], stat: str, min_n: float, threshold: float,
+                clear: Callable[[int, int], bool]) -> list[tuple[float, int, int]]:
+    """(strength, boundary, window) of the peaks of ``stat`` ("z_freq" or "z_level") in the
+    windows of at least ``min_n`` hops that ``clear(boundary, window)`` leaves unexplained."""
+    out = []
+    for st in tests:
+        if st.n < min_n:
+            continue
+        z = getattr(st, stat)
+        for j in peaks(z, PRE * threshold, GRID):
+            m = int(st.m[j])
+            if clear(m, st.n):
+                out.append((float(z[j]) / threshold, m, st.n))
+    return out
+
+
 def _level_steps(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
                  tests: list[ScaleTest], taken: list[Candidate], near: list[tuple[int, float]],
                  cuts: np.ndarray) -> list[Candidate]:
@@ -185,15 +196,9 @@ def _level_steps(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
     found: the boundary located as the change point of the line's phasor, which a level step
     moves as a phase step does."""
     busy = [(c.boundary, int(round(c.window * bb.r1))) for c in taken]
-    found = []
-    for st in tests:
-        if st.n < cfg.level_min_window * bb.r1:
-            continue
-        for j in peaks(st.z_level, PRE * cfg.z_phase, GRID):
-            m = int(st.m[j])
-            if not any(abs(m - b) <= max(n, st.n) for b, n in busy) and \
-                    not any(abs(m - b) <= d for b, d in near):
-                found.append((float(st.z_level[j]) / cfg.z_phase, m, st.n))
+    found = _long_peaks(tests, "z_level", cfg.level_min_window * bb.r1, cfg.z_phase,
+                        lambda m, w: not any(abs(m - b) <= max(n, w) for b, n in busy)
+                        and not any(abs(m - b) <= d for b, d in near))
     out = []
     for g in _group(found):
         _, m0, n0 = min(g, key=lambda p: p[2])

@@ -15,7 +15,7 @@ shows an edit as a step. This cue does both:
 1. **Streaming** (:class:`EnfAnalyser`): the mono mix is low-passed to 430 Hz (Kaiser FIR,
    60 dB) and decimated by ``rate // 1200`` (to 1.2-1.4 kHz for 8-96 kHz input; lower rates
    are kept as they are) with a polyphase matrix product, the filter state carried across
-   blocks. It is kept as 16-bit integers with a scale per block (:class:`~._enf_track.Parts`):
+   blocks. It is kept as 16-bit integers with a scale per block (:class:`~._enf_decimate.Parts`):
    at most 10 MB per hour of audio, whatever the input rate.
 2. **Which hum** (:func:`~._enf_track.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
    ``k`` 1..7) is measured in up to 240 segments of about 7 s: the Hann periodogram's peak within
@@ -108,6 +108,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _enf_decimate as dec
 from . import _enf_steps as steps
 from . import _enf_track as trk
 from .base import DetectorInput, ScanParams
@@ -129,7 +130,7 @@ class EnfSignal:
     delay is taken out); ``sample_rate`` and ``frames`` describe the decoded input.
     """
 
-    y: trk.Parts
+    y: dec.Parts
     rate: float
     t0: float
     sample_rate: int
@@ -141,8 +142,8 @@ class EnfAnalyser:
 
     def __init__(self, sample_rate: int, channels: int):
         self.sample_rate = sample_rate
-        self._dec = trk.design_decimation(sample_rate, max(1, channels))
-        self._state = trk.Decimator(self._dec, compact=True)
+        self._dec = dec.design_decimation(sample_rate, max(1, channels))
+        self._state = dec.Decimator(self._dec, compact=True)
         self.frames = 0
 
     def update(self, block: np.ndarray, start: int) -> None:
