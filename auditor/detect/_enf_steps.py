@@ -148,14 +148,7 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
         _, m0, n0 = min(g, key=lambda p: p[2])
         if any(abs(m0 - b) <= d for b, d in near):
             continue
-        m, half = locate(tr, s, m0, n0, cuts)
-        c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "phase", cuts)
-        if c is None:
-            # no phase beside the located boundary: the line may start or stop there
-            c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "level", cuts)
-        if c is None:
-            # the located boundary lost the evidence (noise): keep the peak itself
-            c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "phase", cuts)
+        c = _located(bb, tr, s, cfg, harmonic, g, cuts)
         if c is not None:
             out.append(c)
     taken = [(c.boundary, int(round(c.window * bb.r1))) for c in known + out
@@ -171,6 +164,31 @@ def _search(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
             out.append(c)
     out += _level_steps(bb, tr, s, cfg, harmonic, tests, known + out, near, cuts)
     return out, tests
+
+
+def _located(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
+             group: list[tuple[float, int, int]], cuts: np.ndarray) -> Candidate | None:
+    """The candidate a group of phase-step peaks marks: located from each window's peak (a
+    short window's peak can sit on speech and locate the change point seconds away where a
+    longer one's does not), the strongest located point that keeps the evidence; else a level
+    step at the shortest window's located point (the line may start or stop there); else the
+    strongest peak itself (the located points lost the evidence to noise)."""
+    members = sorted(group, key=lambda p: p[2])
+    best: Candidate | None = None
+    first: tuple[int, float] | None = None
+    for _, m0, n0 in members:
+        m, half = locate(tr, s, m0, n0, cuts)
+        first = first or (m, half)
+        c = _evaluate(bb, tr, s, cfg, harmonic, m, half, "phase", cuts)
+        if c is not None and (best is None or c.strength > best.strength):
+            best = c
+    if best is None and first is not None:
+        best = _evaluate(bb, tr, s, cfg, harmonic, first[0], first[1], "level", cuts)
+    for _, m0, n0 in members if best is None else ():
+        c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "phase", cuts)
+        if c is not None and (best is None or c.strength > best.strength):
+            best = c
+    return best
 
 
 def _long_peaks(tests: list[ScaleTest], stat: str, min_n: float, threshold: float,
