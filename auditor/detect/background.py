@@ -60,7 +60,7 @@ _MIN_FRAMES = 20  # background frames each side (2 s of non-speech)
 _STEP = 1.0  # seconds between tested boundaries
 _DEAD_DB = -150.0
 _CHUNK = 1 << 20  # values partitioned at once
-_CHUNK_B = 4096  # boundaries whose distance is measured at once
+_CHUNK_B = 1024  # boundaries whose distance is measured at once
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,29 @@ def _side_stats(c1: np.ndarray, c2: np.ndarray, lo: np.ndarray,
     return n, mean, var
 
 
+def _sums(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative sums (float64, a zero row first) of rows ``v`` and of their squares."""
+    x = v.astype(np.float64)
+    zero = np.zeros((1, x.shape[1]))
+    return (np.concatenate([zero, np.cumsum(x, axis=0)]),
+            np.concatenate([zero, np.cumsum(x * x, axis=0)]))
+
+
+def _distances(v: np.ndarray, lo: np.ndarray, mid: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`_distance` between rows ``lo:mid`` and ``mid:hi`` of ``v``, per boundary.
+
+    In chunks of boundaries, each with the cumulative sums of only the rows it reads: for an
+    8-hour file, sums over every row would take about 50 MB each."""
+    out = [np.zeros(0)]
+    for k in range(0, lo.size, _CHUNK_B):
+        a, m, b = lo[k:k + _CHUNK_B], mid[k:k + _CHUNK_B], hi[k:k + _CHUNK_B]
+        r0, r1 = int(a.min()), int(b.max())
+        c1, c2 = _sums(v[r0:r1])
+        out.append(_distance(*_side_stats(c1, c2, a - r0, m - r0),
+                             *_side_stats(c1, c2, m - r0, b - r0)))
+    return np.concatenate(out)
+
+
 def _distance(nb: np.ndarray, mb: np.ndarray, vb: np.ndarray, na: np.ndarray, ma: np.ndarray,
               va: np.ndarray) -> np.ndarray:
     """The spectral distance (dB) beyond ``_Z`` standard errors, per boundary."""
@@ -283,7 +306,7 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     mask = background_mask(bg, f)
     t_all = bg.centres()
     t = t_all[mask]
-    v = bg.db[mask].astype(np.float64)
+    v = bg.db[mask]  # float32: rows are read in float64 where they are summed
     seconds = t.size * bg.hop / bg.sample_rate
     evidence = {"background_s": round(seconds, 1),
                 "background_fraction": round(t.size / max(t_all.size, 1), 3)}
@@ -292,17 +315,11 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          f"only {seconds:.1f} s of the recording is background without speech "
                          f"or other sound; a room signature needs "
                          f"{4 * _MIN_FRAMES * _HOP:.0f} s", evidence), []
-    c1 = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
-    c2 = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v * v, axis=0)])
     b = np.arange(ctx, duration - ctx + 1e-9, _STEP)
     lo = np.searchsorted(t, b - ctx)
     mid = np.searchsorted(t, b)
     hi = np.searchsorted(t, b + ctx)
-    # in chunks of boundaries: the per-band temporaries of a whole 8-hour file would be
-    # about 10 MB each
-    d = np.concatenate([_distance(*_side_stats(c1, c2, lo[k:k + _CHUNK_B], mid[k:k + _CHUNK_B]),
-                                  *_side_stats(c1, c2, mid[k:k + _CHUNK_B], hi[k:k + _CHUNK_B]))
-                        for k in range(0, b.size, _CHUNK_B)] or [np.zeros(0)])
+    d = _distances(v, lo, mid, hi)
     out: list[Cue] = []
     taken: list[float] = []
     for i in np.argsort(-d, kind="stable"):
@@ -311,16 +328,16 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
         if any(abs(b[i] - x) < ctx for x in taken):
             continue
         taken.append(float(b[i]))
-        cue = _located(t, v, c1, c2, int(lo[i]), int(hi[i]), bg, ctx, params)
+        cue = _located(t, v, int(lo[i]), int(hi[i]), bg, ctx, params)
         if cue is not None:
             out.append(cue)
     return CueStatus("background", True, evidence=evidence), sorted(out, key=lambda c: c.time)
 
 
-def _located(t: np.ndarray, v: np.ndarray, c1: np.ndarray, c2: np.ndarray, lo: int, hi: int,
-             bg: BackgroundFrames, ctx: float, params: ScanParams) -> Cue | None:
+def _located(t: np.ndarray, v: np.ndarray, lo: int, hi: int, bg: BackgroundFrames, ctx: float,
+             params: ScanParams) -> Cue | None:
     """Locate the change among background frames ``lo:hi`` and measure it at that point."""
-    s_lo, s_hi = _split(v[lo:hi])
+    s_lo, s_hi = _split(v[lo:hi].astype(np.float64))
     half = bg.n_fft / 2 / bg.sample_rate
     early = t[lo + s_lo - 1] + half  # the edit lies after the last frame surely before it...
     late = t[lo + s_hi] - half  # ...and before the first frame surely after it
@@ -332,14 +349,16 @@ def _located(t: np.ndarray, v: np.ndarray, c1: np.ndarray, c2: np.ndarray, lo: i
     # measured on the frames either side of the interval only
     ib = np.array([np.searchsorted(t, time - unc - ctx), np.searchsorted(t, time - unc)])
     ia = np.array([np.searchsorted(t, time + unc), np.searchsorted(t, time + unc + ctx)])
-    sb = _side_stats(c1, c2, ib[:1], ib[1:])
-    sa = _side_stats(c1, c2, ia[:1], ia[1:])
+    r0 = int(ib[0])
+    c1, c2 = _sums(v[r0:int(ia[1])])
+    sb = _side_stats(c1, c2, ib[:1] - r0, ib[1:] - r0)
+    sa = _side_stats(c1, c2, ia[:1] - r0, ia[1:] - r0)
     dist = float(_distance(*sb, *sa)[0])
     if dist < params.background_distance_db:
         return None
     diff = sa[1][0] - sb[1][0]
-    lb = _level(v[ib[0] : ib[1]])
-    la = _level(v[ia[0] : ia[1]])
+    lb = _level(v[ib[0] : ib[1]].astype(np.float64))
+    la = _level(v[ia[0] : ia[1]].astype(np.float64))
     shape = diff - diff.mean()
     return Cue(
         cue="background", time=round(time, 4), strength=dist / params.background_distance_db,

@@ -21,6 +21,8 @@ from .base import DetectorInput, ScanParams, channel_label
 __all__ = ["level_jump"]
 
 _PCT = 5.0
+#: values of the side windows copied at once (8 MB of float64)
+_CHUNK_VALUES = 1 << 20
 
 
 def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarray, np.ndarray]:
@@ -32,12 +34,18 @@ def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarr
     if x.shape[0] < 2 * ctx:
         return np.zeros(0, np.int64), np.zeros((0, 2))
     view = sliding_window_view(x, ctx)[::step]  # view[i] covers [i*step, i*step + ctx)
-    nans = np.isnan(view).sum(axis=1)
     # an order statistic by partition (linear time); NaN windows sort last, as +inf
     k = int(round(_PCT / 100 * (ctx - 1))) if stat == "floor" else ctx // 2
-    vals = np.partition(np.where(np.isnan(view), np.inf, view), k, axis=1)[:, k]
-    # a side mostly of digital silence says nothing about the room
-    vals[nans > ctx // 2] = np.nan
+    vals = np.empty(view.shape[0])
+    # in chunks of rows: the rows overlap in x, but a partition needs its own copy of each
+    # (all at once, 8 hours of 30 s sides would take 140 MB twice over)
+    rows = max(1, _CHUNK_VALUES // ctx)
+    for a in range(0, view.shape[0], rows):
+        part = view[a: a + rows]
+        nan = np.isnan(part)
+        vals[a: a + rows] = np.partition(np.where(nan, np.inf, part), k, axis=1)[:, k]
+        # a side mostly of digital silence says nothing about the room
+        vals[a: a + rows][nan.sum(axis=1) > ctx // 2] = np.nan
     lag = ctx // step
     j = np.arange(lag, vals.shape[0])
     return j * step, np.stack([vals[j - lag], vals[j]], axis=1)
