@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from auditor.detect._enf_stats import scale_test, sums
+from auditor.detect._enf_stats import Harmonic, joint_z, scale_test, sums
 from auditor.detect._enf_track import Baseband, Track
 
 R1 = 100  # hops per second
@@ -64,3 +66,41 @@ def test_a_small_step_beside_loud_speech_is_found_and_a_steady_line_is_not(rng):
         assert lo <= float(st.z_phase[0]) < hi, (step, st.z_phase[0])
         if step:
             assert abs(float(st.dphi[0]) - step) < 0.15
+
+
+def test_joint_z_matches_one_test_at_the_threshold_and_is_gated_by_the_first_line():
+    z1 = np.array([6.0, 4.0, 4.0, 2.0, 3.0])
+    z2 = np.array([0.0, 4.0, 0.0, 10.0, 6.0])
+    z = joint_z(z1, z2)
+    # chi-squared (2 dof) tail exp(-x/2) at x = 40 equals the normal two-sided tail at 6.0
+    assert math.isclose(math.exp(-40.0 / 2), 2 * 0.5 * math.erfc(6.0 / math.sqrt(2)),
+                        rel_tol=0.05)
+    assert math.isclose(float(joint_z(np.array([6.0]), np.array([2.0]))[0]), 6.0)
+    assert z[0] == 6.0  # the harmonic sees nothing: the line's own test stands
+    assert math.isclose(z[1], math.sqrt(28.0))  # both see it: stronger than either
+    assert z[2] == 4.0
+    assert z[3] == 2.0  # the harmonic alone (a speech partial on it): ignored
+    assert math.isclose(z[4], math.sqrt(41.0))
+
+
+def test_a_second_harmonic_establishes_a_step_the_first_line_only_suggests(rng):
+    """A cut leaves 0.3 rad at the fundamental and 0.9 rad at the 3rd harmonic, which is the
+    stronger: the fundamental alone stays under the threshold, joined it passes; the same
+    harmonic without a step leaves the fundamental's test as it was."""
+    n, m = 2000, 1000
+    var = np.full(n, 1.1)  # the fundamental: a 2 s window sum at 23 dB, 0.075 rad apart
+    after = np.arange(n) >= m
+    u1 = np.exp(1j * (0.2 + 0.3 * after)) + _noise(rng, var)
+    bb1, tr1 = _line(u1)
+    zs = {}
+    for step3 in (0.9, 0.0):
+        u3 = np.exp(1j * (1.0 + step3 * after)) + _noise(rng, var / 4)
+        bb3, tr3 = _line(u3)
+        s = sums(bb1, tr1)
+        s.other = Harmonic(bb3, tr3, sums(bb3, tr3), 3)
+        st = scale_test(bb1, tr1, s, 200, harmonic=1, max_rate=0.01, m=np.array([m]))
+        zs[step3] = (float(st.z_one[0]), float(st.z_other[0]), float(st.z_phase[0]))
+    one, other, joint = zs[0.9]
+    assert 3.0 <= one < 6.0 and other >= 6.0 and joint >= 6.0 and joint > one, zs
+    one0, _, joint0 = zs[0.0]
+    assert one0 == one and joint0 < 6.0, zs

@@ -43,6 +43,11 @@ GAP_STRENGTH_CAP = 10.0
 #: level by a fraction of a decibel over seconds; larger changes that do not stay are speech
 #: leaking into the line, which the noise estimate already counts
 LEVEL_TOLERANCE_DB = 2.0
+#: chi-squared (2 dof) to one-sided normal: ``z^2 = x - JOINT_OFFSET`` matches the tails near
+#: the threshold (see joint_z)
+JOINT_OFFSET = 4.0
+#: the first line's own phase test where a second harmonic may join it (half the threshold)
+JOINT_MIN_Z1 = 3.0
 #: hops each side of a hop over which its local power is averaged for its weight in the window
 #: sums (0.25 s: a door's thump near the line lasts about that; fewer hops would make the
 #: weights depend on the hop's own noise, and the reported noise of a sum fall short of its
@@ -80,6 +85,8 @@ class Sums:
     uw: np.ndarray  # cumulative sum of w u, size + 1
     w: np.ndarray  # cumulative sum of the weights w, size + 1
     w2v: np.ndarray  # cumulative sum of w^2 var (the noise variance of the sum of w u)
+    #: another harmonic of the same hum whose phase test joins this one's (see scale_test)
+    other: Harmonic | None = None
 
     def window(self, a: np.ndarray | int, b: np.ndarray | int
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +141,17 @@ def sums(bb: Baseband, tr: Track) -> Sums:
                 csum(u * w), csum(w), csum(w * w * hop_var))
 
 
+@dataclass
+class Harmonic:
+    """A second harmonic ``k`` of the hum, its phase removed with the first line's track
+    scaled to it (:func:`~._enf_track.follow`), and its sums."""
+
+    bb: Baseband
+    tr: Track
+    s: Sums
+    k: int
+
+
 def _scatter(u: np.ndarray) -> np.ndarray:
     """Each hop's squared distance from the mean of the 5 hops about it, averaged over 5 hops:
     the local variance of ``u``, which a steady line does not raise."""
@@ -166,6 +184,8 @@ class ScaleTest:
     span: np.ndarray  # seconds between the centres of the two windows
     z_level: np.ndarray  # level step beyond LEVEL_TOLERANCE_DB over its standard error
     level_db: np.ndarray  # line level right of the boundary over left (dB)
+    z_one: np.ndarray  # the phase test of this line alone (z_phase joins the other harmonic's)
+    z_other: np.ndarray  # the other harmonic's phase test (zeros without one)
 
 
 def _limits(m: np.ndarray, n: int, size: int, cuts: np.ndarray | None
@@ -236,7 +256,28 @@ def scale_test(bb: Baseband, tr: Track, s: Sums, n: int, *, harmonic: int,
                       np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
     z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
     z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
-    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db)
+    z_other = np.zeros_like(z_phase)
+    z_one = z_phase
+    if s.other is not None:
+        o = s.other
+        z_other = scale_test(o.bb, o.tr, o.s, n, harmonic=o.k, max_rate=max_rate, m=m,
+                             cuts=cuts).z_phase
+        z_phase = joint_z(z_one, z_other)
+    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db,
+                     z_one, z_other)
+
+
+def joint_z(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
+    """Two independent phase tests (two harmonics) as one: ``z1^2 + z2^2`` is chi-squared with
+    two degrees of freedom where nothing steps, and ``sqrt(z1^2 + z2^2 - 4)`` has the tail of one
+    standard normal test there (``exp(-x / 2) = 2 Q(z)`` near ``z = 6``: 2e-9 both).
+
+    Only where the first line itself sees a step of ``JOINT_MIN_Z1`` standard errors: a higher
+    harmonic shares its band with more speech, whose partials can sit on the line for a window
+    and step its phase alone. Elsewhere, and where the harmonic sees nothing (masked, or a step
+    of a whole turn at it), the first line's test stands as it is."""
+    joint = np.sqrt(np.maximum(z1 * z1 + z2 * z2 - JOINT_OFFSET, 0.0))
+    return np.where(z1 >= JOINT_MIN_Z1, np.maximum(z1, joint), z1)
 
 
 def _level_step(sl: np.ndarray, nl: np.ndarray, cl: np.ndarray, sr: np.ndarray,

@@ -17,6 +17,7 @@ from ._enf_stats import (
     MAX_ROUNDS,
     PRE,
     Gap,
+    Harmonic,
     ScaleTest,
     Sums,
     gaps,
@@ -26,7 +27,7 @@ from ._enf_stats import (
     scale_test,
     sums,
 )
-from ._enf_track import Baseband, HumLine, Track, baseband, track
+from ._enf_track import Baseband, HumLine, Track, baseband, follow, track
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Candidate:
     gap: Gap | None = None
     z_level: float = 0.0  # the line's level step beyond its tolerance, in standard errors
     level_db: float = 0.0  # the line's level after the boundary over before (dB)
+    z_other: float = 0.0  # the second harmonic's own phase test (z_phase joins both)
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Analysis:
     pace: float = float("nan")
     #: False when the hum wanders faster than a power grid can (no steps were tested)
     grid_like: bool = True
+    #: the second harmonic whose phase test joined the first line's (None: none did)
+    second: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,8 @@ def _evaluate(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int, m:
                 z_freq=float(st.z_freq[0]), dphi=float(st.dphi[0]), f_left=float(st.f_left[0]),
                 f_right=float(st.f_right[0]), snr_left=float(st.snr_left[0]),
                 snr_right=float(st.snr_right[0]), strength=strength, kind=kind,
-                z_level=float(st.z_level[0]), level_db=float(st.level_db[0]))
+                z_level=float(st.z_level[0]), level_db=float(st.level_db[0]),
+                z_other=float(st.z_other[0]))
     return best if best is not None and best.strength >= 1.0 else None
 
 
@@ -308,29 +313,33 @@ def _gap_mask(size: int, found: list[Gap], pad: int) -> np.ndarray:
 
 
 def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
-            cfg: Settings | None = None) -> Analysis:
+            cfg: Settings | None = None, second: HumLine | None = None) -> Analysis:
     """Track the line and test every hop boundary for a phase or frequency step, and look for
     spans where the line vanishes.
 
     A first pass finds candidates; the track is then re-estimated with the frames around them
     left out (so an edit does not bend the reference it is measured against) and the tests
-    repeated: the second pass's candidates are the result.
+    repeated: the second pass's candidates are the result. With ``second`` (another harmonic
+    of the same hum), its phase test joins the line's (:func:`~._enf_stats.joint_z`), its
+    phase removed with the line's track.
     """
     cfg = cfg or Settings()
     k = line.harmonic
     bb = baseband(y, rate, t0, line.freq)
+    bb2 = (baseband(y, rate, t0, line.freq * second.harmonic / k)
+           if second is not None else None)
     tr = track(bb, k)
     pace = pace_mhz_s(tr.freq, bb.r1, k)
     if pace > cfg.max_pace:
         return Analysis(bb, tr, [], [], cfg.windows, float("nan"), pace, grid_like=False)
-    s = sums(bb, tr)
+    s = _sums(bb, tr, bb2, second)
     cands, tests = _candidates(bb, tr, s, cfg, k)
     found = gaps(bb, tr, s, harmonic=k, max_rate=cfg.max_rate, z=cfg.z_gap)
     if cands or found:
         cuts = np.array(sorted({c.boundary for c in cands}
                                | {b for g in found for b in (g.start, g.end)}), np.int64)
         tr = track(bb, k, _gap_mask(bb.b.size, found, max(1, int(round(0.1 * bb.r1)))), cuts)
-        s = sums(bb, tr)
+        s = _sums(bb, tr, bb2, second)
         found = gaps(bb, tr, s, harmonic=k, max_rate=cfg.max_rate, z=cfg.z_gap)
         # no test window reaches into a span without the line
         fixed = np.array(sorted({b for g in found for b in (g.before[0], g.after[1])}),
@@ -344,13 +353,23 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
     cands = sorted(cands + edges, key=lambda c: c.time)
     min_jump = float("nan")
     for st in tests:
-        # |dphi| / sd >= z_phase: the smallest flagged jump is z_phase * sd
-        sd = np.abs(st.dphi) / np.maximum(st.z_phase, 1e-9)
-        good = np.isfinite(sd) & (st.z_phase > 0)
+        # |dphi| / sd >= z_phase: the smallest flagged jump is z_phase * sd (the line alone)
+        sd = np.abs(st.dphi) / np.maximum(st.z_one, 1e-9)
+        good = np.isfinite(sd) & (st.z_one > 0)
         if good.any():
             j = float(min(np.pi, cfg.z_phase * np.median(sd[good])))
             min_jump = j if not np.isfinite(min_jump) else min(min_jump, j)
-    return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace)
+    return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace,
+                    second=second.harmonic if second is not None else None)
+
+
+def _sums(bb: Baseband, tr: Track, bb2: Baseband | None, second: HumLine | None) -> Sums:
+    """The line's window sums, carrying the second harmonic's when there is one."""
+    s = sums(bb, tr)
+    if bb2 is not None and second is not None:
+        tr2 = follow(bb2, tr, bb2.center / bb.center)
+        s.other = Harmonic(bb2, tr2, sums(bb2, tr2), second.harmonic)
+    return s
 
 
 def pace_mhz_s(freq: np.ndarray, r1: float, harmonic: int, lag: int = 10) -> float:

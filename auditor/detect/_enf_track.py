@@ -113,6 +113,28 @@ def best_line(lines: list[HumLine]) -> HumLine | None:
     return max((ln for ln in lines if ln.nominal == nominal), key=lambda ln: ln.snr_db)
 
 
+#: a second harmonic joins the line's phase test when it carries at least this fraction of
+#: the line's phase information (SNR times harmonic squared: a step of dphi at the
+#: fundamental is k dphi at harmonic k): from there the joint test is the stronger at the
+#: threshold (``joint_z``: z2^2 must exceed 4 when z1 is 6, a fraction of 0.11)
+SECOND_MIN_SHARE = 0.25
+
+
+def second_line(lines: list[HumLine], line: HumLine, min_snr_db: float) -> HumLine | None:
+    """The harmonic of ``line``'s nominal (other than ``line``'s) with the most phase
+    information, when it carries at least :data:`SECOND_MIN_SHARE` of ``line``'s and is
+    itself usable (``min_snr_db``, the cue's own floor)."""
+    def info(ln: HumLine) -> float:
+        return 10 ** (ln.snr_db / 10) * ln.harmonic**2
+
+    others = [ln for ln in lines if ln.nominal == line.nominal and ln.harmonic != line.harmonic
+              and ln.snr_db >= min_snr_db]
+    if not others:
+        return None
+    best = max(others, key=info)
+    return best if info(best) >= SECOND_MIN_SHARE * info(line) else None
+
+
 # --------------------------------------------------------------------------- baseband
 
 
@@ -324,3 +346,13 @@ def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
     rot = np.mod(phase, 2 * np.pi)
     u = bb.b * (np.cos(rot) - 1j * np.sin(rot))
     return Track(freq, phase, u, np.maximum(sd, 1e-4 * harmonic))
+
+
+def follow(bb: Baseband, tr: Track, ratio: float) -> Track:
+    """The track ``tr`` of one harmonic carried to another harmonic's baseband ``bb`` (centred
+    ``ratio`` times as high): frequency, phase and error scale by ``ratio``. One grid drives
+    every harmonic, so the first line's track removes the other's phase as well."""
+    phase = tr.phase * ratio
+    rot = np.mod(phase, 2 * np.pi)
+    return Track(tr.freq * ratio, phase, bb.b * (np.cos(rot) - 1j * np.sin(rot)),
+                 tr.freq_sd * ratio)

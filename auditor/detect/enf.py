@@ -42,7 +42,10 @@ shows an edit as a step. This cue does both:
 
    where ``var = N / (2 (|S|^2 - N))`` is the variance of a phasor sum's angle with noise
    variance ``N`` (measured in 0.5 s blocks at twelve offsets 2-12 Hz from the line, nulls of
-   the window, so speech near the line counts as the noise it is), ``sd_f`` the track's error
+   the window, so speech near the line counts as the noise it is). The sums weight each hop by
+   the inverse of its noise (its block's, or its own local power over 0.25 s when larger:
+   the minimum-variance estimate of a constant phasor, Kay 1993), so a window half in loud
+   speech reads about as well as its quiet half alone; ``sd_f`` the track's error
    over the windows (a frequency error biases ``dphi`` by ``2 pi df W``; the grid's own
    curvature cancels in symmetric windows) and the last term the grid's phase wobble no track
    follows, measured on the references with no noise at all (harmonic ``k``). The frequency each
@@ -50,11 +53,17 @@ shows an edit as a step. This cue does both:
    the step less what the grid can do in ``W`` seconds (``enf_max_rate``, Hz/s at the
    fundamental, times ``k``) over its standard error, for ``W`` >= 2 s only. Both windows must
    hold the line (window SNR >= 4). A peak of ``z_phase`` or ``z_freq`` at or above ``enf_z`` is
-   a candidate. As in binary segmentation, candidates are re-measured with windows that stop at
-   their neighbours (two edits seconds apart must not share a window) and searched for again
-   between them; then the track is re-estimated segment by segment between the edits (no frame
-   or median crosses one; beyond a segment's outer frames its error grows at a grid's pace) and
-   everything is measured again.
+   a candidate. When another harmonic of the same hum carries at least a quarter of the line's
+   phase information (SNR times ``k^2``: a step ``dphi`` at the fundamental is ``k dphi`` at
+   harmonic ``k``) and is itself over the hum floor, its baseband is demodulated with the
+   line's track scaled to it and its ``z_phase`` joins the line's:
+   ``sqrt(z1^2 + z2^2 - 4)`` (chi-squared with 2 degrees of freedom, matched to one normal
+   test's tail at 6), only where the line itself sees 3 standard errors (a speech partial on
+   the harmonic alone raises nothing); the evidence gives both. As in binary segmentation,
+   candidates are re-measured with windows that stop at their neighbours (two edits seconds
+   apart must not share a window) and searched for again between them; then the track is
+   re-estimated segment by segment between the edits (no frame or median crosses one; beyond a
+   segment's outer frames its error grows at a grid's pace) and everything is measured again.
 5. **Hum that vanishes** (:func:`~._enf_stats.gaps`): a span whose line amplitude lies 4
    standard errors under half the file's median, between 0.5 s blocks where the line is
    clearly present: an insert without hum, or a replacement. The phase across it is measured too
@@ -190,7 +199,8 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
     cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
                          max_pace=params.enf_max_pace)
-    parts = _analyse_in_pieces(sig, line, cfg, duration)
+    second = trk.second_line(lines, line, params.enf_min_snr_db)
+    parts = _analyse_in_pieces(sig, line, cfg, duration, second)
     if not all(a.grid_like for a in parts):
         an = max(parts, key=lambda a: a.pace)
         return CueStatus(CUE, False, f"the hum at {line.center:g} Hz does not follow a power "
@@ -216,6 +226,8 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
         "min_phase_jump_rad": _r(min_jump, 2),
         "undetectable_cut_fraction": _r(min(1.0, min_jump / math.pi), 2),
         "hum_gaps": sum(a.gaps for a in parts),
+        # the harmonic whose phase test joins the first's (None: no other is strong enough)
+        "second_harmonic": second.harmonic if second is not None else None,
     })
     return status, [c for a in parts for c in a.cues]
 
@@ -239,7 +251,7 @@ PIECE_MARGIN = 60.0
 
 
 def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
-                       duration: float) -> list[_Piece]:
+                       duration: float, second: trk.HumLine | None = None) -> list[_Piece]:
     """:func:`steps.analyse` over consecutive pieces of the decimated hum, each keeping the
     steps inside the span of file time it owns; one piece's arrays at a time."""
     n = sig.y.size
@@ -254,14 +266,16 @@ def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
                  for a in range(0, n, piece)]
     out = []
     for lo, hi, own_lo, own_hi in spans:
-        a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg)
+        a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg,
+                          second)
         out.append(_Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
-                          [_cue(c, a.bb, line, duration) for c in a.candidates
+                          [_cue(c, a.bb, line, duration, a.second) for c in a.candidates
                            if own_lo <= c.time < own_hi]))
     return out
 
 
-def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: float) -> Cue:
+def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: float,
+         second: int | None = None) -> Cue:
     k = line.harmonic
     f_before = (bb.center + c.f_left) / k
     f_after = (bb.center + c.f_right) / k
@@ -282,6 +296,10 @@ def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: floa
         "level_change_db": _r(c.level_db, 1),
         "z_level": _r(c.z_level, 2),
     }
+    if second is not None and c.kind == "phase":
+        # the phase test joined two harmonics: each one's own part
+        evidence["z_phase_second_harmonic"] = _r(c.z_other, 2)
+        evidence["second_harmonic"] = second
     if c.gap is not None:
         g = c.gap
         evidence.update({
