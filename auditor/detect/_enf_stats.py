@@ -70,8 +70,9 @@ class Sums:
     to block; a window's noise is the sum over its hops.
 
     The step tests read *weighted* sums (:meth:`weighted`): each hop weighted by the inverse of
-    its block's noise variance, the minimum-variance estimate of a constant phasor in noise of
-    known, changing variance (Kay, "Fundamentals of Statistical Signal Processing: Estimation
+    its noise variance (its block's, or its own local power over ``POWER_HALF`` hops each side
+    when larger), the minimum-variance estimate of a constant phasor in noise of known,
+    changing variance (Kay, "Fundamentals of Statistical Signal Processing: Estimation
     Theory", 1993, 6.5). A window half in loud speech and half in a pause then reads about as
     well as the pause alone, where a plain sum drowns in the speech.
     """

@@ -68,8 +68,6 @@ class Analysis:
     pace: float = float("nan")
     #: False when the hum wanders faster than a power grid can (no steps were tested)
     grid_like: bool = True
-    #: the second harmonic whose phase test joined the first line's (None: none did)
-    second: int | None = None
 
 
 @dataclass(frozen=True)
@@ -359,8 +357,7 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
         if good.any():
             j = float(min(np.pi, cfg.z_phase * np.median(sd[good])))
             min_jump = j if not np.isfinite(min_jump) else min(min_jump, j)
-    return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace,
-                    second=second.harmonic if second is not None else None)
+    return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace)
 
 
 def _sums(bb: Baseband, tr: Track, bb2: Baseband | None, second: HumLine | None) -> Sums:

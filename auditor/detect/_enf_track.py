@@ -343,9 +343,14 @@ def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
     good = np.isfinite(freq)
     freq = fill(np.where(good, freq, 0.0), good)
     phase = np.cumsum(2 * np.pi * freq / bb.r1)
+    return Track(freq, phase, _derotate(bb.b, phase), np.maximum(sd, 1e-4 * harmonic))
+
+
+def _derotate(b: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """``b * exp(-1j * phase)`` (the phase wrapped first: cos and sin of huge angles lose
+    precision)."""
     rot = np.mod(phase, 2 * np.pi)
-    u = bb.b * (np.cos(rot) - 1j * np.sin(rot))
-    return Track(freq, phase, u, np.maximum(sd, 1e-4 * harmonic))
+    return b * (np.cos(rot) - 1j * np.sin(rot))
 
 
 def follow(bb: Baseband, tr: Track, ratio: float) -> Track:
@@ -353,6 +358,4 @@ def follow(bb: Baseband, tr: Track, ratio: float) -> Track:
     ``ratio`` times as high): frequency, phase and error scale by ``ratio``. One grid drives
     every harmonic, so the first line's track removes the other's phase as well."""
     phase = tr.phase * ratio
-    rot = np.mod(phase, 2 * np.pi)
-    return Track(tr.freq * ratio, phase, bb.b * (np.cos(rot) - 1j * np.sin(rot)),
-                 tr.freq_sd * ratio)
+    return Track(tr.freq * ratio, phase, _derotate(bb.b, phase), tr.freq_sd * ratio)

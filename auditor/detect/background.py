@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._rows import kth_of_rows
 from .base import DetectorInput, ScanParams
 from .features import Features, StreamAnalyser, blackman_harris
 from .splice import Cue, CueStatus
@@ -182,14 +183,7 @@ def _rolling_pct(x: np.ndarray, span: int, pct: float) -> tuple[np.ndarray, np.n
     pad = np.concatenate([np.full(span, np.nan), x, np.full(span, np.nan)])
     view = sliding_window_view(pad, span)  # view[i] = pad[i : i + span]
     k = int(round(pct / 100 * (span - 1)))
-    vals = np.empty(view.shape[0])
-    rows = max(1, _CHUNK // span)  # in chunks: memory stays flat for an 8-hour recording
-    for i in range(0, view.shape[0], rows):
-        v = view[i : i + rows]
-        nan = np.isnan(v)
-        part = np.partition(np.where(nan, np.inf, v), k, axis=1)[:, k]
-        part[nan.sum(axis=1) > span // 2] = np.nan
-        vals[i : i + rows] = part
+    vals = kth_of_rows(view, k, _CHUNK)  # in chunks: memory stays flat for 8 hours
     return vals[:n], vals[span + 1 : span + 1 + n]
 
 

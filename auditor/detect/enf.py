@@ -266,11 +266,12 @@ def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
                   math.inf if a + piece >= n else sig.t0 + (a + piece) / sig.rate)
                  for a in range(0, n, piece)]
     out = []
+    k2 = second.harmonic if second is not None else None
     for lo, hi, own_lo, own_hi in spans:
         a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg,
                           second)
         out.append(_Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
-                          [_cue(c, a.bb, line, duration, a.second) for c in a.candidates
+                          [_cue(c, a.bb, line, duration, k2) for c in a.candidates
                            if own_lo <= c.time < own_hi]))
     return out
 

@@ -16,12 +16,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..findings import Finding, format_time
+from ._rows import kth_of_rows
 from .base import DetectorInput, ScanParams, channel_label
 
 __all__ = ["level_jump"]
 
 _PCT = 5.0
-#: values of the side windows copied at once (8 MB of float64)
+#: values of the side windows copied at once (8 MB of float64; all at once, 8 hours of 30 s
+#: sides would take 140 MB twice over)
 _CHUNK_VALUES = 1 << 20
 
 
@@ -36,16 +38,8 @@ def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarr
     view = sliding_window_view(x, ctx)[::step]  # view[i] covers [i*step, i*step + ctx)
     # an order statistic by partition (linear time); NaN windows sort last, as +inf
     k = int(round(_PCT / 100 * (ctx - 1))) if stat == "floor" else ctx // 2
-    vals = np.empty(view.shape[0])
-    # in chunks of rows: the rows overlap in x, but a partition needs its own copy of each
-    # (all at once, 8 hours of 30 s sides would take 140 MB twice over)
-    rows = max(1, _CHUNK_VALUES // ctx)
-    for a in range(0, view.shape[0], rows):
-        part = view[a: a + rows]
-        nan = np.isnan(part)
-        vals[a: a + rows] = np.partition(np.where(nan, np.inf, part), k, axis=1)[:, k]
-        # a side mostly of digital silence says nothing about the room
-        vals[a: a + rows][nan.sum(axis=1) > ctx // 2] = np.nan
+    # (a side mostly of digital silence says nothing about the room: NaN)
+    vals = kth_of_rows(view, k, _CHUNK_VALUES)
     lag = ctx // step
     j = np.arange(lag, vals.shape[0])
     return j * step, np.stack([vals[j - lag], vals[j]], axis=1)
