@@ -33,6 +33,10 @@ MAX_ROUNDS = 4
 #: was 0.021, 0.031, 0.053, 0.066 rad for W = 0.5, 1, 2, 4 s, i.e. about 3 of these units
 GRID_WOBBLE = 0.01
 GRID_WOBBLE_EXP = 0.6
+#: how long (s) the track's frequency error keeps its sign: between window centres ``w`` s apart
+#: it moves the phase difference by ``2 pi sd sqrt(w min(w, TRACK_TIME))``, less than
+#: ``2 pi sd w`` (an error of one sign all along) where ``w`` is longer
+TRACK_TIME = 2.0
 #: seconds per block over which the noise near the line is measured
 NOISE_BLOCK = 0.5
 #: location half-width = LOCATE_K * (noise variance per hop) / |step per hop|^2 (hops)
@@ -231,7 +235,8 @@ def scale_test(bb: Baseband, tr: Track, s: Sums, n: int, *, harmonic: int,
     fsd = np.sqrt((s.sd2[hi] - s.sd2[lo]) / np.maximum(hi - lo, 1))
     # what no track follows: the grid's own phase wobble between two windows (measured)
     wobble = harmonic * GRID_WOBBLE * w**GRID_WOBBLE_EXP
-    var = _phase_var(sl, nl) + _phase_var(sr, nr) + (2 * np.pi * fsd * w) ** 2 + wobble**2
+    var = (_phase_var(sl, nl) + _phase_var(sr, nr) + (2 * np.pi * fsd) ** 2 * w * np.minimum(w, TRACK_TIME)
+           + wobble**2)
     snr_l = np.maximum(np.abs(sl) ** 2 - nl, 0) / np.maximum(nl, 1e-300)
     snr_r = np.maximum(np.abs(sr) ** 2 - nr, 0) / np.maximum(nr, 1e-300)
     # a phase needs the line on both sides (a side without it is a gap's business)

@@ -70,6 +70,10 @@ class Analysis:
     grid_like: bool = True
 
 
+#: share of the phase threshold at which a boundary is kept out of the re-estimated track
+SUSPECT = 0.5
+
+
 @dataclass(frozen=True)
 class Settings:
     windows: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
@@ -333,10 +337,12 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
     s = _sums(bb, tr, bb2, second)
     cands, tests = _candidates(bb, tr, s, cfg, k)
     found = gaps(bb, tr, s, harmonic=k, max_rate=cfg.max_rate, z=cfg.z_gap)
-    if cands or found:
+    doubt = _suspects(tests, cfg, bb.b.size)
+    if cands or found or doubt.any():
         cuts = np.array(sorted({c.boundary for c in cands}
                                | {b for g in found for b in (g.start, g.end)}), np.int64)
-        tr = track(bb, k, _gap_mask(bb.b.size, found, max(1, int(round(0.1 * bb.r1)))), cuts)
+        exclude = _gap_mask(bb.b.size, found, max(1, int(round(0.1 * bb.r1)))) | doubt
+        tr = track(bb, k, exclude, cuts)
         s = _sums(bb, tr, bb2, second)
         found = gaps(bb, tr, s, harmonic=k, max_rate=cfg.max_rate, z=cfg.z_gap)
         # no test window reaches into a span without the line
@@ -358,6 +364,25 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
             j = float(min(np.pi, cfg.z_phase * np.median(sd[good])))
             min_jump = j if not np.isfinite(min_jump) else min(min_jump, j)
     return Analysis(bb, tr, cands, found, cfg.windows, min_jump, pace)
+
+
+def _suspects(tests: list[ScaleTest], cfg: Settings, size: int) -> np.ndarray:
+    """Hops the re-estimated track leaves out: within half a window of each boundary where
+    that window's phase test reaches ``SUSPECT`` of the threshold.
+
+    A 4 s frame across a phase step reads a frequency between the two sides' and the running
+    median keeps it, so a track made across an edit bends to absorb part of the step it
+    should reveal (a 0.5 rad step at 20 dB reads as 0.2-0.35 rad in 4 s windows). Leaving the
+    frames out lets the track run across from both sides (as across a gap); where nothing
+    steps, that costs a little precision.
+    """
+    out = np.zeros(size, bool)
+    for st in tests:
+        half = max(1, st.n // 2)
+        for j in peaks(st.z_one, SUSPECT * cfg.z_phase, GRID):
+            m = int(st.m[j])
+            out[max(0, m - half): m + half] = True
+    return out
 
 
 def _sums(bb: Baseband, tr: Track, bb2: Baseband | None, second: HumLine | None) -> Sums:

@@ -200,6 +200,27 @@ def csum(x: np.ndarray) -> np.ndarray:
     return out
 
 
+#: seconds between the track's frames (stft_track's default step)
+FRAME_STEP = 1.0
+#: hops each side over which the power near the line is averaged for a track weight
+QUIET_HALF = 12
+
+
+def quiet_weights(b: np.ndarray) -> np.ndarray:
+    """Weight of each hop of a baseband in the track's frames: the file's median local power
+    near the line over the hop's own (its mean ``|b|^2`` over ``QUIET_HALF`` hops each side),
+    at most 1. Where speech floods the band the hop counts for less, as in the step tests'
+    weighted sums; the weights are real, so the frame's magnitude spectrum stays symmetric
+    about the line and its interpolated peak unbiased."""
+    if b.size == 0:
+        return np.ones(0)
+    power = box_sum(b.real**2 + b.imag**2, QUIET_HALF) / (2 * QUIET_HALF + 1)
+    typical = float(np.median(power))
+    if typical <= 0:
+        return np.ones(b.size)
+    return typical / np.maximum(power, typical)
+
+
 def box_sum(x: np.ndarray, half: int) -> np.ndarray:
     """Centred moving sum over 2*half+1 samples (shorter at the edges)."""
     c = csum(x)
@@ -258,7 +279,7 @@ def _peak(fr: np.ndarray, r2: float, nfft: int, reach: float
 
 
 def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
-               exclude: np.ndarray | None = None, frame: float = 4.0, step: float = 1.0,
+               exclude: np.ndarray | None = None, frame: float = 4.0, step: float = FRAME_STEP,
                nfft: int = 128, min_snr: float = 2.0, median: int = 7
                ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
@@ -285,7 +306,7 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
                           if 0 < c < size}) + [size]
     segments = list(zip(edges[:-1], edges[1:], strict=True))
-    b10 = bb.b[: m * dec].reshape(m, dec).sum(axis=1)
+    b10 = (bb.b[: m * dec] * quiet_weights(bb.b[: m * dec])).reshape(m, dec).sum(axis=1)
     nf = min(m, max(4, int(round(frame * r2))))
     hs = max(1, int(round(step * r2)))
     out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -300,6 +321,12 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     else:
         f_all = peak = snr = np.zeros(0)
         ok = np.zeros(0, bool)
+    # the file's usual scatter of kept frames about their running median: a short segment's
+    # few frames can agree by chance, and its track is no surer than half the usual
+    kept = f_all[ok]
+    usual_spread = (float(np.median(np.abs(kept - median_filter(kept, size=median,
+                                                                 mode="nearest")))) * 1.4826
+                    if kept.size >= 2 * median else 0.0)
     for lo, hi in segments:
         inside = np.flatnonzero(ok & (starts * dec >= lo) & ((starts + nf) * dec <= hi))
         if inside.size == 0:
@@ -318,7 +345,8 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
         size_m = min(median, f.size)
         smooth = median_filter(f, size=size_m, mode="nearest")
         # scatter of the kept frames about the smooth track -> standard error of the median
-        spread = median_filter(np.abs(f - smooth), size=max(size_m, 15), mode="nearest") * 1.4826
+        spread = np.maximum(median_filter(np.abs(f - smooth), size=max(size_m, 15),
+                                          mode="nearest") * 1.4826, 0.5 * usual_spread)
         centre = (starts[inside] + nf / 2) * dec
         out.append((centre.astype(np.float64), smooth, spread * 1.2533 / np.sqrt(size_m)))
     return segments, out
@@ -336,14 +364,25 @@ def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
         pos = np.arange(lo, hi) + 0.5
         if np.isfinite(f).all():
             freq[lo:hi] = np.interp(pos, centre, f)
-        # beyond the outer frames the track is held flat while the grid drifts on
-        beyond = np.maximum(centre[0] - pos, 0) + np.maximum(pos - centre[-1], 0)
-        sd[lo:hi] = np.interp(pos, centre, e) + harmonic * GRID_PACE * beyond / bb.r1
+        # beyond the outer frames the track is held flat while the grid drifts on, and
+        # between frames further apart than their step (frames left out) it runs straight
+        near = _nearest(pos, centre)
+        inside = (pos > centre[0]) & (pos < centre[-1])
+        drift = np.where(inside, np.maximum(near - FRAME_STEP * bb.r1 / 2, 0), near)
+        sd[lo:hi] = np.interp(pos, centre, e) + harmonic * GRID_PACE * drift / bb.r1
     # a segment without the line (a gap): the frequency runs straight across it
     good = np.isfinite(freq)
     freq = fill(np.where(good, freq, 0.0), good)
     phase = np.cumsum(2 * np.pi * freq / bb.r1)
     return Track(freq, phase, _derotate(bb.b, phase), np.maximum(sd, 1e-4 * harmonic))
+
+
+def _nearest(pos: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Distance from each of ``pos`` to the nearest of the sorted ``centre``."""
+    i = np.searchsorted(centre, pos)
+    left = np.abs(pos - centre[np.maximum(i - 1, 0)])
+    right = np.abs(centre[np.minimum(i, centre.size - 1)] - pos)
+    return np.minimum(left, right)
 
 
 def _derotate(b: np.ndarray, phase: np.ndarray) -> np.ndarray:
