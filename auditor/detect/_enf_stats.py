@@ -235,8 +235,8 @@ def scale_test(bb: Baseband, tr: Track, s: Sums, n: int, *, harmonic: int,
     fsd = np.sqrt((s.sd2[hi] - s.sd2[lo]) / np.maximum(hi - lo, 1))
     # what no track follows: the grid's own phase wobble between two windows (measured)
     wobble = harmonic * GRID_WOBBLE * w**GRID_WOBBLE_EXP
-    var = (_phase_var(sl, nl) + _phase_var(sr, nr) + (2 * np.pi * fsd) ** 2 * w * np.minimum(w, TRACK_TIME)
-           + wobble**2)
+    track_var = (2 * np.pi * fsd) ** 2 * w * np.minimum(w, TRACK_TIME)
+    var = _phase_var(sl, nl) + _phase_var(sr, nr) + track_var + wobble**2
     snr_l = np.maximum(np.abs(sl) ** 2 - nl, 0) / np.maximum(nl, 1e-300)
     snr_r = np.maximum(np.abs(sr) ** 2 - nr, 0) / np.maximum(nr, 1e-300)
     # a phase needs the line on both sides (a side without it is a gap's business)

@@ -32,13 +32,17 @@ shows an edit as a step. This cue does both:
    of hertz away, 30-50 dB over the hum, stay out. The line's frequency is tracked
    Grigoras-style: 4 s Hann frames every second, the peak refined by a parabola through its log
    magnitudes, a running median over 7 frames against speech partials; frames far under the
-   usual line level (a gap) are dropped. ``u = b exp(-i phase)``, with ``phase`` the integral
+   usual line level (a gap) are dropped. Each hop counts in its frames by the file's median
+   power near the line over its own (0.25 s each side), at most 1: a voice's low partial 40 dB
+   over the hum pulls an unweighted frame's peak a quarter of a hertz off, a weighted one a few
+   millihertz (real weights keep the frame's magnitude spectrum symmetric about the line, so
+   the interpolated peak stays unbiased). ``u = b exp(-i phase)``, with ``phase`` the integral
    of the track, is a constant phasor wherever the recording is continuous.
 4. **Steps** (:func:`~._enf_stats.scale_test`): at every hop boundary, for windows of ``W`` =
    0.5, 1, 2 and 4 s each side, the window sums ``S_L``, ``S_R`` of ``u`` give
 
        dphi = arg(S_R conj(S_L))
-       z_phase = |dphi| / sqrt(var_L + var_R + (2 pi sd_f W)^2 + (k 0.01 W^0.6)^2)
+       z_phase = |dphi| / sqrt(var_L + var_R + (2 pi sd_f)^2 W min(W, 2 s) + (k 0.01 W^0.6)^2)
 
    where ``var = N / (2 (|S|^2 - N))`` is the variance of a phasor sum's angle with noise
    variance ``N`` (measured in 0.5 s blocks at twelve offsets 2-12 Hz from the line, nulls of
@@ -46,7 +50,9 @@ shows an edit as a step. This cue does both:
    the inverse of its noise (its block's, or its own local power over 0.25 s when larger:
    the minimum-variance estimate of a constant phasor, Kay 1993), so a window half in loud
    speech reads about as well as its quiet half alone; ``sd_f`` the track's error
-   over the windows (a frequency error biases ``dphi`` by ``2 pi df W``; the grid's own
+   over the windows (a frequency error biases ``dphi`` by ``2 pi df W`` while it keeps its
+   sign, about 2 s: on real-ENF hum under white noise at 12-40 dB, ``(2 pi sd_f W)^2``
+   overstated the spread of ``dphi`` at 4 s by a factor of two; the grid's own
    curvature cancels in symmetric windows) and the last term the grid's phase wobble no track
    follows, measured on the references with no noise at all (harmonic ``k``). The frequency each
    side is the track's mean plus the residual slope of ``u`` between half-windows; ``z_freq`` is
@@ -63,7 +69,12 @@ shows an edit as a step. This cue does both:
    candidates are re-measured with windows that stop at their neighbours (two edits seconds
    apart must not share a window) and searched for again between them; then the track is
    re-estimated segment by segment between the edits (no frame or median crosses one; beyond a
-   segment's outer frames its error grows at a grid's pace) and everything is measured again.
+   segment's outer frames its error grows at a grid's pace), leaving out the frames within half
+   a window of every boundary where a window's phase test reached half the threshold (a frame
+   across a step reads a frequency between the two sides', and the track bent by it absorbs
+   part of the step: a 0.5 rad step at 20 dB read as 0.2-0.35 rad in 4 s windows; across
+   frames left out the track runs straight and its error grows at a grid's pace), and
+   everything is measured again.
 5. **Hum that vanishes** (:func:`~._enf_stats.gaps`): a span whose line amplitude lies 4
    standard errors under half the file's median, between 0.5 s blocks where the line is
    clearly present: an insert without hum, or a replacement. The phase across it is measured too
