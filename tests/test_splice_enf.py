@@ -464,7 +464,8 @@ def test_long_recordings_are_analysed_in_pieces_with_the_same_result(rng, monkey
 def test_a_small_step_in_real_grid_hum_is_found_and_nothing_else(corpus, rng):
     """A 0.7 rad step of real-grid hum at 20 dB in 1 Hz under white noise: about 7 standard
     errors at 4 s, so found in most of six files (a test at 6 standard errors cannot find
-    it every time), within its stated uncertainty, and nothing is raised anywhere else in 18 minutes."""
+    it every time), within its stated uncertainty, and nothing is raised anywhere else in
+    18 minutes."""
     found = 0
     for i, name in enumerate(["002", "010", "016", "024", "030", "035"]):
         ph, rate, _ = ref_phase(REF50 / f"{name}_ref.wav")
