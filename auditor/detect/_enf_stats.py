@@ -36,7 +36,7 @@ GRID_WOBBLE_EXP = 0.6
 #: how long (s) the track's frequency error keeps its sign: between window centres ``w`` s apart
 #: it moves the phase difference by ``2 pi sd sqrt(w min(w, TRACK_TIME))``, less than
 #: ``2 pi sd w`` (an error of one sign all along) where ``w`` is longer
-TRACK_TIME = 1.0
+TRACK_TIME = 2.0
 #: seconds per block over which the noise near the line is measured
 NOISE_BLOCK = 0.5
 #: location half-width = LOCATE_K * (noise variance per hop) / |step per hop|^2 (hops)

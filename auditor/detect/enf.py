@@ -42,7 +42,7 @@ shows an edit as a step. This cue does both:
    0.5, 1, 2 and 4 s each side, the window sums ``S_L``, ``S_R`` of ``u`` give
 
        dphi = arg(S_R conj(S_L))
-       z_phase = |dphi| / sqrt(var_L + var_R + (2 pi sd_f)^2 W min(W, 1 s) + (k 0.01 W^0.6)^2)
+       z_phase = |dphi| / sqrt(var_L + var_R + (2 pi sd_f)^2 W min(W, 2 s) + (k 0.01 W^0.6)^2)
 
    where ``var = N / (2 (|S|^2 - N))`` is the variance of a phasor sum's angle with noise
    variance ``N`` (measured in 0.5 s blocks at twelve offsets 2-12 Hz from the line, nulls of
@@ -51,7 +51,7 @@ shows an edit as a step. This cue does both:
    the minimum-variance estimate of a constant phasor, Kay 1993), so a window half in loud
    speech reads about as well as its quiet half alone; ``sd_f`` the track's error
    over the windows (a frequency error biases ``dphi`` by ``2 pi df W`` while it keeps its
-   sign, about 1 s: on real-ENF hum under white noise at 12-40 dB, ``(2 pi sd_f W)^2``
+   sign, about 2 s: on real-ENF hum under white noise at 12-40 dB, ``(2 pi sd_f W)^2``
    overstated the spread of ``dphi`` at 4 s by a factor of two; the grid's own
    curvature cancels in symmetric windows) and the last term the grid's phase wobble no track
    follows, measured on the references with no noise at all (harmonic ``k``). The frequency each
