@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._enf_decimate import single_thread
-from ._enf_track import Baseband, Track, box_sum, csum
+from ._enf_track import Baseband, Track, box_sum, csum, local_power
 
 #: offsets (Hz) from the harmonic where the noise of a window sum is measured: nulls of every
 #: rectangular test window (multiples of 0.5 s) fall on the harmonic itself
@@ -139,7 +139,7 @@ def sums(bb: Baseband, tr: Track) -> Sums:
     # block whose mean it barely moves, is not a phasor to trust)
     typical = float(np.median(per_hop[per_hop > 0])) if np.any(per_hop > 0) else 1.0
     hop_var = np.maximum(var, _scatter(u))
-    power = box_sum(np.abs(u) ** 2, POWER_HALF) / (2 * POWER_HALF + 1)
+    power = local_power(u, POWER_HALF)
     w = np.where(hop_var > 1e-12 * typical,
                  typical / np.maximum(np.maximum(hop_var, power), 1e-300), 0.0)
     return Sums(csum(u), csum(var), blk, bsum, per_hop * blk, csum(tr.freq_sd**2),

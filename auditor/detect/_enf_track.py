@@ -214,11 +214,16 @@ def quiet_weights(b: np.ndarray) -> np.ndarray:
     about the line and its interpolated peak unbiased."""
     if b.size == 0:
         return np.ones(0)
-    power = box_sum(b.real**2 + b.imag**2, QUIET_HALF) / (2 * QUIET_HALF + 1)
+    power = local_power(b, QUIET_HALF)
     typical = float(np.median(power))
     if typical <= 0:
         return np.ones(b.size)
     return typical / np.maximum(power, typical)
+
+
+def local_power(b: np.ndarray, half: int) -> np.ndarray:
+    """Mean ``|b|^2`` over ``half`` hops each side of each hop (fewer at the edges)."""
+    return box_sum(b.real**2 + b.imag**2, half) / (2 * half + 1)
 
 
 def box_sum(x: np.ndarray, half: int) -> np.ndarray:
@@ -284,7 +289,8 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
                ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
 
-    The baseband is summed to 10 Hz; each ``frame``-second Hann frame, every ``step`` seconds,
+    The baseband, each hop weighted by :func:`quiet_weights`, is summed to 10 Hz; each
+    ``frame``-second Hann frame, every ``step`` seconds,
     is zero-padded and the strongest bin within ``harmonic * MAX_DEVIATION + 0.2`` Hz refined by
     a parabola through the log magnitudes of it and its neighbours. Frames whose peak is under
     ``min_snr`` times the frame's noise per bin or far below the file's usual line level (a
