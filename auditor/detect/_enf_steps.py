@@ -373,8 +373,9 @@ def _suspects(tests: list[ScaleTest], cfg: Settings, size: int) -> np.ndarray:
     A 4 s frame across a phase step reads a frequency between the two sides' and the running
     median keeps it, so a track made across an edit bends to absorb part of the step it
     should reveal (a 0.5 rad step at 20 dB reads as 0.2-0.35 rad in 4 s windows). Leaving the
-    frames out lets the track run across from both sides (as across a gap); where nothing
-    steps, that costs a little precision.
+    frames out lets the track run across from both sides (as across a gap), and its error
+    there grows with the distance to the nearest frame kept (``track``): that wider error
+    also lowers the test of a step just under the threshold.
     """
     out = np.zeros(size, bool)
     for st in tests:
