@@ -1,0 +1,173 @@
+"""How much of the splice benchmark any ENF phase test could find: a ceiling for the recall.
+
+A join steps the mains hum's phase by a known amount (``_splice_cases.enf_jumps``: the truth,
+from the reference's own phase). Whatever method measures that step, it compares the hum's
+phase in some stretch before the join with some stretch after it, and the noise near the hum
+line in those stretches bounds how well it can. This script measures, at every true join of
+the benchmark's hum hearings (the same hearings as ``bench_splice.py``, built in memory), that
+noise exactly as the ENF cue does (:func:`auditor.detect._enf_stats.sums`: each 10 ms hop's noise
+measured beside the line, hops weighted by the inverse of it), for windows of 0.5, 1, 2, 4 and
+8 s each side stopped at the neighbouring joins, and adds only the grid's own phase wobble
+that no track follows (measured on clean references: ``GRID_WOBBLE``). It grants the test a
+perfect track (no frequency error at all). The best window's ideal score is then
+
+    z_ideal = |step at the analysed harmonic| / sqrt(phase noise of both windows + wobble^2)
+
+and a test at the cue's threshold (6 standard errors) finds the join with probability
+``Phi(z_ideal - 6)``. The sum of those over the joins is the recall no phase test at that
+false-alarm rate can beat on these hearings; the cue is measured against it.
+
+A cut inside a pause joins room noise to the same room's noise, and so does an insertion
+from the same room recorded on another day (half of the benchmark's insertions). The
+benchmark's room noise is first-order autoregressive (``x[n] = c x[n-1] + e[n]``, ``c`` the
+room's colour), so the best test of a join at one sample is its innovation ``x[j] - c x[j-1]``
+(the likelihood ratio of "independent of the past" against the model depends on nothing
+else), granted the true ``c`` here. Over an hour of 16 kHz audio a Gaussian innovation passes
+``WAVE_Z`` = 5.6 standard deviations about once: a join is counted as seen when its own
+innovation passes that. Joins in speech, and joins to another room's noise, are *granted* to
+some other test (counted as found), so the combined ceiling, ``1 - (1 - p_phase) (1 -
+p_wave)`` per join, is an upper bound for any combination of cues.
+
+Usage::
+
+    python bench/bound_splice.py                # the test set of bench_splice.py (seed 2015, 12 h)
+    python bench/bound_splice.py --hours 2      # fewer hearings
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import _splice_cases as sc  # noqa: E402 - bench/ is on sys.path when run as a script
+import numpy as np
+from bench_splice import plan  # noqa: E402
+
+from auditor.detect import _enf_stats as st
+from auditor.detect import _enf_track as trk
+from auditor.detect import enf
+from auditor.detect.base import ScanParams
+
+WINDOWS = (0.5, 1.0, 2.0, 4.0, 8.0)
+BINS = (0.0, 0.25, 0.5, 1.0, 4.0)
+#: standard deviations a Gaussian innovation passes about once an hour at 16 kHz
+WAVE_Z = 5.6
+
+
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str, Any]:
+    """The hearing's hum SNR and, per true join, its step and the ideal test's best score."""
+    host, edits, _, y, joins = sc.compose(seed, case, seconds)
+    steps_ = sc.enf_jumps(host, edits)
+    an = enf.EnfAnalyser(sc.RATE, 1)
+    block = 30 * sc.RATE
+    for a in range(0, y.size, block):
+        an.update(y[a:a + block, None].astype(np.float32), a)
+    sig = an.finish()
+    lines = trk.hum_lines(sig.y, sig.rate)
+    line = trk.best_line(lines)
+    out: dict[str, Any] = {"name": case.name, "snr_db": None, "joins": []}
+    if line is None:
+        return out
+    out["snr_db"] = round(line.snr_db, 1)
+    applicable = line.snr_db >= ScanParams().enf_min_snr_db
+    k = line.harmonic
+    bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
+    s = st.sums(bb, trk.track(bb, k))
+    bounds = np.array([int(round((j["sample"] / sc.RATE - bb.t0) * bb.r1)) for j in joins],
+                      np.int64)
+    where = [e.where for e in edits for _ in range(1 if e.source is None else 2)]
+    # the noise on both sides of the join is the same room's
+    same = [e.source is None or (e.source.noise_db, e.source.colour) == (host.noise_db,
+                                                                         host.colour)
+            for e in edits for _ in range(1 if e.source is None else 2)]
+    for i, (j, step) in enumerate(zip(joins, steps_, strict=True)):
+        if step is None:
+            continue
+        m = bounds[i: i + 1]
+        others = np.delete(bounds, i)
+        best = 0.0
+        for w in WINDOWS:
+            n = max(2, int(round(w * bb.r1)))
+            lo, hi = st._limits(m, n, bb.b.size, others)
+            if m[0] - lo[0] < st.MIN_SIDE or hi[0] - m[0] < st.MIN_SIDE:
+                continue
+            sl, nl = s.weighted(lo, m)
+            sr, nr = s.weighted(m, hi)
+            snr = min(float((abs(sl[0]) ** 2 - nl[0]) / nl[0]),
+                      float((abs(sr[0]) ** 2 - nr[0]) / nr[0]))
+            if snr < st.MIN_WINDOW_SNR:
+                continue
+            span = float((hi[0] - lo[0]) / 2 / bb.r1)
+            wobble = k * st.GRID_WOBBLE * span ** st.GRID_WOBBLE_EXP
+            var = float(st._phase_var(sl, nl)[0] + st._phase_var(sr, nr)[0]) + wobble**2
+            dk = abs(math.remainder(k * step, 2 * math.pi))
+            best = max(best, dk / math.sqrt(var))
+        # joins in speech, and to another room's noise (the background cue's), are granted
+        p_wave, zw = 1.0, math.nan
+        if where[i] == "pause" and same[i]:
+            zw = _innovation_z(y, int(j["sample"]), host.colour)
+            p_wave = float(zw >= WAVE_Z)
+        p_phase = _phi(best - z) if applicable else 0.0
+        out["joins"].append({"time": round(j["sample"] / sc.RATE, 3), "step": step,
+                             "where": where[i], "z_ideal": round(best, 2),
+                             "z_wave": round(zw, 2) if math.isfinite(zw) else None,
+                             "p_found": round(p_phase, 4),
+                             "p_any": round(1 - (1 - p_phase) * (1 - p_wave), 4)})
+    return out
+
+
+def _innovation_z(y: np.ndarray, j: int, colour: float) -> float:
+    """The innovation of the room's AR(1) model at sample ``j`` over its robust scale in the
+    0.1 s either side."""
+    a, b = max(1, j - sc.RATE // 10), min(y.size, j + sc.RATE // 10)
+    e = y[a:b].astype(np.float64) - colour * y[a - 1:b - 1].astype(np.float64)
+    mine = e[j - a]
+    rest = np.delete(e, j - a)
+    scale = float(np.median(np.abs(rest))) / 0.6745
+    return abs(float(mine)) / max(scale, 1e-12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=2015)
+    ap.add_argument("--hours", type=float, default=12.0)
+    ap.add_argument("--minutes", type=float, default=9.5)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = ap.parse_args(argv)
+    z = ScanParams().enf_z
+    rows = [join_bounds(seed, case, args.minutes * 60, z)
+            for seed, case in plan(args.seed, args.hours, args.minutes * 60, False)
+            if case.hum and case.op != "clean"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    dst = args.out / "splice-bound.json"
+    dst.write_text(json.dumps({"seed": args.seed, "z": z, "hearings": rows}, indent=1))
+    print(f"ceiling of an ideal ENF phase test at {z:g} standard errors (perfect track, the "
+          f"grid's own wobble, the noise at each join), seed {args.seed}")
+    print(f"{'case':10s} {'joins':>5s} {'ceiling':>8s} {'any cue':>8s}  phase, by step (rad): "
+          + "  ".join(f"{a:g}-{b:g}" for a, b in zip(BINS[:-1], BINS[1:], strict=True)))
+    for op in ("cut", "insert", "replace"):
+        js = [j for h in rows if h["name"].split("-")[1] == op for j in h["joins"]]
+        if not js:
+            continue
+        ceil = sum(j["p_found"] for j in js) / len(js)
+        any_ = f"{sum(j['p_any'] for j in js) / len(js):8.3f}"
+        parts = []
+        for a, b in zip(BINS[:-1], BINS[1:], strict=True):
+            sub = [j for j in js if a <= abs(j["step"]) < b]
+            parts.append(f"{sum(j['p_found'] for j in sub) / len(sub):.2f} ({len(sub)})"
+                         if sub else "-")
+        print(f"{op + '/hum':10s} {len(js):5d} {ceil:8.3f} {any_}  " + "  ".join(parts))
+    print(f"written: {dst}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
