@@ -139,3 +139,43 @@ def test_score_counts(sm) -> None:  # type: ignore[no-untyped-def]
     assert m["loc_err_median"] == pytest.approx(0.02, abs=1e-6)
     assert m["enf_applicable"] == 0.0
     assert m["cues"]["waveform"]["recall"] == 0.5 and m["cues"]["background"]["precision"] == 0.0
+
+
+@pytest.fixture
+def bound(corpus: Path):  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bound_splice
+
+        yield bound_splice
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_innovation_of_a_join_in_ar1_noise(bound, rng) -> None:  # type: ignore[no-untyped-def]
+    """The ideal click test reads a planted innovation of 8 standard deviations as about 8,
+    and an untouched sample of the same noise as a usual one."""
+    from scipy.signal import lfilter
+
+    c = 0.9
+    e = rng.normal(0.0, 1.0, 16000)
+    x = lfilter([1.0], [1.0, -c], e)
+    j = 8000
+    x[j] = c * x[j - 1] + 8.0
+    assert bound._innovation_z(x, j, c) == pytest.approx(8.0, rel=0.1)
+    assert bound._innovation_z(x, 4000, c) == pytest.approx(abs(e[4000]), abs=0.1)
+
+
+def test_ideal_phase_test_scales_with_the_step(bound) -> None:  # type: ignore[no-untyped-def]
+    """At every true join of a cut hearing, the ideal score is the step over one noise level:
+    a step of 1 rad or more is found for certain; each score is the join's own step over an
+    error of 0.01-0.08 rad (this hum is 29 dB over the noise in 1 Hz; 4-8 s windows)."""
+    out = bound.join_bounds(7, bound.sc.Case(0, "cut", True), 400.0, 6.0)
+    assert out["snr_db"] is not None and out["snr_db"] > 8.0
+    assert len(out["joins"]) == 3
+    for j in out["joins"]:
+        sd = abs(j["step"]) / j["z_ideal"]
+        assert 0.01 < sd < 0.08, j
+        if abs(j["step"]) >= 1.0:
+            assert j["p_found"] == pytest.approx(1.0)
+        assert j["p_any"] >= j["p_found"]
