@@ -12,15 +12,21 @@ import soundfile as sf
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-@pytest.fixture
-def sc(corpus: Path):  # type: ignore[no-untyped-def]
+def _bench_module(name: str):  # type: ignore[no-untyped-def]
+    """A module of bench/ imported with bench/ on the path (as its scripts run), for a
+    fixture to yield."""
+    import importlib
+
     sys.path.insert(0, str(BENCH))
     try:
-        import _splice_cases
-
-        yield _splice_cases
+        yield importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
+
+
+@pytest.fixture
+def sc(corpus: Path):  # type: ignore[no-untyped-def]
+    yield from _bench_module("_splice_cases")
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -89,13 +95,7 @@ def test_written_files_match_truth(sc, tmp_path: Path) -> None:  # type: ignore[
 
 @pytest.fixture
 def sm():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    try:
-        import _splice_metrics
-
-        yield _splice_metrics
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from _bench_module("_splice_metrics")
 
 
 def _groups(rng: np.random.Generator, n: int) -> tuple[list[dict], list[bool]]:
@@ -143,13 +143,7 @@ def test_score_counts(sm) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def bound(corpus: Path):  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bound_splice
-
-        yield bound_splice
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from _bench_module("bound_splice")
 
 
 def test_innovation_of_a_join_in_ar1_noise(bound, rng) -> None:  # type: ignore[no-untyped-def]
