@@ -37,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -80,44 +81,37 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     applicable = line.snr_db >= ScanParams().enf_min_snr_db
     k = line.harmonic
     bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
-    s = st.sums(bb, trk.track(bb, k))
+    # the cue's own test, granted a perfect track (no frequency error at all): its standard
+    # error is then the noise of both windows and the grid's wobble only
+    tr = dataclasses.replace(trk.track(bb, k), freq_sd=np.zeros(bb.b.size))
+    s = st.sums(bb, tr)
     bounds = np.array([int(round((j["sample"] / sc.RATE - bb.t0) * bb.r1)) for j in joins],
                       np.int64)
-    where = [e.where for e in edits for _ in range(1 if e.source is None else 2)]
-    # the noise on both sides of the join is the same room's
-    same = [e.source is None or (e.source.noise_db, e.source.colour) == (host.noise_db,
-                                                                         host.colour)
-            for e in edits for _ in range(1 if e.source is None else 2)]
+    # per join: where it lies, and whether the noise on both sides is the same room's
+    sides = [(e.where, e.source is None or (e.source.noise_db, e.source.colour)
+              == (host.noise_db, host.colour))
+             for e in edits for _ in range(1 if e.source is None else 2)]
     for i, (j, step) in enumerate(zip(joins, steps_, strict=True)):
         if step is None:
             continue
-        m = bounds[i: i + 1]
-        others = np.delete(bounds, i)
+        where, same = sides[i]
         best = 0.0
         for w in WINDOWS:
-            n = max(2, int(round(w * bb.r1)))
-            lo, hi = st._limits(m, n, bb.b.size, others)
-            if m[0] - lo[0] < st.MIN_SIDE or hi[0] - m[0] < st.MIN_SIDE:
+            t = st.scale_test(bb, tr, s, max(2, int(round(w * bb.r1))), harmonic=k,
+                              max_rate=ScanParams().enf_max_rate, m=bounds[i: i + 1],
+                              cuts=np.delete(bounds, i))
+            if t.m.size == 0 or t.z_one[0] <= 0:  # a side too short, or without the line
                 continue
-            sl, nl = s.weighted(lo, m)
-            sr, nr = s.weighted(m, hi)
-            snr = min(float((abs(sl[0]) ** 2 - nl[0]) / nl[0]),
-                      float((abs(sr[0]) ** 2 - nr[0]) / nr[0]))
-            if snr < st.MIN_WINDOW_SNR:
-                continue
-            span = float((hi[0] - lo[0]) / 2 / bb.r1)
-            wobble = k * st.GRID_WOBBLE * span ** st.GRID_WOBBLE_EXP
-            var = float(st._phase_var(sl, nl)[0] + st._phase_var(sr, nr)[0]) + wobble**2
-            dk = abs(math.remainder(k * step, 2 * math.pi))
-            best = max(best, dk / math.sqrt(var))
+            sd = abs(float(t.dphi[0])) / float(t.z_one[0])
+            best = max(best, abs(math.remainder(k * step, 2 * math.pi)) / sd)
         # joins in speech, and to another room's noise (the background cue's), are granted
         p_wave, zw = 1.0, math.nan
-        if where[i] == "pause" and same[i]:
+        if where == "pause" and same:
             zw = _innovation_z(y, int(j["sample"]), host.colour)
             p_wave = float(zw >= WAVE_Z)
         p_phase = _phi(best - z) if applicable else 0.0
         out["joins"].append({"time": round(j["sample"] / sc.RATE, 3), "step": step,
-                             "where": where[i], "z_ideal": round(best, 2),
+                             "where": where, "z_ideal": round(best, 2),
                              "z_wave": round(zw, 2) if math.isfinite(zw) else None,
                              "p_found": round(p_phase, 4),
                              "p_any": round(1 - (1 - p_phase) * (1 - p_wave), 4)})
