@@ -160,3 +160,63 @@ def test_unedited_real_speech_is_quiet(corpus, rng):
     assert cues(x)[1] == []
     y = corpus_prompts(900, folder="fsdd", pause=0.3)
     assert cues(y + room_noise(rng, y.size, level_db=-55, colour=0.95))[1] == []
+
+
+def test_lpc_fit_recovers_a_known_autoregressive_model(rng):
+    # x[n] = 1.6 x[n-1] - 0.8 x[n-2] + e[n]: a resonance, as a formant is
+    from scipy.signal import lfilter
+
+    from auditor.detect import _lpc
+
+    x = lfilter([1.0], [1.0, -1.6, 0.8], rng.standard_normal((3, 8192)), axis=1)
+    a = _lpc.fit(x, order=2).a
+    assert np.allclose(a, [1.0, -1.6, 0.8], atol=0.03)
+    # white noise: nothing to predict
+    assert np.allclose(_lpc.fit(rng.standard_normal((3, 8192)), order=4).a[:, 1:], 0, atol=0.05)
+
+
+def test_lpc_join_scores_a_planted_join_and_not_a_plain_sample(rng):
+    from scipy.signal import lfilter
+
+    from auditor.detect import _lpc
+
+    c, span = 400, 256
+    x = lfilter([1.0], [1.0, -0.9], rng.standard_normal((200, 2 * c)), axis=1)
+    z_b, z_a, iso_b, iso_a = _lpc.join_scores(x, c, span)
+    # no join: each side's error at the point is one more draw of that side's errors
+    assert 0.4 < np.median(z_b) < 1.2 and 0.4 < np.median(z_a) < 1.2
+    assert np.mean(np.minimum(z_b, z_a) > 8) == 0
+    # the same rows with everything from the join on shifted by 20 standard deviations
+    y = x.copy()
+    y[:, c:] += 20.0 * np.std(x)
+    z_b, z_a, iso_b, iso_a = _lpc.join_scores(y, c, span)
+    assert np.all(np.minimum(z_b, z_a) > 8) and np.all(np.minimum(iso_b, iso_a) > 2)
+
+
+def test_join_of_a_pause_to_loud_speech_is_found_by_prediction(talk, rng):
+    # an insertion that starts mid-word: the room's quiet noise, then speech at full level.
+    # The second difference cannot see it (speech's own residual after the join is as large);
+    # each side's linear predictor can.
+    x = talk(60)
+    env = np.convolve(np.abs(x), np.ones(160) / 160, "same")
+    loud = int(np.flatnonzero((env > 0.05) & (np.abs(x) > 0.3 * np.abs(x).max()))[40])
+    quiet = room_noise(rng, 20 * SR, level_db=-55, colour=0.95)
+    y = np.concatenate([quiet, x[loud:]])
+    found = clicks(cues(y)[1])
+    assert len(found) == 1
+    c = found[0]
+    assert abs(c.sample - quiet.size) <= 1
+    assert c.evidence["test"] == "linear_prediction"
+    assert min(c.evidence["prediction_error_ratio_before"],
+               c.evidence["prediction_error_ratio_after"]) >= PARAMS.waveform_click_ratio
+
+
+def test_speech_that_starts_in_the_room_is_quiet(talk, rng):
+    # the same speech, faded in over 5 ms as a voice starts (and so not a join): nothing
+    x = talk(60)
+    env = np.convolve(np.abs(x), np.ones(160) / 160, "same")
+    loud = int(np.flatnonzero((env > 0.05) & (np.abs(x) > 0.3 * np.abs(x).max()))[40])
+    quiet = room_noise(rng, 20 * SR, level_db=-55, colour=0.95)
+    tail = x[loud:].copy()
+    tail[:80] *= np.sin(np.linspace(0, np.pi / 2, 80)) ** 2
+    assert clicks(cues(np.concatenate([quiet, tail]))[1]) == []
