@@ -69,6 +69,7 @@ _MIN_RATE = 16000  # below it speech itself changes at the scale of a sample
 _SCREEN = 1.5  # a block's peak over its peers' that sends it to be measured
 _KEEP = 0.5  # candidates kept by the streaming pass: above this share of the threshold
 _LPC_ISOLATION = 3.5  # a prediction error's peak over its side's other errors (click_cues)
+_FULL_SCALE = 0.99  # |sample| from which a stretch may be clipped
 _ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
 
 
@@ -96,6 +97,9 @@ class Clicks:
         ``z_after``, ``iso_before``, ``iso_after``.
     lpc_offset : np.ndarray, shape (n,), int64
         Where that join lies: between ``sample + lpc_offset - 1`` and ``sample + lpc_offset``.
+    clipped : np.ndarray, shape (n,), bool
+        Whether a sample the predictors read reaches ``_FULL_SCALE``: clipping is not linear,
+        so neither predictor can be trusted there.
     """
 
     sample_rate: int
@@ -107,6 +111,7 @@ class Clicks:
     context: np.ndarray
     lpc: np.ndarray
     lpc_offset: np.ndarray
+    clipped: np.ndarray
 
     @property
     def isolation(self) -> np.ndarray:
@@ -206,16 +211,17 @@ class ClickAnalyser:
         yi = p - y0
         peak = (y[yi].astype(np.float64) - 2.0 * y[yi - 1] + y[np.maximum(yi - 2, 0)])
         ratio = np.abs(peak) / np.maximum(np.maximum(sb, sa), 1e-12)
-        lpc, offset = self._lpc(y, p - y0)
+        lpc, offset, clipped = self._lpc(y, p - y0)
         ok = (ratio >= self.keep) | (np.minimum(lpc[:, 0], lpc[:, 1]) >= self.keep)
         if ok.any():
             xi = np.clip(p[ok, None] - y0 + np.arange(-_CONTEXT, _CONTEXT), 0, y.size - 1)
             self._found.append((p[ok].astype(np.int64), peak[ok],
                                 sb[ok].astype(np.float64), sa[ok].astype(np.float64),
                                 nb[ok].astype(np.float64),
-                                y[xi].astype(np.float32), lpc[ok], offset[ok]))
+                                y[xi].astype(np.float32), lpc[ok], offset[ok],
+                                clipped[ok]))
 
-    def _lpc(self, y: np.ndarray, yi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _lpc(self, y: np.ndarray, yi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The linear-prediction join test at ``yi - 1``, ``yi`` and ``yi + 1`` (the residual
         peaks at the first or second sample after a jump, or one after a change of slope):
         the best of the three by its weaker side."""
@@ -223,13 +229,15 @@ class ClickAnalyser:
         c = span + _lpc.ORDER + 4
         best = np.zeros((yi.size, 4))
         where = np.zeros(yi.size, np.int64)
+        clipped = np.zeros(yi.size, bool)
         for off in (-1, 0, 1):
             rows = y[np.clip(yi[:, None] + off - c + np.arange(2 * c), 0, y.size - 1)]
+            clipped |= np.abs(rows).max(axis=1) >= _FULL_SCALE
             got = np.stack(_lpc.join_scores(rows, c, span), axis=1)
             better = np.minimum(got[:, 0], got[:, 1]) > np.minimum(best[:, 0], best[:, 1])
             best[better] = got[better]
             where[better] = off
-        return best, where
+        return best, where, clipped
 
     def finish(self) -> Clicks:
         if self._carry:
@@ -238,7 +246,7 @@ class ClickAnalyser:
         if parts is None:
             return Clicks(self.sample_rate, np.zeros(0, np.int64), *(np.zeros(0),) * 4,
                           np.zeros((0, 2 * _CONTEXT), np.float32), np.zeros((0, 4)),
-                          np.zeros(0, np.int64))
+                          np.zeros(0, np.int64), np.zeros(0, bool))
         return Clicks(self.sample_rate, *(np.concatenate(p) for p in parts))
 
 
@@ -294,8 +302,9 @@ def click_cues(clicks: Clicks, inp: DetectorInput, params: ScanParams) -> tuple[
                                    clicks.isolation / _ISOLATION),
                         near_isolation(clicks.context) / _ISOLATION)
     lp = clicks.lpc
-    predicted = np.minimum(np.minimum(lp[:, 0], lp[:, 1]) / params.waveform_click_ratio,
-                           np.minimum(lp[:, 2], lp[:, 3]) / _LPC_ISOLATION)
+    predicted = np.where(clicks.clipped, 0.0, np.minimum(
+        np.minimum(lp[:, 0], lp[:, 1]) / params.waveform_click_ratio,
+        np.minimum(lp[:, 2], lp[:, 3]) / _LPC_ISOLATION))
     margin = np.maximum(second, predicted)
     above = margin >= 1.0
     mid = clicks.context[:, _CONTEXT // 2 : _CONTEXT * 3 // 2]  # 8 samples either side
