@@ -229,3 +229,17 @@ def test_speech_clipped_for_a_sample_or_two_is_quiet(talk):
     x = talk(300)
     y = np.clip(x / np.percentile(np.abs(x), 99.8), -1.0, 1.0)
     assert clicks(cues(y)[1]) == []
+
+
+def test_clipped_speech_after_mp3_is_quiet(tmp_path, talk):
+    # a clipped speaker (0.5% of samples), then MP3 at 64 kbit/s: the codec rounds each flat top to a
+    # few loud samples just below full scale, which the prediction test must also leave alone
+    import subprocess
+
+    x = talk(300)
+    src = write(tmp_path / "src.wav", np.clip(x / np.percentile(np.abs(x), 99.5), -1, 1), SR)
+    out = tmp_path / "clipped.mp3"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(src), "-c:a",
+                    "libmp3lame", "-b:a", "64k", str(out)], check=True)
+    scan = scan_file(out, ScanParams(detectors=("splice",)))
+    assert scan.checks["splice"]["waveform"]["clicks"] == 0

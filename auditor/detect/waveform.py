@@ -69,7 +69,7 @@ _MIN_RATE = 16000  # below it speech itself changes at the scale of a sample
 _SCREEN = 1.5  # a block's peak over its peers' that sends it to be measured
 _KEEP = 0.5  # candidates kept by the streaming pass: above this share of the threshold
 _LPC_ISOLATION = 3.5  # a prediction error's peak over its side's other errors (click_cues)
-_FULL_SCALE = 0.99  # |sample| from which a stretch may be clipped
+_FULL_SCALE = 0.9  # |sample| from which a stretch may have been clipped
 _ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
 
 
@@ -98,8 +98,10 @@ class Clicks:
     lpc_offset : np.ndarray, shape (n,), int64
         Where that join lies: between ``sample + lpc_offset - 1`` and ``sample + lpc_offset``.
     clipped : np.ndarray, shape (n,), bool
-        Whether a sample the predictors read reaches ``_FULL_SCALE``: clipping is not linear,
-        so neither predictor can be trusted there.
+        Whether the predictors read a sample at ``_FULL_SCALE`` or above, where the recording
+        may have been clipped (a lossy codec rounds a clipped flat top to a few samples a
+        little below full scale). Clipping is not linear, so neither predictor can be trusted
+        there.
     """
 
     sample_rate: int
