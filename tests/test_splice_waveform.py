@@ -232,8 +232,8 @@ def test_speech_clipped_for_a_sample_or_two_is_quiet(talk):
 
 
 def test_clipped_speech_after_mp3_is_quiet(tmp_path, talk):
-    # a clipped speaker (0.5% of samples), then MP3 at 64 kbit/s: the codec rounds each flat top to a
-    # few loud samples just below full scale, which the prediction test must also leave alone
+    # a clipped speaker (0.5% of samples), then MP3 at 64 kbit/s: the codec rounds each flat
+    # top to a few loud samples below full scale, which the prediction test must leave alone
     import subprocess
 
     x = talk(300)
