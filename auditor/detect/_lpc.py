@@ -18,8 +18,9 @@ against the speech's own, much smaller, prediction error on the other.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["ORDER", "SideFit", "fit", "join_scores"]
+__all__ = ["ORDER", "SideFit", "fit", "join_scores", "side_scores"]
 
 ORDER = 12  # predictor order: a speech formant structure at 16 kHz, and any room noise
 _GAUSS_MAD = 0.6745
@@ -59,40 +60,53 @@ def fit(windows: np.ndarray, order: int = ORDER) -> SideFit:
 def _errors(x: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Forward prediction errors of rows ``x`` (shape (n, m)) for samples ``p..m-1``."""
     p = a.shape[1] - 1
-    out = np.zeros((x.shape[0], x.shape[1] - p))
-    for k in range(p + 1):
-        out += a[:, k : k + 1] * x[:, p - k : x.shape[1] - k]
-    return out
+    lagged = sliding_window_view(x, p + 1, axis=1)  # lagged[n, i, k] = x[n, i + k]
+    return np.matmul(lagged, a[:, ::-1, None])[:, :, 0]
 
 
-def join_scores(x: np.ndarray, centre: int, span: int,
-                order: int = ORDER) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Scores of a join between ``x[:, centre - 1]`` and ``x[:, centre]``, per row.
+def side_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] = (0,),
+                order: int = ORDER) -> tuple[np.ndarray, np.ndarray]:
+    """How badly the model of the audio before predicts the first sample after a join
+    between ``x[:, centre + o - 1]`` and ``x[:, centre + o]``, per row and offset ``o``.
 
-    ``x`` has shape (n, 2 * centre) or wider; the model before is fitted on the ``span``
-    samples ending 3 samples before the join, the model after on the ``span`` samples starting
-    3 samples after it (a join's own error must not shape the model that tests it).
+    The model is fitted on the ``span`` samples ending ``3 + max|o|`` samples before
+    ``centre`` (a join's own error must not shape the model that tests it); ``x`` needs
+    ``centre >= span + order + 3 + max|o|``. The test of the side after is this one on the
+    rows reversed (:func:`join_scores`): the autocorrelation method's backward predictor is
+    the forward one.
 
     Returns
     -------
-    z_before, z_after : np.ndarray, shape (n,)
-        Forward error at ``centre`` over the robust scale of the forward errors in the window
-        before; backward error at ``centre - 1`` over that of the backward errors after.
-    iso_before, iso_after : np.ndarray, shape (n,)
-        Those errors over the largest other error of their side's window (a voiced sound
-        has an error peak every glottal period: a splice has no peer).
+    z : np.ndarray, shape (n, len(offsets))
+        The error at the join over the robust scale of the errors in the fitted window.
+    iso : np.ndarray, shape (n, len(offsets))
+        The error at the join over the largest error in that window (a voiced sound has an
+        error peak every glottal period: a splice has no peer).
     """
+    g = 3 + max(abs(o) for o in offsets)
     xf = x.astype(np.float64)
-    b0 = centre - 3 - span
-    before = fit(xf[:, b0 : centre - 3], order)
-    after = fit(xf[:, centre + 3 : centre + 3 + span][:, ::-1], order)
-    ef = _errors(xf[:, b0 - order : centre + 1], before.a)  # samples b0 .. centre
-    rev = xf[:, centre - 1 : centre + 3 + span + order][:, ::-1]
-    eb = _errors(rev, after.a)[:, ::-1]  # samples centre - 1 .. centre + 2 + span
-    f_win, f_at = np.abs(ef[:, :span]), np.abs(ef[:, -1])
-    b_win, b_at = np.abs(eb[:, 4:]), np.abs(eb[:, 0])
-    sf = np.median(f_win, axis=1) / _GAUSS_MAD
-    sb = np.median(b_win, axis=1) / _GAUSS_MAD
-    return (f_at / np.maximum(sf, 1e-12), b_at / np.maximum(sb, 1e-12),
-            f_at / np.maximum(f_win.max(axis=1), 1e-12),
-            b_at / np.maximum(b_win.max(axis=1), 1e-12))
+    b0 = centre - g - span
+    a = fit(xf[:, b0 : centre - g], order).a
+    e = _errors(xf[:, b0 - order : centre + max(offsets) + 1], a)  # b0 .. centre + max(o)
+    win = np.abs(e[:, :span])
+    at = np.abs(e[:, [span + g + o for o in offsets]])
+    # the median by one partition (np.median's even-count mean costs five times as much)
+    scale = np.partition(win, span // 2, axis=1)[:, span // 2 : span // 2 + 1] / _GAUSS_MAD
+    return (at / np.maximum(scale, 1e-12),
+            at / np.maximum(win.max(axis=1, keepdims=True), 1e-12))
+
+
+def join_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] = (0,),
+                order: int = ORDER) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both sides' scores of a join between ``x[:, centre + o - 1]`` and ``x[:, centre + o]``.
+
+    ``x`` needs ``span + order + 3 + max|o|`` samples either side of ``centre``. Returns
+    ``z_before, z_after, iso_before, iso_after``, each of shape (n, len(offsets)): the
+    forward test of :func:`side_scores`, and the same test of the side after, run backwards
+    (the backward error at ``centre + o - 1`` against the errors of the ``span`` samples
+    after the join).
+    """
+    z_b, iso_b = side_scores(x, centre, span, offsets, order)
+    z_a, iso_a = side_scores(x[:, ::-1], x.shape[1] - centre, span,
+                             tuple(-o for o in offsets), order)
+    return z_b, z_a, iso_b, iso_a
