@@ -216,7 +216,7 @@ class ClickAnalyser:
         yi = p - y0
         peak = (y[yi].astype(np.float64) - 2.0 * y[yi - 1] + y[np.maximum(yi - 2, 0)])
         ratio = np.abs(peak) / np.maximum(np.maximum(sb, sa), 1e-12)
-        # the prediction test waits for a batch: its cost is mostly per call, not per row
+        # the prediction test runs on batches of candidates (a few large array operations)
         c = _SCALE * blk + _lpc.ORDER + 4
         rows = y[np.clip(yi[:, None] - c + np.arange(2 * c), 0, y.size - 1)]
         xi = np.clip(yi[:, None] + np.arange(-_CONTEXT, _CONTEXT), 0, y.size - 1)
