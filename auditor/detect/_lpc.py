@@ -20,27 +20,23 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["ORDER", "SideFit", "fit", "join_scores", "side_scores"]
+__all__ = ["ORDER", "after_scores", "fit", "join_scores", "reach", "side_scores"]
 
 ORDER = 12  # predictor order: a speech formant structure at 16 kHz, and any room noise
 _GAUSS_MAD = 0.6745
 
 
-class SideFit:
-    """Autocorrelation-method predictors of many windows at once (Levinson-Durbin).
-
-    ``a`` has shape (n, ORDER + 1) with ``a[:, 0] == 1``: the prediction error of sample ``t``
-    is ``sum_k a[k] x[t - k]`` forwards and ``sum_k a[k] x[t + k]`` backwards (for the
-    autocorrelation method, the backward predictor has the same coefficients).
-    """
-
-    def __init__(self, a: np.ndarray):
-        self.a = a
+def reach(span: int, offsets: tuple[int, ...], order: int = ORDER) -> int:
+    """Samples :func:`side_scores` reads before ``centre`` (and :func:`after_scores` after it)."""
+    return span + order + 3 + max(abs(o) for o in offsets)
 
 
-def fit(windows: np.ndarray, order: int = ORDER) -> SideFit:
-    """Fit an order-``order`` predictor to each row of ``windows`` (Hann-tapered, with a
-    1e-9 white-noise floor so a silent window gives a stable, do-nothing predictor)."""
+def fit(windows: np.ndarray, order: int = ORDER) -> np.ndarray:
+    """Autocorrelation-method predictors of each row of ``windows`` (Levinson-Durbin;
+    Hann-tapered, with a 1e-9 white-noise floor so a silent window gives a stable, do-nothing
+    predictor), shape (n, order + 1) with ``a[:, 0] == 1``: the prediction error of sample
+    ``t`` is ``sum_k a[k] x[t - k]`` forwards and ``sum_k a[k] x[t + k]`` backwards (for the
+    autocorrelation method, the backward predictor has the same coefficients)."""
     n, m = windows.shape
     w = windows.astype(np.float64) * np.hanning(m + 2)[1:-1]
     r = np.stack([np.einsum("ij,ij->i", w[:, k:], w[:, : m - k]) for k in range(order + 1)],
@@ -54,7 +50,7 @@ def fit(windows: np.ndarray, order: int = ORDER) -> SideFit:
         k = -acc / err
         a[:, 1 : i + 1] = a[:, 1 : i + 1] + k[:, None] * a[:, i - 1 :: -1][:, :i]
         err = err * (1.0 - k * k)
-    return SideFit(a)
+    return a
 
 
 def _errors(x: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -71,8 +67,8 @@ def side_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] 
 
     The model is fitted on the ``span`` samples ending ``3 + max|o|`` samples before
     ``centre`` (a join's own error must not shape the model that tests it); ``x`` needs
-    ``centre >= span + order + 3 + max|o|``. The test of the side after is this one on the
-    rows reversed (:func:`join_scores`): the autocorrelation method's backward predictor is
+    ``centre >= reach(span, offsets, order)``. The test of the side after is this one on the
+    rows reversed (:func:`after_scores`): the autocorrelation method's backward predictor is
     the forward one.
 
     Returns
@@ -84,9 +80,9 @@ def side_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] 
         error peak every glottal period: a splice has no peer).
     """
     g = 3 + max(abs(o) for o in offsets)
-    xf = x.astype(np.float64)
+    xf = np.asarray(x, np.float64)
     b0 = centre - g - span
-    a = fit(xf[:, b0 : centre - g], order).a
+    a = fit(xf[:, b0 : centre - g], order)
     e = _errors(xf[:, b0 - order : centre + max(offsets) + 1], a)  # b0 .. centre + max(o)
     win = np.abs(e[:, :span])
     at = np.abs(e[:, [span + g + o for o in offsets]])
@@ -96,17 +92,20 @@ def side_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] 
             at / np.maximum(win.max(axis=1, keepdims=True), 1e-12))
 
 
+def after_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] = (0,),
+                 order: int = ORDER) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`side_scores` of the side after the join, run backwards: the backward error at
+    ``centre + o - 1`` against the errors of the ``span`` samples after the join. ``x`` needs
+    ``reach(span, offsets, order)`` samples from ``centre`` on."""
+    return side_scores(x[:, ::-1], x.shape[1] - centre, span, tuple(-o for o in offsets),
+                       order)
+
+
 def join_scores(x: np.ndarray, centre: int, span: int, offsets: tuple[int, ...] = (0,),
                 order: int = ORDER) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Both sides' scores of a join between ``x[:, centre + o - 1]`` and ``x[:, centre + o]``.
-
-    ``x`` needs ``span + order + 3 + max|o|`` samples either side of ``centre``. Returns
-    ``z_before, z_after, iso_before, iso_after``, each of shape (n, len(offsets)): the
-    forward test of :func:`side_scores`, and the same test of the side after, run backwards
-    (the backward error at ``centre + o - 1`` against the errors of the ``span`` samples
-    after the join).
-    """
+    """Both sides' scores of a join between ``x[:, centre + o - 1]`` and ``x[:, centre + o]``:
+    ``z_before, z_after, iso_before, iso_after``, each of shape (n, len(offsets)), from
+    :func:`side_scores` and :func:`after_scores`."""
     z_b, iso_b = side_scores(x, centre, span, offsets, order)
-    z_a, iso_a = side_scores(x[:, ::-1], x.shape[1] - centre, span,
-                             tuple(-o for o in offsets), order)
+    z_a, iso_a = after_scores(x, centre, span, offsets, order)
     return z_b, z_a, iso_b, iso_a

@@ -71,6 +71,7 @@ _KEEP = 0.5  # candidates kept by the streaming pass: above this share of the th
 _LPC_ISOLATION = 3.5  # a prediction error's peak over its side's other errors (click_cues)
 _FULL_SCALE = 0.9  # |sample| from which a stretch may have been clipped
 _BATCH = 4096  # candidates measured by prediction at once (about 9 MB of rows at 16 kHz)
+_OFFSETS = (-1, 0, 1)  # joins tested by prediction: before, at and after the residual peak
 _ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
 
 
@@ -217,7 +218,7 @@ class ClickAnalyser:
         peak = (y[yi].astype(np.float64) - 2.0 * y[yi - 1] + y[np.maximum(yi - 2, 0)])
         ratio = np.abs(peak) / np.maximum(np.maximum(sb, sa), 1e-12)
         # the prediction test runs on batches of candidates (a few large array operations)
-        c = _SCALE * blk + _lpc.ORDER + 4
+        c = _lpc.reach(_SCALE * blk, _OFFSETS)
         rows = y[np.clip(yi[:, None] - c + np.arange(2 * c), 0, y.size - 1)]
         xi = np.clip(yi[:, None] + np.arange(-_CONTEXT, _CONTEXT), 0, y.size - 1)
         self._pending.append((p.astype(np.int64), peak, sb.astype(np.float64),
@@ -248,18 +249,16 @@ class ClickAnalyser:
         candidate is kept anyway."""
         span = _SCALE * self.blk
         c = rows.shape[1] // 2
-        offsets = (-1, 0, 1)
         clipped = np.abs(rows).max(axis=1) >= _FULL_SCALE
-        got = np.zeros((rows.shape[0], len(offsets), 4))
-        got[:, :, 0], got[:, :, 2] = _lpc.side_scores(rows, c, span, offsets)
+        x = rows.astype(np.float64)
+        got = np.zeros((rows.shape[0], len(_OFFSETS), 4))
+        got[:, :, 0], got[:, :, 2] = _lpc.side_scores(x, c, span, _OFFSETS)
         more = keep | (got[:, :, 0].max(axis=1) >= self.keep)
         if more.any():
-            z, iso = _lpc.side_scores(rows[more, ::-1], c, span,
-                                      tuple(-o for o in offsets))
-            got[more, :, 1], got[more, :, 3] = z, iso
+            got[more, :, 1], got[more, :, 3] = _lpc.after_scores(x[more], c, span, _OFFSETS)
         pick = np.argmax(np.minimum(got[:, :, 0], got[:, :, 1]), axis=1)
         best = got[np.arange(rows.shape[0]), pick]
-        where = np.asarray(offsets, np.int64)[pick]
+        where = np.asarray(_OFFSETS, np.int64)[pick]
         return best, where, clipped
 
     def finish(self) -> Clicks:
