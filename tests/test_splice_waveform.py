@@ -193,19 +193,27 @@ def test_lpc_join_scores_a_planted_join_and_not_a_plain_sample(rng):
     assert np.all(np.minimum(z_b, z_a) > 8) and np.all(np.minimum(iso_b, iso_a) > 2)
 
 
-def test_join_of_a_pause_to_loud_speech_is_found_by_prediction(talk, rng):
-    # an insertion that starts mid-word: the room's quiet noise, then speech at full level.
-    # The second difference cannot see it (speech's own residual after the join is as large);
-    # each side's linear predictor can.
+def pause_then_speech(talk, rng, fade: int = 0) -> tuple[np.ndarray, int]:
+    """20 s of the room's quiet noise, then real speech from a loud sample mid-word (faded in
+    over ``fade`` samples); and where the speech starts."""
     x = talk(60)
     env = np.convolve(np.abs(x), np.ones(160) / 160, "same")
     loud = int(np.flatnonzero((env > 0.05) & (np.abs(x) > 0.3 * np.abs(x).max()))[40])
     quiet = room_noise(rng, 20 * SR, level_db=-55, colour=0.95)
-    y = np.concatenate([quiet, x[loud:]])
+    tail = x[loud:].copy()
+    tail[:fade] *= np.sin(np.linspace(0, np.pi / 2, fade)) ** 2
+    return np.concatenate([quiet, tail]), quiet.size
+
+
+def test_join_of_a_pause_to_loud_speech_is_found_by_prediction(talk, rng):
+    # an insertion that starts mid-word: the room's quiet noise, then speech at full level.
+    # The second difference cannot see it (speech's own residual after the join is as large);
+    # each side's linear predictor can.
+    y, join = pause_then_speech(talk, rng)
     found = clicks(cues(y)[1])
     assert len(found) == 1
     c = found[0]
-    assert abs(c.sample - quiet.size) <= 1
+    assert abs(c.sample - join) <= 1
     assert c.evidence["test"] == "linear_prediction"
     assert min(c.evidence["prediction_error_ratio_before"],
                c.evidence["prediction_error_ratio_after"]) >= PARAMS.waveform_click_ratio
@@ -213,13 +221,8 @@ def test_join_of_a_pause_to_loud_speech_is_found_by_prediction(talk, rng):
 
 def test_speech_that_starts_in_the_room_is_quiet(talk, rng):
     # the same speech, faded in over 5 ms as a voice starts (and so not a join): nothing
-    x = talk(60)
-    env = np.convolve(np.abs(x), np.ones(160) / 160, "same")
-    loud = int(np.flatnonzero((env > 0.05) & (np.abs(x) > 0.3 * np.abs(x).max()))[40])
-    quiet = room_noise(rng, 20 * SR, level_db=-55, colour=0.95)
-    tail = x[loud:].copy()
-    tail[:80] *= np.sin(np.linspace(0, np.pi / 2, 80)) ** 2
-    assert clicks(cues(np.concatenate([quiet, tail]))[1]) == []
+    y, _ = pause_then_speech(talk, rng, fade=80)
+    assert clicks(cues(y)[1]) == []
 
 
 def test_speech_clipped_for_a_sample_or_two_is_quiet(talk):
