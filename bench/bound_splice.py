@@ -28,6 +28,16 @@ innovation passes that. Joins in speech, and joins to another room's noise, are 
 some other test (counted as found), so the combined ceiling, ``1 - (1 - p_phase) (1 -
 p_wave)`` per join, is an upper bound for any combination of cues.
 
+A cut also joins the grid's frequency at two moments, and that can step it where the phase
+happens not to step. The frequency column grants an ideal frequency test: the true change of
+the mean frequency between the window before and the window after the join (from the
+reference's own phase), against the largest change the grid itself makes between two adjacent
+windows of that length on the clean references of the same nominal (the allowance no test of
+a grid's frequency can go under without flagging the grid), in standard errors of the best
+slope estimate each side (a line's slope over ``T`` s measured to ``sd_phase sqrt(12) / T``,
+``sd_phase`` the window sum's phase noise as above). It finds the join with probability
+``Phi((|df| - allowance) / sd - 6)``, and the "any cue" column combines all three.
+
 Usage::
 
     python bench/bound_splice.py                # the test set of bench_splice.py (seed 2015, 12 h)
@@ -38,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import sys
@@ -91,31 +102,105 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     sides = [(e.where, e.source is None or (e.source.noise_db, e.source.colour)
               == (host.noise_db, host.colour))
              for e in edits for _ in range(1 if e.source is None else 2)]
+    hums = _join_hums(host, edits)
     for i, (j, step) in enumerate(zip(joins, steps_, strict=True)):
         if step is None:
             continue
         where, same = sides[i]
-        best = 0.0
+        best, best_f = 0.0, -math.inf
+        others = np.delete(bounds, i)
         for w in WINDOWS:
-            t = st.scale_test(bb, tr, s, max(2, int(round(w * bb.r1))), harmonic=k,
-                              max_rate=ScanParams().enf_max_rate, m=bounds[i: i + 1],
-                              cuts=np.delete(bounds, i))
+            n = max(2, int(round(w * bb.r1)))
+            t = st.scale_test(bb, tr, s, n, harmonic=k, max_rate=ScanParams().enf_max_rate,
+                              m=bounds[i: i + 1], cuts=others)
             if t.m.size == 0 or t.z_one[0] <= 0:  # a side too short, or without the line
                 continue
             sd = abs(float(t.dphi[0])) / float(t.z_one[0])
             best = max(best, abs(math.remainder(k * step, 2 * math.pi)) / sd)
+            best_f = max(best_f, _frequency_z(bb, s, int(bounds[i]), n, others, k,
+                                              hums[i], line.nominal))
         # joins in speech, and to another room's noise (the background cue's), are granted
         p_wave, zw = 1.0, math.nan
         if where == "pause" and same:
             zw = _innovation_z(y, int(j["sample"]), host.colour)
             p_wave = float(zw >= WAVE_Z)
         p_phase = _phi(best - z) if applicable else 0.0
+        p_freq = _phi(best_f - z) if applicable and math.isfinite(best_f) else 0.0
         out["joins"].append({"time": round(j["sample"] / sc.RATE, 3), "step": step,
                              "where": where, "z_ideal": round(best, 2),
+                             "z_freq_ideal": round(best_f, 2) if math.isfinite(best_f) else None,
                              "z_wave": round(zw, 2) if math.isfinite(zw) else None,
-                             "p_found": round(p_phase, 4),
-                             "p_any": round(1 - (1 - p_phase) * (1 - p_wave), 4)})
+                             "p_found": round(p_phase, 4), "p_freq": round(p_freq, 4),
+                             "p_any": round(1 - (1 - p_phase) * (1 - p_freq) * (1 - p_wave),
+                                            4)})
     return out
+
+
+Side = tuple[sc.Hum, int, sc.Hum, int]
+
+
+def _join_hums(host: sc.Recording, edits: list[sc.Edit]) -> list[Side | None]:
+    """Per join (in order): the hum before it and the sample of its own recording where that
+    side ends, the hum after it and where that side starts (None where a side has no hum)."""
+    h = host.hum
+    out: list[Side | None] = []
+    for e in edits:
+        src = e.source.hum if e.source is not None else None
+        if e.source is None:
+            out.append((h, e.at, h, e.at + e.removed) if h else None)
+        else:
+            both = h is not None and src is not None
+            out.append((h, e.at, src, 0) if both else None)  # type: ignore[arg-type]
+            out.append((src, e.inserted, h, e.at + e.removed) if both else None)  # type: ignore[arg-type]
+    return out
+
+
+def _mean_freq(hum: sc.Hum, a: float, b: float) -> float:
+    """The hum's mean fundamental frequency (Hz) over samples [a, b] of its recording."""
+    return (hum.phase_at(b) - hum.phase_at(a)) / (2 * math.pi * (b - a) / sc.RATE)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _natural(nominal: float, before: float, after: float) -> float:
+    """The largest change (Hz) of the mean frequency between a window of ``before`` s and the
+    adjacent window of ``after`` s, every 50 ms over the clean references of this nominal (the
+    stretch the hearings' hum is taken from)."""
+    out = 0.0
+    for rel, nom, _ in sc.references():
+        if nom != nominal:
+            continue
+        phase, sr = sc.ref_phase(rel, nom)
+        axis = np.arange(phase.size) / sr
+        # the hearings' hum starts at least EDGE s into a reference (its ends hold the
+        # phase estimate's own transients)
+        t = np.arange(sc.EDGE + before, axis[-1] - sc.EDGE - after, 0.05)
+        p0, p1, p2 = (np.interp(t + d, axis, phase) for d in (-before, 0.0, after))
+        df = (p2 - p1) / (2 * np.pi * after) - (p1 - p0) / (2 * np.pi * before)
+        out = max(out, float(np.abs(df).max()))
+    return out
+
+
+def _frequency_z(bb: trk.Baseband, s: st.Sums, m: int, n: int, cuts: np.ndarray, k: int,
+                 side: Side | None, nominal: float) -> float:
+    """The ideal frequency test at boundary ``m`` with windows of ``n`` hops each side
+    (stopped at ``cuts``): the true frequency change beyond the grid's own largest, in
+    standard errors of the best line slope each side (see the module docstring)."""
+    if side is None:
+        return -math.inf
+    lo, hi = st._limits(np.array([m]), n, bb.b.size, cuts)
+    nl, nr = m - int(lo[0]), int(hi[0]) - m
+    if nl < 2 or nr < 2:
+        return -math.inf
+    tl, tr_ = nl / bb.r1, nr / bb.r1
+    sl, vl = s.weighted(lo, np.array([m]))
+    sr, vr = s.weighted(np.array([m]), hi)
+    # slope sd of a line over T s whose mean phase is known to sd_phase: sd_phase sqrt(12) / T
+    sd = math.hypot(*(math.sqrt(float(st._phase_var(a, v)[0])) * math.sqrt(12.0)
+                      / (2 * math.pi * k * t) for a, v, t in ((sl, vl, tl), (sr, vr, tr_))))
+    hum_l, end, hum_r, start = side
+    df = (_mean_freq(hum_r, start, start + tr_ * sc.RATE)
+          - _mean_freq(hum_l, end - tl * sc.RATE, end))
+    return (abs(df) - _natural(nominal, round(tl, 2), round(tr_, 2))) / max(sd, 1e-12)
 
 
 def _innovation_z(y: np.ndarray, j: int, colour: float) -> float:
@@ -145,14 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     dst.write_text(json.dumps({"seed": args.seed, "z": z, "hearings": rows}, indent=1))
     print(f"ceiling of an ideal ENF phase test at {z:g} standard errors (perfect track, the "
           f"grid's own wobble, the noise at each join), seed {args.seed}")
-    print(f"{'case':10s} {'joins':>5s} {'ceiling':>8s} {'any cue':>8s}  phase, by step (rad): "
+    print(f"{'case':10s} {'joins':>5s} {'ceiling':>8s} {'freq':>6s} {'any cue':>8s}  phase, by "
+          "step (rad): "
           + "  ".join(f"{a:g}-{b:g}" for a, b in zip(BINS[:-1], BINS[1:], strict=True)))
     for op in ("cut", "insert", "replace"):
         js = [j for h in rows if h["name"].split("-")[1] == op for j in h["joins"]]
         if not js:
             continue
         ceil = sum(j["p_found"] for j in js) / len(js)
-        any_ = f"{sum(j['p_any'] for j in js) / len(js):8.3f}"
+        any_ = (f"{sum(j['p_freq'] for j in js) / len(js):6.3f} "
+                f"{sum(j['p_any'] for j in js) / len(js):8.3f}")
         parts = []
         for a, b in zip(BINS[:-1], BINS[1:], strict=True):
             sub = [j for j in js if a <= abs(j["step"]) < b]
