@@ -173,3 +173,68 @@ def test_ideal_phase_test_scales_with_the_step(bound) -> None:  # type: ignore[n
         if abs(j["step"]) >= 1.0:
             assert j["p_found"] == pytest.approx(1.0)
         assert j["p_any"] >= j["p_found"]
+
+
+class _SteadyHum:
+    """A hum of one exact frequency (what :func:`bound_splice._mean_freq` reads of a side)."""
+
+    def __init__(self, freq: float, rate: int) -> None:
+        self.freq, self.rate = freq, rate
+
+    def phase_at(self, sample: float) -> float:
+        return 2 * np.pi * self.freq * sample / self.rate
+
+
+def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -> None:  # type: ignore[no-untyped-def]
+    """Two sides at the same frequency score under zero (no change, less the grid's own); a
+    step of 0.2 Hz, ten times the largest change a 50 Hz grid makes between adjacent 4 s
+    windows, scores far above the threshold on a clean 30 dB hum; a step just at that largest
+    change scores about zero. The allowance grows with the window (the grid wanders further)."""
+    from auditor.detect import _enf_stats as st
+    from auditor.detect import _enf_track as trk
+    from auditor.detect import enf
+
+    rate, sc = 16000, bound.sc
+    t = np.arange(60 * rate) / rate
+    x = 0.01 * np.sin(2 * np.pi * 50.0 * t) + _white_noise(rng, t.size)
+    an = enf.EnfAnalyser(rate, 1)
+    an.update(x[:, None].astype(np.float32), 0)
+    sig = an.finish()
+    line = trk.best_line(trk.hum_lines(sig.y, sig.rate))
+    assert line is not None and line.nominal == 50.0
+    bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
+    tr = trk.track(bb, line.harmonic)
+    s = st.sums(bb, tr)
+    m, n, none = bb.b.size // 2, int(round(4.0 * bb.r1)), np.zeros(0, np.int64)
+    allow = bound._natural(50.0, 4.0, 4.0)
+    assert 0.002 < allow < 0.1
+    assert bound._natural(50.0, 1.0, 1.0) < bound._natural(50.0, 2.0, 2.0) < allow
+
+    def z(df: float) -> float:
+        side = (_SteadyHum(50.0, sc.RATE), 10 * sc.RATE, _SteadyHum(50.0 + df, sc.RATE), 0)
+        return float(bound._frequency_z(bb, s, m, n, none, line.harmonic, side, 50.0))
+
+    assert z(0.0) < 0.0
+    assert z(0.2) > 12.0
+    assert abs(z(allow)) < 0.5
+
+
+def _white_noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    """White noise 30 dB under a 0.01 amplitude line in 1 Hz at 16 kHz."""
+    return rng.normal(0.0, 0.01 / np.sqrt(2.0) * np.sqrt(8000.0) * 10 ** (-30 / 20), n)
+
+
+def test_join_hums_pair_each_join_with_its_two_sides(bound) -> None:  # type: ignore[no-untyped-def]
+    """A cut joins the host to itself further on; an insertion's start joins the host to the
+    source's first sample, its end the source's last to the host after the removed span."""
+    sc = bound.sc
+    for op in ("cut", "insert"):
+        host, edits, _, _, joins = sc.compose(2015, sc.Case(1, op, True), 400.0)
+        sides = bound._join_hums(host, edits)
+        assert edits and len(sides) == len(joins) == len(edits) * (1 if op == "cut" else 2)
+        e = edits[0]
+        if op == "cut":
+            assert sides[0] == (host.hum, e.at, host.hum, e.at + e.removed)
+        else:
+            assert sides[0] == (host.hum, e.at, e.source.hum, 0)
+            assert sides[1] == (e.source.hum, e.inserted, host.hum, e.at + e.removed)
