@@ -148,16 +148,16 @@ def _join_hums(host: sc.Recording, edits: list[sc.Edit]) -> list[Side | None]:
         src = e.source.hum if e.source is not None else None
         if e.source is None:
             out.append((h, e.at, h, e.at + e.removed) if h else None)
+        elif h is not None and src is not None:
+            out += [(h, e.at, src, 0), (src, e.inserted, h, e.at + e.removed)]
         else:
-            both = h is not None and src is not None
-            out.append((h, e.at, src, 0) if both else None)  # type: ignore[arg-type]
-            out.append((src, e.inserted, h, e.at + e.removed) if both else None)  # type: ignore[arg-type]
+            out += [None, None]
     return out
 
 
-def _mean_freq(hum: sc.Hum, a: float, b: float) -> float:
+def _mean_freq(hum: sc.Hum, a: int, b: int) -> float:
     """The hum's mean fundamental frequency (Hz) over samples [a, b] of its recording."""
-    return (hum.phase_at(b) - hum.phase_at(a)) / (2 * math.pi * (b - a) / sc.RATE)  # type: ignore[arg-type]
+    return (hum.phase_at(b) - hum.phase_at(a)) / (2 * math.pi * (b - a) / sc.RATE)
 
 
 @functools.cache
@@ -198,8 +198,8 @@ def _frequency_z(bb: trk.Baseband, s: st.Sums, m: int, n: int, cuts: np.ndarray,
     sd = math.hypot(*(math.sqrt(float(st._phase_var(a, v)[0])) * math.sqrt(12.0)
                       / (2 * math.pi * k * t) for a, v, t in ((sl, vl, tl), (sr, vr, tr_))))
     hum_l, end, hum_r, start = side
-    df = (_mean_freq(hum_r, start, start + tr_ * sc.RATE)
-          - _mean_freq(hum_l, end - tl * sc.RATE, end))
+    df = (_mean_freq(hum_r, start, start + round(tr_ * sc.RATE))
+          - _mean_freq(hum_l, end - round(tl * sc.RATE), end))
     return (abs(df) - _natural(nominal, round(tl, 2), round(tr_, 2))) / max(sd, 1e-12)
 
 
@@ -238,14 +238,14 @@ def main(argv: list[str] | None = None) -> int:
         if not js:
             continue
         ceil = sum(j["p_found"] for j in js) / len(js)
-        any_ = (f"{sum(j['p_freq'] for j in js) / len(js):6.3f} "
-                f"{sum(j['p_any'] for j in js) / len(js):8.3f}")
+        freq_any = (f"{sum(j['p_freq'] for j in js) / len(js):6.3f} "
+                    f"{sum(j['p_any'] for j in js) / len(js):8.3f}")
         parts = []
         for a, b in zip(BINS[:-1], BINS[1:], strict=True):
             sub = [j for j in js if a <= abs(j["step"]) < b]
             parts.append(f"{sum(j['p_found'] for j in sub) / len(sub):.2f} ({len(sub)})"
                          if sub else "-")
-        print(f"{op + '/hum':10s} {len(js):5d} {ceil:8.3f} {any_}  " + "  ".join(parts))
+        print(f"{op + '/hum':10s} {len(js):5d} {ceil:8.3f} {freq_any}  " + "  ".join(parts))
     print(f"written: {dst}")
     return 0
 
