@@ -117,8 +117,8 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
                 continue
             sd = abs(float(t.dphi[0])) / float(t.z_one[0])
             best = max(best, abs(math.remainder(k * step, 2 * math.pi)) / sd)
-            best_f = max(best_f, _frequency_z(bb, s, int(bounds[i]), n, others, k,
-                                              hums[i], line.nominal))
+            best_f = max(best_f, _frequency_z(bb, t, int(bounds[i]), n, others, k, hums[i],
+                                              line.nominal))
         # joins in speech, and to another room's noise (the background cue's), are granted
         p_wave, zw = 1.0, math.nan
         if where == "pause" and same:
@@ -180,23 +180,20 @@ def _natural(nominal: float, before: float, after: float) -> float:
     return out
 
 
-def _frequency_z(bb: trk.Baseband, s: st.Sums, m: int, n: int, cuts: np.ndarray, k: int,
+def _frequency_z(bb: trk.Baseband, t: st.ScaleTest, m: int, n: int, cuts: np.ndarray, k: int,
                  side: Side | None, nominal: float) -> float:
     """The ideal frequency test at boundary ``m`` with windows of ``n`` hops each side
-    (stopped at ``cuts``): the true frequency change beyond the grid's own largest, in
-    standard errors of the best line slope each side (see the module docstring)."""
+    (stopped at ``cuts``), whose phase test ``t`` measured the window sums: the true frequency
+    change beyond the grid's own largest, in standard errors of the best line slope each side
+    (see the module docstring)."""
     if side is None:
         return -math.inf
     lo, hi = st._limits(np.array([m]), n, bb.b.size, cuts)
-    nl, nr = m - int(lo[0]), int(hi[0]) - m
-    if nl < 2 or nr < 2:
-        return -math.inf
-    tl, tr_ = nl / bb.r1, nr / bb.r1
-    sl, vl = s.weighted(lo, np.array([m]))
-    sr, vr = s.weighted(np.array([m]), hi)
-    # slope sd of a line over T s whose mean phase is known to sd_phase: sd_phase sqrt(12) / T
-    sd = math.hypot(*(math.sqrt(float(st._phase_var(a, v)[0])) * math.sqrt(12.0)
-                      / (2 * math.pi * k * t) for a, v, t in ((sl, vl, tl), (sr, vr, tr_))))
+    tl, tr_ = (m - int(lo[0])) / bb.r1, (int(hi[0]) - m) / bb.r1
+    # a window sum's phase variance is 1 / (2 SNR); the slope of a line over T s whose mean
+    # phase is known to sd_phase is known to sd_phase sqrt(12) / T
+    sd = math.hypot(*(math.sqrt(12.0 / (2.0 * float(snr[0]))) / (2 * math.pi * k * w)
+                      for snr, w in ((t.snr_left, tl), (t.snr_right, tr_))))
     hum_l, end, hum_r, start = side
     df = (_mean_freq(hum_r, start, start + round(tr_ * sc.RATE))
           - _mean_freq(hum_l, end - round(tl * sc.RATE), end))

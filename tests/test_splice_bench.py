@@ -206,13 +206,14 @@ def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -
     tr = trk.track(bb, line.harmonic)
     s = st.sums(bb, tr)
     m, n, none = bb.b.size // 2, int(round(4.0 * bb.r1)), np.zeros(0, np.int64)
+    t = st.scale_test(bb, tr, s, n, harmonic=line.harmonic, max_rate=0.01, m=np.array([m]))
     allow = bound._natural(50.0, 4.0, 4.0)
     assert 0.002 < allow < 0.1
     assert bound._natural(50.0, 1.0, 1.0) < bound._natural(50.0, 2.0, 2.0) < allow
 
     def z(df: float) -> float:
         side = (_SteadyHum(50.0, sc.RATE), 10 * sc.RATE, _SteadyHum(50.0 + df, sc.RATE), 0)
-        return float(bound._frequency_z(bb, s, m, n, none, line.harmonic, side, 50.0))
+        return float(bound._frequency_z(bb, t, m, n, none, line.harmonic, side, 50.0))
 
     assert z(0.0) < 0.0
     assert z(0.2) > 12.0

@@ -191,10 +191,11 @@ def _located(bb: Baseband, tr: Track, s: Sums, cfg: Settings, harmonic: int,
             best = c
     if best is None and first is not None:
         best = _evaluate(bb, tr, s, cfg, harmonic, first[0], first[1], "level", cuts)
-    for _, m0, n0 in members if best is None else ():
-        c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "phase", cuts)
-        if c is not None and (best is None or c.strength > best.strength):
-            best = c
+    if best is None:
+        for _, m0, n0 in members:
+            c = _evaluate(bb, tr, s, cfg, harmonic, m0, n0 / 2, "phase", cuts)
+            if c is not None and (best is None or c.strength > best.strength):
+                best = c
     return best
 
 
