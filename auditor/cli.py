@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +35,9 @@ class AuditorGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - never a traceback for a user
+            # AUDITOR_DEBUG=1 adds the traceback; the exit code stays 2 (1 means findings)
             if os.environ.get("AUDITOR_DEBUG"):
-                raise
+                click.echo(traceback.format_exc().rstrip(), err=True)
             click.echo(
                 f"auditor: internal error: {type(exc).__name__}: {exc}\n"
                 "  what to do: this is a bug in auditor; run again with AUDITOR_DEBUG=1 and "
