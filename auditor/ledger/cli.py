@@ -58,11 +58,7 @@ def load_verifier_key(path: str) -> Any:
     """Read a public key (C2SP verifier key, as ``auditor keygen`` writes to ``KEYFILE.pub``)."""
     from .note import VerifierKey
 
-    try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the public key: {exc}", path=path) from None
-    return VerifierKey.parse(text)
+    return VerifierKey.read(path)
 
 
 def _emit(text: str, output: str | None) -> None:

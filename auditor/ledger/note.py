@@ -13,8 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import InputError, VerificationError
 from ._merkle import HASH_SIZE
@@ -70,6 +72,25 @@ class VerifierKey:
         return f"{self.name}+{self.key_id.hex()}+{blob}"
 
     @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> VerifierKey:
+        """Read a verifier key file (``KEYFILE.pub``); errors name the file, never its text."""
+        spath = os.fspath(path)
+        try:
+            text = Path(spath).read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read the public key: {exc.strerror}", path=spath) from None
+        except UnicodeDecodeError:
+            raise InputError("not a verifier key (not UTF-8 text)", path=spath,
+                             hint="use the .pub file written by `auditor keygen`") from None
+        try:
+            return cls.parse(text)
+        except InputError as exc:
+            hint = (f"give the public key {spath}.pub that `auditor keygen` wrote beside it; "
+                    "a private key belongs only to commands that sign"
+                    if exc.what.startswith("this is a private key") else exc.hint)
+            raise InputError(exc.what, path=spath, hint=hint) from None
+
+    @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """Parse a verifier key string, checking its type byte and key ID.
 
@@ -78,16 +99,28 @@ class VerifierKey:
         InputError
             If the string is malformed, not Ed25519, or its key ID does not match.
         """
+        # the text may be a secret given by mistake (a private key, a password file): it is
+        # described, never quoted, in an error
+        if "PRIVATE KEY" in text:
+            raise InputError(
+                "this is a private key, not a public verifier key",
+                hint="give the public key instead: the KEYFILE.pub that `auditor keygen` wrote "
+                "beside it; a private key belongs only to commands that sign",
+            )
         parts = text.strip().split("+", 2)
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
             raise InputError(
-                f"not a verifier key (expected name+keyid+base64): {text.strip()[:80]!r}",
+                f"not a verifier key (expected one line NAME+KEYID+BASE64; got "
+                f"{len(text.splitlines())} line(s), {len(text)} characters)",
                 hint="use the .pub file written by `auditor keygen`",
             )
         try:
-            blob = _b64decode(parts[2], "verifier key")
-        except VerificationError as exc:
-            raise InputError(exc.what) from None
+            blob = base64.b64decode(parts[2].encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise InputError(
+                f"verifier key {parts[0]!r}: the key is not standard base64",
+                hint="use the .pub file written by `auditor keygen`",
+            ) from None
         if not blob or blob[0] != ED25519_TYPE:
             raise InputError(
                 f"verifier key {parts[0]!r} is not an Ed25519 key (type byte "
