@@ -314,11 +314,10 @@ def event(
     from .keys import key_entry
     from .store import Ledger
 
+    _check_event_options(ledger_path, kind, opts)
     key = load_signing_key(keyfile)
     with Ledger.open(ledger_path, writable=True) as led:
         if kind == "key_rotation":
-            if not opts["new_key"]:
-                raise InputError("key_rotation needs --new-key")
             new = load_signing_key(opts["new_key"])
             led.append([key_entry("rotated", led.origin, new, signer=key)], key=new)
             click.echo(led.checkpoint(), nl=False)
@@ -334,8 +333,6 @@ def event(
             entry = access_entry(rec, action=opts["action"], by=opts["by"], purpose=opts["purpose"])
         else:
             path = opts["authorizer_key"]
-            if not path:
-                raise InputError("a destruction needs --authorizer-key (the authority's key)")
             pub = Path(path + ".pub")
             name = load_verifier_key(str(pub)).name if pub.is_file() else Path(path).stem
             entry = destruction_entry(rec, by=opts["by"], authority=opts["authority"],
@@ -343,6 +340,39 @@ def event(
                                       name=name)  # fmt: skip
         (index,) = led.append([entry], key=key)
         click.echo(f"entry {index}: {kind} for recording {rec}")
+
+
+# what each event kind must be told, and what each option says
+_EVENT_NEEDS = {
+    "retention": ("policy", "start", "until"),
+    "hold": ("by", "reason"),
+    "hold_release": ("by", "reason"),
+    "access": ("by", "action", "purpose"),
+    "destruction": ("by", "authority", "order", "authorizer_key"),
+    "key_rotation": ("new_key",),
+}
+_EVENT_OPTION_MEANS = {
+    "policy": "the retention policy's name", "start": "when retention starts, YYYY-MM-DD",
+    "until": "when it ends, YYYY-MM-DD", "by": "who acted", "reason": "why",
+    "action": "what was done", "purpose": "what for", "authority": "who authorised it",
+    "order": "the order cited", "authorizer_key": "the authority's private key",
+    "new_key": "the new signing key",
+}  # fmt: skip
+
+
+def _check_event_options(ledger_path: str, kind: str, opts: dict[str, Any]) -> None:
+    """Raise naming every option this ``kind`` of event needs and was not given (or blank)."""
+    missing = [o for o in _EVENT_NEEDS[kind] if not (opts.get(o) or "").strip()]
+    if not missing:
+        return
+    flags = [f"--{o.replace('_', '-')}" for o in missing]
+    wanted = ", ".join(f"--{o.replace('_', '-')} ({_EVENT_OPTION_MEANS[o]})" for o in missing)
+    example = " ".join(f"{f} ..." for f in flags)
+    raise InputError(
+        f"a {kind} event needs {wanted}",
+        hint=f"add {' and '.join(flags)}: auditor ledger event {ledger_path} {kind} "
+        f"--recording N --key KEY {example}",
+    )
 
 
 def _recording_id(led: Any, recording: int | None, file_: str | None) -> int:
