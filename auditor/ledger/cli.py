@@ -61,6 +61,43 @@ def load_verifier_key(path: str) -> Any:
     return VerifierKey.read(path)
 
 
+NOT_AUTHENTICATED = "internally consistent, signer NOT authenticated"
+
+
+def trust_options(fn: F) -> F:
+    """``--key`` (the public key you trust) and ``--no-key``, shared by the verifying commands.
+
+    Without a trusted key a check proves only that the input is internally consistent: anyone
+    can make a consistent ledger or bundle with a key of his own. Such a result is therefore
+    exit 2 ("could not authenticate") unless ``--no-key`` accepts a consistency-only check.
+    """
+    fn = click.option("--no-key", is_flag=True,
+                      help="Accept a consistency-only check when you hold no trusted key: exit 0 "
+                           "on a clean result, which then says the signer is NOT "
+                           "authenticated.")(fn)  # fmt: skip
+    fn = click.option("--key", "pubkey", type=click.Path(dir_okay=False, exists=True),
+                      help="Public key you trust (KEYFILE.pub): authenticates the signer. "
+                           "Without it (or --no-key) a clean result exits 2.")(fn)  # fmt: skip
+    return fn
+
+
+def trusted_key_or_none(pubkey: str | None, no_key: bool) -> Any:
+    """The key given with ``--key``, or None (the caller then needs ``--no-key``)."""
+    if pubkey and no_key:
+        raise InputError("give either --key or --no-key, not both")
+    return load_verifier_key(pubkey) if pubkey else None
+
+
+def unauthenticated(what: str) -> InputError:
+    """The exit-2 error of a clean check made without a trusted key and without ``--no-key``."""
+    return InputError(
+        f"{what} is {NOT_AUTHENTICATED} (no trusted key given): anyone can make a consistent "
+        f"{what.split()[-1]} with a key of his own",
+        hint="give the signer's public key you trust with --key KEYFILE.pub, or --no-key to "
+        "accept a consistency-only check",
+    )
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -200,12 +237,7 @@ def _session_facts(path: str) -> dict[str, Any]:
 @ledger.command()
 @click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--key",
-    "pubkey",
-    type=click.Path(dir_okay=False, exists=True),
-    help="Public key you trust (KEYFILE.pub); strongly recommended.",
-)
+@trust_options
 @click.option(
     "--trusted",
     type=click.Path(dir_okay=False),
@@ -216,12 +248,17 @@ def verify(
     ledger_path: str,
     files: tuple[str, ...],
     pubkey: str | None,
+    no_key: bool,
     trusted: str | None,
     fmt: str,
     fail_on: str,
     output: str | None,
 ) -> None:
     """Check the log itself, and re-hash FILES against it.
+
+    Only --key authenticates who signed the ledger. Without it a clean ledger is merely
+    "internally consistent, signer NOT authenticated" and the exit status is 2, unless
+    --no-key accepts that (then 0). Findings exit 1 either way.
 
     \b
     Example:
@@ -231,14 +268,11 @@ def verify(
     from .store import Ledger
     from .verify import verify_file, verify_log
 
-    trusted_key = load_verifier_key(pubkey) if pubkey else None
+    trusted_key = trusted_key_or_none(pubkey, no_key)
     old = Path(trusted).read_text("utf-8") if trusted and Path(trusted).is_file() else None
     with Ledger.open(ledger_path) as led:
         report = verify_log(led, trusted_key=trusted_key, trusted_checkpoint=old)
         findings = list(report.findings)
-        if trusted_key is None:
-            click.echo("note: no --key given: the ledger's own key was trusted, so a replaced "
-                       "key would go unnoticed", err=True)  # fmt: skip
         file_facts = []
         for path in files:
             digest = file_sha256(path)
@@ -247,6 +281,14 @@ def verify(
     consistent = not any(f.kind == "ledger_inconsistent" and f.severity == "high" for f in findings)
     if trusted and consistent and report.checkpoint:
         Path(trusted).write_text(report.checkpoint, encoding="utf-8")
+    authenticated = consistent and trusted_key is not None
+    if authenticated:
+        trust = ("signer authenticated: the trusted key "
+                 f"{trusted_key.name}+{trusted_key.key_id.hex()} signs this ledger")  # fmt: skip
+    elif consistent:
+        trust = f"{NOT_AUTHENTICATED} ({'--no-key' if no_key else 'no trusted key given'})"
+    else:
+        trust = "the ledger is NOT consistent"
     if fmt == "json":
         extra = {
             "ledger": {
@@ -255,9 +297,11 @@ def verify(
                 "root": report.root.hex(),
                 "checkpoint": report.checkpoint,
                 "checks": report.checks,
+                "authenticated": authenticated,
+                "trust": trust,
             }
         }
-        params = {"key": pubkey, "trusted": trusted, "fail_on": fail_on}
+        params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
         from ..cli import report_created
         from ..report.model import build_report, dumps
 
@@ -267,10 +311,12 @@ def verify(
         lines = [f"ok: {c}" for c in report.checks]
         lines += [f"{f.severity.upper()}: {f.kind}: {f.file or ledger_path}: {f.message}"
                   for f in sorted(findings, key=Finding.sort_key)]  # fmt: skip
-        lines.append(f"{len(findings)} finding(s); ledger size {report.size}")
+        lines.append(f"{len(findings)} finding(s); ledger size {report.size}; {trust}")
         _emit("\n".join(lines), output)
     if any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
         sys.exit(1)
+    if trusted_key is None and not no_key:
+        raise unauthenticated("the ledger")
 
 
 @ledger.command()
@@ -463,14 +509,13 @@ def bundle() -> None:
 
 @bundle.command("verify")
 @click.argument("path", metavar="BUNDLE", type=click.Path())
-@click.option(
-    "--key",
-    "pubkey",
-    type=click.Path(dir_okay=False, exists=True),
-    help="Public key you trust (KEYFILE.pub).",
-)
-def bundle_verify(path: str, pubkey: str | None) -> None:
+@trust_options
+def bundle_verify(path: str, pubkey: str | None, no_key: bool) -> None:
     """Verify an evidence bundle offline, listing each check; exit 1 if it fails.
+
+    Only --key authenticates who signed the bundle. Without it a clean bundle is merely
+    "internally consistent, signer NOT authenticated" and the exit status is 2, unless
+    --no-key accepts that (then 0).
 
     \b
     Example:
@@ -478,10 +523,16 @@ def bundle_verify(path: str, pubkey: str | None) -> None:
     """
     from .bundle import verify_bundle
 
-    trusted = load_verifier_key(pubkey) if pubkey else None
+    trusted = trusted_key_or_none(pubkey, no_key)
     try:
         verify_bundle(path, trusted_key=trusted, on_check=lambda c: click.echo(f"ok: {c}"))
     except VerificationError as exc:
         click.echo(f"FAILED: {exc.what}")
         sys.exit(1)
-    click.echo("bundle verified")
+    if trusted is not None:
+        click.echo("bundle verified")
+    elif no_key:
+        click.echo(f"bundle {NOT_AUTHENTICATED} (--no-key)")
+    else:
+        click.echo(f"bundle {NOT_AUTHENTICATED} (no trusted key given)")
+        raise unauthenticated("the bundle")
