@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .atomic import refuse_inputs, write_atomic
 from .errors import AuditorError, InputError
 from .findings import SEVERITIES
 
@@ -76,24 +77,46 @@ def report_created() -> datetime:
     return datetime.now(UTC)
 
 
-def write_output(text: str | bytes, output: str | None) -> None:
-    """Write to a file (atomically) or standard output (text only: a PDF needs ``-o``)."""
+def command_inputs(ctx: click.Context | None = None) -> list[str]:
+    """Every string the current command and its parent groups were given: any of them may be a
+    path the command reads (files, the ledger, --state, --key, --session, --policy, folders)."""
+    ctx = ctx or click.get_current_context(silent=True)
+    found: list[str] = []
+    while ctx is not None:
+        for name, value in ctx.params.items():
+            if name == "output":
+                continue
+            values = value if isinstance(value, tuple | list) else (value,)
+            found += [v for v in values if isinstance(v, str) and v]
+        ctx = ctx.parent
+    return found
+
+
+def check_output(output: str | None, *, inputs: Iterable[str] = ()) -> None:
+    """Refuse an ``-o`` that is an input of the command (same file by inode, or an existing file
+    inside an input folder): exit 2 before anything is overwritten.
+
+    The command's own arguments and options are inputs already; ``inputs`` adds the ones only
+    the command knows (the recordings a session record declares, a default state file).
+    """
+    if output is not None:
+        refuse_inputs(output, [*command_inputs(), *inputs])
+
+
+def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str] = ()) -> None:
+    """Write to a file or standard output (text only: a PDF needs ``-o``).
+
+    A file is first checked against the command's inputs (:func:`check_output`), then written
+    atomically: the previous file stays whole if anything goes wrong.
+    """
     if output is None:
         if isinstance(text, bytes):
             raise InputError("a PDF is not written to a terminal",
                              hint="name the file with -o, e.g. -o report.pdf")
         click.echo(text, nl=False)
         return
-    target = Path(output)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        if isinstance(text, bytes):
-            tmp.write_bytes(text)
-        else:
-            tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InputError(f"cannot write the report: {exc.strerror}", path=output) from None
+    check_output(output, inputs=inputs)
+    write_atomic(output, text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def progress_printer(quiet: bool) -> Callable[[str, float, float], None] | None:
@@ -176,12 +199,18 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
     if not files and not session:
         raise InputError("no recordings given", hint="name one or more files, or --session")
     fmt = fmt or ("text" if sys.stdout.isatty() and output is None else "json")
+    declared: list[str] = []
+    if session and output:
+        from .continuity_scan import declared_paths
+
+        declared = declared_paths(session)
+    check_output(output, inputs=declared)  # before the work, and again before the write
     text, code = run_scan(
         list(files), session=session, policy=policy, fmt=fmt, fail_on=fail_on,
         detectors=detectors, overrides=overrides, created=report_created(),
         progress=progress_printer(quiet), lang=lang,
     )  # fmt: skip
-    write_output(text, output)
+    write_output(text, output, inputs=declared)
     sys.exit(code)
 
 
@@ -224,8 +253,12 @@ def report(report_json: str, fmt: str, lang: str, output: str | None) -> None:
       auditor report report.json --format pdf --lang ru -o report.ru.pdf
       auditor report report.json --format csv -o findings.csv   # + findings.summary.csv
     """
-    from .report.render import load_report, render_report, write_report
+    from .report.render import load_report, render_report, summary_path, write_report
 
+    if output is not None:
+        check_output(output)
+        if fmt == "csv":
+            check_output(str(summary_path(output)))
     data = load_report(report_json)
     base = Path(report_json).resolve().parent
     if output is None:

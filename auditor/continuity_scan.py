@@ -22,7 +22,7 @@ from .session import (
     render_timeline,
 )
 
-__all__ = ["scan_with_session", "uncovered_spans", "LONG_DIGITAL_SILENCE"]
+__all__ = ["scan_with_session", "declared_paths", "uncovered_spans", "LONG_DIGITAL_SILENCE"]
 
 #: Digital silence at least this long does not count as recorded time.
 LONG_DIGITAL_SILENCE = 1.0
@@ -39,6 +39,12 @@ def uncovered_spans(findings: list[Finding]) -> list[tuple[float, float]]:
         ):
             spans.append((float(f.start), float(f.end)))
     return sorted(spans)
+
+
+def declared_paths(session_path: str) -> list[str]:
+    """The paths of the recordings a session record declares (resolved like the audit does)."""
+    session = load_session(session_path)
+    return [os.fspath(session.resolve(r)) for r in session.recordings]
 
 
 def _key(path: str | os.PathLike[str]) -> str:

@@ -3,6 +3,10 @@ wrong place, unreadable inputs among good ones, keys written without a passphras
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +88,156 @@ def test_a_file_that_is_not_a_key_is_not_echoed(tmp_path):
     r = invoke(["ledger", "verify", str(tmp_path / "court.db"), "--key", str(forged)])
     assert r.exit_code == 2 and "not standard base64" in r.stderr
     assert "c2VjcmV0" not in r.output
+
+
+# item 4: -o never names an input of the command; outputs are written whole or not at all
+
+
+def _digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def _refused(r, path: Path, before: bytes) -> None:
+    assert r.exit_code == 2, r.output
+    assert "the output is also an input of this command" in r.stderr
+    assert "Traceback" not in r.output
+    assert _digest(path) == before, f"{path} was changed"
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot", "symlink", "hardlink"])
+def test_scan_refuses_to_write_over_its_recording(wav, tmp_path, spelling, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = {"same": str(wav), "dot": "./sub/../rec.wav", "symlink": "link.json",
+           "hardlink": "hard.json"}[spelling]
+    (tmp_path / "sub").mkdir()
+    if spelling == "symlink":
+        os.symlink(wav, out)
+    elif spelling == "hardlink":
+        os.link(wav, out)
+    before = _digest(wav)
+    r = invoke(["scan", str(wav), "--format", "json", "-o", out])
+    _refused(r, wav, before)
+
+
+def _session(tmp_path: Path, wav: Path) -> Path:
+    record = {"schema": "auditor.session/1", "court": "c", "case": "1",
+              "start": "2026-03-02T10:00:00+05:00", "end": "2026-03-02T10:00:12+05:00",
+              "recordings": [{"file": wav.name, "start": "2026-03-02T10:00:00+05:00"}]}
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_scan_refuses_to_write_over_the_session_record_or_a_declared_recording(wav, tmp_path):
+    session = _session(tmp_path, wav)
+    for target in (session, wav):
+        before = _digest(target)
+        r = invoke(["scan", "--session", str(session), "--format", "json", "-o", str(target)])
+        _refused(r, target, before)
+
+
+def test_report_refuses_to_write_over_its_json(wav, tmp_path):
+    saved = tmp_path / "report.json"
+    assert invoke(["scan", str(wav), "--format", "json", "-o", str(saved)]).exit_code == 0
+    before = _digest(saved)
+    _refused(invoke(["report", str(saved), "--format", "html", "-o", str(saved)]), saved, before)
+    # the CSV's second file, OUT.summary.csv, is checked too
+    summary = tmp_path / "r.summary.csv"
+    os.link(saved, summary)
+    r = invoke(["report", str(saved), "--format", "csv", "-o", str(tmp_path / "r.csv")])
+    _refused(r, saved, before)
+    assert not (tmp_path / "r.csv").exists()
+
+
+@pytest.fixture
+def ledger_db(tmp_path: Path, wav: Path) -> tuple[Path, Path]:
+    from auditor.ledger.note import VerifierKey
+
+    key = tmp_path / "court.key"
+    signing = SigningKey.from_seed(bytes(32))
+    signing.save(key)
+    key.with_name("court.key.pub").write_text(
+        f"{VerifierKey('court.example/log', signing.public_bytes())}\n")
+    db = tmp_path / "court.db"
+    assert invoke(["ledger", "init", str(db), "--key", str(key)]).exit_code == 0
+    r = invoke(["ledger", "add", str(db), str(wav), "--key", str(key)])
+    assert r.exit_code == 0, r.output
+    return db, key
+
+
+@pytest.mark.parametrize("target", ["court.db", "court.key.pub", "rec.wav", "seen.txt"])
+def test_ledger_verify_refuses_to_write_over_its_inputs(tmp_path, wav, ledger_db, target):
+    db, key = ledger_db
+    seen = tmp_path / "seen.txt"
+    seen.write_text("")
+    path = tmp_path / target
+    before = _digest(path)
+    r = invoke(["ledger", "verify", str(db), str(wav), "--key", f"{key}.pub",
+                "--trusted", str(seen), "--format", "json", "-o", str(path)])
+    _refused(r, path, before)
+    r = invoke(["ledger", "verify", str(db), str(wav), "--key", f"{key}.pub"])
+    assert r.exit_code == 0, r.output
+
+
+def test_ledger_bundle_is_built_aside_and_never_replaces_an_input(tmp_path, wav, ledger_db):
+    db, key = ledger_db
+    before = _digest(db)
+    r = invoke(["ledger", "bundle", str(db), str(wav), "-o", str(db)])
+    assert r.exit_code == 2 and "refusing to overwrite" in r.stderr and _digest(db) == before
+    # a disk that fills up half way leaves no half-made bundle behind
+    import shutil
+
+    def full_disk(src, dst, *a, **k):
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(shutil, "copyfile", full_disk)
+        r = invoke(["ledger", "bundle", str(db), str(wav), "-o", str(tmp_path / "evidence")])
+    assert r.exit_code == 2 and "No space left on device" in r.stderr, r.output
+    assert not (tmp_path / "evidence").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    for name in ("evidence", "evidence.zip"):
+        r = invoke(["ledger", "bundle", str(db), str(wav), "-o", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+        r = invoke(["bundle", "verify", str(tmp_path / name), "--key", f"{key}.pub"])
+        assert r.exit_code == 0, r.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("target", ["court.db", "state.db", "court.audit-state.db", "in-dir"])
+def test_archive_audit_refuses_to_write_over_its_inputs(tmp_path, wav, ledger_db, target):
+    db, _ = ledger_db
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    os.link(wav, archive / "rec.wav")
+    state = ["--state", str(tmp_path / "state.db")] if target == "state.db" else []
+    args = ["archive", "audit", str(archive), "--ledger", str(db), *state, "--format", "json"]
+    # a first run makes the state database
+    assert invoke(args).exit_code in (0, 1)
+    path = archive / "rec.wav" if target == "in-dir" else tmp_path / target
+    before = _digest(path)
+    r = invoke([*args, "-o", str(path)])
+    assert r.exit_code == 2, r.output
+    assert "the output is" in r.stderr and _digest(path) == before
+
+
+def test_a_failed_write_keeps_the_previous_output_and_leaves_no_temporary(wav, tmp_path,
+                                                                          monkeypatch):
+    out = tmp_path / "out" / "report.json"
+    out.parent.mkdir()
+    out.write_text("previous report\n")
+    out.chmod(0o640)
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    r = invoke(["scan", str(wav), "--format", "json", "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "cannot write the output: No space left on device" in r.stderr
+    assert out.read_text() == "previous report\n"
+    assert [p.name for p in out.parent.iterdir()] == ["report.json"]
+    monkeypatch.undo()
+    assert invoke(["scan", str(wav), "--format", "json", "-o", str(out)]).exit_code == 0
+    assert json.loads(out.read_text())["schema"] == "auditor.report/1"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # the file's permissions are kept

@@ -81,7 +81,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     """
     from ..ledger.cli import load_verifier_key
     from ..scanner import make_params
-    from .audit import audit_archive
+    from .audit import audit_archive, default_state_path
     from .progress import Progress
     from .report import render_archive_text
 
@@ -110,7 +110,8 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     from ..report import dumps, exit_code
 
     report = result.report
-    write_output(dumps(report) if fmt == "json" else render_archive_text(report), output)
+    write_output(dumps(report) if fmt == "json" else render_archive_text(report), output,
+                 inputs=[str(default_state_path(ledger_path))])
     if result.blocking:
         first = "; ".join(f"{p.rel}: {p.message}" for p in result.blocking[:3])
         more = f" and {len(result.blocking) - 3} more" if len(result.blocking) > 3 else ""

@@ -99,10 +99,9 @@ def unauthenticated(what: str) -> InputError:
 
 
 def _emit(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    else:
-        click.echo(text)
+    from ..cli import write_output
+
+    write_output(text if text.endswith("\n") else text + "\n", output)
 
 
 @click.command()
@@ -264,10 +263,13 @@ def verify(
     Example:
       auditor ledger verify court.db part1.wav --key court.key.pub --trusted seen.checkpoint
     """
+    from ..atomic import write_atomic
+    from ..cli import check_output
     from ..media import file_sha256
     from .store import Ledger
     from .verify import verify_file, verify_log
 
+    check_output(output)
     trusted_key = trusted_key_or_none(pubkey, no_key)
     old = Path(trusted).read_text("utf-8") if trusted and Path(trusted).is_file() else None
     with Ledger.open(ledger_path) as led:
@@ -280,7 +282,7 @@ def verify(
             file_facts.append({"path": path, "sha256": digest})
     consistent = not any(f.kind == "ledger_inconsistent" and f.severity == "high" for f in findings)
     if trusted and consistent and report.checkpoint:
-        Path(trusted).write_text(report.checkpoint, encoding="utf-8")
+        write_atomic(trusted, report.checkpoint.encode("utf-8"))
     authenticated = consistent and trusted_key is not None
     if authenticated:
         trust = ("signer authenticated: the trusted key "
@@ -488,13 +490,14 @@ def ledger_bundle(
     Example:
       auditor ledger bundle court.db part1.wav -o part1-evidence.zip --start 2100 --end 2400
     """
+    from ..atomic import new_path
     from .bundle import make_bundle
     from .store import Ledger
 
-    with Ledger.open(ledger_path) as led:
-        out = make_bundle(led, file, output, start=start, end=end,
-                          as_zip=output.lower().endswith(".zip"))  # fmt: skip
-    click.echo(f"wrote {out}")
+    with Ledger.open(ledger_path) as led, new_path(output) as building:
+        make_bundle(led, file, building, start=start, end=end,
+                    as_zip=output.lower().endswith(".zip"))  # fmt: skip
+    click.echo(f"wrote {output}")
 
 
 @click.group("bundle")

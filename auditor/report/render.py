@@ -81,13 +81,9 @@ def render_report(report: dict[str, Any], fmt: str, *, lang: str = "en",
 
 
 def _atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write the report: {exc.strerror}", path=target) from None
+    from ..atomic import write_atomic
+
+    write_atomic(target, data)
 
 
 def write_report(report: dict[str, Any], fmt: str, output: str | os.PathLike[str], *,
