@@ -115,9 +115,12 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     if result.blocking:
         first = "; ".join(f"{p.rel}: {p.message}" for p in result.blocking[:3])
         more = f" and {len(result.blocking) - 3} more" if len(result.blocking) > 3 else ""
+        todo = "fix access to them (permissions, files still being written) and run the same " \
+            "command again"
+        if any(p.kind == "failed" for p in result.blocking):
+            todo += "; an internal error is a bug in auditor: report it with the message above"
         click.echo(f"auditor: error: {len(result.blocking)} path(s) of the archive could not be "
-                   f"checked: {first}{more}\n  what to do: fix access to them (permissions, "
-                   "files still being written) and run the same command again; the report "
-                   "lists them under archive.problems", err=True)  # fmt: skip
+                   f"checked: {first}{more}\n  what to do: {todo}; the report lists them under "
+                   "archive.problems", err=True)  # fmt: skip
         sys.exit(2)
     sys.exit(exit_code(report["findings"], fail_on))

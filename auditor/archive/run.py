@@ -25,7 +25,7 @@ from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 from ..errors import AuditorError
-from .work import FileResult, Task, audit_file
+from .work import FileResult, Task, audit_file, failed_result
 
 __all__ = ["ClusterError", "MAX_ATTEMPTS", "execute"]
 
@@ -110,6 +110,8 @@ def _run_pool(tasks: Iterable[Task], on_result: OnResult, workers: int) -> None:
                         else:
                             retry.append((task, attempts + 1))
                         continue
+                    except Exception as exc:  # noqa: BLE001 - e.g. a result that did not pickle
+                        result = failed_result(task, exc)
                     result.attempts = attempts
                     on_result(result)
                 if broken and not running:

@@ -8,7 +8,9 @@ the chunks that changed (:func:`auditor.ledger.verify.compare_chunks`). It never
 its :class:`FileResult` is plain data that pickles to a process or a Dask worker and back.
 
 A file that vanishes, cannot be opened, or changes while it is read is a result with that
-``status``, not an exception, so one bad file never stops an archive audit.
+``status``, not an exception, so one bad file never stops an archive audit. Nor does a bug: an
+unexpected exception while auditing a file is a ``failed`` result naming the exception, which the
+report lists as a path that could not be checked (exit 2) and the next run reads again.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ from ..detect import ScanParams
 from ..errors import AuditorError
 from ..findings import Finding
 
-__all__ = ["Task", "FileResult", "audit_file", "CRASH_ONCE_ENV"]
+__all__ = ["Task", "FileResult", "audit_file", "failed_result", "CRASH_ONCE_ENV"]
 
 #: Fault injection for the test suite only: when set to a path that does not exist yet, the first
 #: worker to start a file creates it and dies at once (``os._exit``), as a killed worker would.
 CRASH_ONCE_ENV = "AUDITOR_TEST_CRASH_ONCE"
 
-#: Statuses of a result; ``ok`` and ``unreadable`` are final, the others describe the file.
-STATUSES = ("ok", "unreadable", "denied", "vanished", "changed", "crashed")
+#: Statuses of a result; ``ok`` and ``unreadable`` are final, the others describe the file
+#: (``failed``: the audit of the file raised an unexpected exception, a bug).
+STATUSES = ("ok", "unreadable", "denied", "vanished", "changed", "crashed", "failed")
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,30 @@ def _identity(path: str) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
+def failed_result(task: Task, exc: BaseException) -> FileResult:
+    """The ``failed`` result of a task whose audit raised ``exc`` unexpectedly.
+
+    The error names the exception and the innermost line of auditor's code it came from (as a
+    path inside the package, so every executor gives the same text).
+    """
+    import traceback
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if os.path.abspath(frame.filename).startswith(package + os.sep):
+            rel = os.path.relpath(frame.filename, os.path.dirname(package))
+            where = f" (at {rel.replace(os.sep, '/')}:{frame.lineno})"
+            break
+    return FileResult(task.rel, task.size, task.mtime_ns, task.inode, "failed",
+                      error=f"internal error: {type(exc).__name__}: {exc}{where}")  # fmt: skip
+
+
 def audit_file(task: Task) -> FileResult:
     """Scan one file and hash what the ledger check needs; see the module docstring.
+
+    Never raises (but for ``KeyboardInterrupt`` and ``SystemExit``): an unexpected exception is
+    a ``failed`` result (:func:`failed_result`).
 
     Parameters
     ----------
@@ -125,9 +150,16 @@ def audit_file(task: Task) -> FileResult:
     FileResult
         ``status`` ``ok`` with findings, SHA-256, media facts and chunk hashes; or ``unreadable``
         (not a usable recording: the error says why), ``denied`` (no permission), ``vanished``
-        or ``changed`` (the file is not the one the walk found).
+        or ``changed`` (the file is not the one the walk found), ``failed`` (a bug).
     """
     _crash_hook()
+    try:
+        return _audit(task)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the archive audit
+        return failed_result(task, exc)
+
+
+def _audit(task: Task) -> FileResult:
     base = FileResult(task.rel, task.size, task.mtime_ns, task.inode, "ok")
     expected = (task.size, task.mtime_ns, task.inode)
     try:

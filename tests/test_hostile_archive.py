@@ -1,0 +1,124 @@
+"""Archive audit under hostile and broken input: files that fail, bad schedulers, session records
+that claim what is not theirs, a state file that is an input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest_ledger import KEY, ORIGIN
+from test_archive_audit import DETECTORS, PARAMS, T0, log, wav
+
+from auditor.archive import audit_archive
+from auditor.cli import cli
+from auditor.ledger.store import Ledger
+
+AS_OF = date(2027, 6, 1)
+ROOT = Path(__file__).parents[1]
+
+
+def _ledger(tmp_path: Path, names: list[str], case: str = "1") -> tuple[Path, Path]:
+    arc = tmp_path / "arc"
+    ledger = tmp_path / "l.db"
+    led = Ledger.create(ledger, key=KEY, origin=ORIGIN, now=T0)
+    for i, name in enumerate(names):
+        log(led, wav(arc / name, 3, i), case, i)
+    led.close()
+    return arc, ledger
+
+
+def _audit(arc: Path, ledger: Path, state: Path, **kw: object):  # type: ignore[no-untyped-def]
+    return audit_archive(arc, ledger=ledger, as_of=AS_OF, params=PARAMS, state=state,
+                         **kw)  # type: ignore[arg-type]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _auditor(*args: str, timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``python -m auditor ARGS`` in a process of its own: what a user sees, up to its exit."""
+    t = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
+    return proc, time.monotonic() - t
+
+
+# -- item 1: a file that fails does not take the audit down -------------------------------------
+
+
+@pytest.fixture
+def probe_fails_on(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Fault injection: the probe raises ValueError (as ffprobe 5.1's text once made it) for
+    files of the given name; every other file is probed for real."""
+    import auditor.scan
+
+    real = auditor.scan.probe
+
+    def arm(name: str) -> None:
+        def probe(path, *a, **kw):  # type: ignore[no-untyped-def]
+            if os.path.basename(path) == name:
+                raise ValueError("not enough values to unpack (expected 2, got 1)")
+            return real(path, *a, **kw)
+
+        monkeypatch.setattr(auditor.scan, "probe", probe)
+
+    return arm
+
+
+def _broken_m4a(path: Path) -> Path:
+    """A real file the real decoder fails on: an MP4 box header followed by junk."""
+    path.write_bytes(b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00isomiso2" + os.urandom(4000))
+    return path
+
+
+def test_unexpected_exception_is_a_failed_path_and_the_report_is_written(tmp_path,
+                                                                         probe_fails_on):
+    arc, ledger = _ledger(tmp_path, ["a.wav", "b.wav", "c.wav"])
+    _broken_m4a(arc / "d.m4a")
+    probe_fails_on("b.wav")
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(cli, ["archive", "audit", str(arc), "--ledger", str(ledger),
+                                   "--state", str(tmp_path / "s.db"), "-q", "--format", "json",
+                                   "-o", str(out), "--as-of", "2027-06-01",
+                                   "--detectors", ",".join(DETECTORS)])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "1 path(s) of the archive could not be checked" in res.output
+    assert "b.wav: internal error: ValueError: not enough values to unpack" in res.output
+    assert "bug in auditor" in res.output
+    report = json.loads(out.read_text())
+    status = {f["path"]: f["status"] for f in report["files"]}
+    assert status == {"a.wav": "ok", "b.wav": "failed", "c.wav": "ok", "d.m4a": "unreadable"}
+    (problem,) = report["archive"]["problems"]
+    assert (problem["path"], problem["kind"], problem["blocking"]) == ("b.wav", "failed", True)
+    assert problem["message"].startswith("internal error: ValueError: not enough values")
+    found = {(f["kind"], f["file"]) for f in report["findings"]}
+    # the real undecodable file is audited: unusable, and never logged
+    assert found == {("unusable_recording", "d.m4a"), ("unlogged_file", "d.m4a")}
+    # b.wav failed: it is neither missing nor unlogged nor altered
+    assert not any(f["file"] == "b.wav" for f in report["findings"])
+
+
+def test_failed_file_in_a_worker_pool_is_listed_and_read_again_on_the_next_run(tmp_path,
+                                                                                probe_fails_on):
+    arc, ledger = _ledger(tmp_path, ["a.wav", "b.wav", "c.wav"])
+    probe_fails_on("c.wav")
+    first = _audit(arc, ledger, tmp_path / "s.db", workers=2)
+    assert [(p.rel, p.kind) for p in first.blocking] == [("c.wav", "failed")]
+    assert "ValueError" in first.blocking[0].message
+    seen: list[str] = []
+
+    def factory(files, nbytes, reused):  # type: ignore[no-untyped-def]
+        return lambda result: seen.append(result.rel)
+
+    probe_fails_on("none")
+    second = _audit(arc, ledger, tmp_path / "s.db", workers=2, progress=factory)
+    assert seen == ["c.wav"] and not second.blocking and second.report["findings"] == []
