@@ -3,7 +3,10 @@ damaged trees, a full disk, read-only copies and zip bombs."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -30,13 +33,14 @@ def write_key(path: Path, key: SigningKey, name: str = ORIGIN) -> Path:
 
 @pytest.fixture
 def court(tmp_path: Path) -> dict[str, Path]:
-    """A court's key, a stranger's key, and a ledger holding one recording (25 s, 10 s chunks)."""
+    """A court's key, a stranger's key, and a ledger of 8 entries: the key, then one recording
+    of 25 s in 5 s chunks (ingest 1, chunks 2-6, seal 7)."""
     key = write_key(tmp_path / "court.key", KEY)
     stranger = write_key(tmp_path / "stranger.key", OTHER_KEY)
     wav = make_wav(tmp_path / "part1.wav", 25.0)
     db = tmp_path / "court.db"
     assert run("ledger", "init", db, "--key", key)[0] == 0
-    code, out = run("ledger", "add", db, wav, "--key", key, "--chunk-seconds", "10")
+    code, out = run("ledger", "add", db, wav, "--key", key, "--chunk-seconds", "5")
     assert code == 0, out
     return {"key": key, "stranger": stranger, "wav": wav, "db": db, "dir": tmp_path}
 
@@ -120,3 +124,94 @@ def test_bundle_verify_without_key_is_not_a_pass(forged: dict[str, Path]) -> Non
     )
     code, out = run("bundle", "verify", forged["zip"], "--key", forged["court_pub"])
     assert code == 1 and "FAILED" in out
+
+
+# -- item 8: no proof leaves the tool unless it leads to the signed root ------------------------
+
+VECTORS = Path(__file__).parents[1].parent / "shared" / "vectors" / "merkle"
+
+
+def rfc9162_inclusion_ok(
+    index: int, size: int, leaf: bytes, path: list[bytes], root: bytes
+) -> bool:
+    """RFC 9162 section 2.1.3.2, written out as the RFC states it (independent of the tool)."""
+    if index >= size or any(len(h) != 32 for h in [leaf, root, *path]):
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+@pytest.mark.skipif(not VECTORS.is_dir(), reason=f"published vectors not present at {VECTORS}")
+def test_the_independent_verifier_agrees_with_the_published_vectors() -> None:
+    files = sorted((VECTORS / "inclusion").rglob("*.json"))
+    assert len(files) == 98
+    for f in files:
+        v = json.loads(f.read_text())
+        ok = rfc9162_inclusion_ok(v["leafIdx"], v["treeSize"], base64.b64decode(v["leafHash"]),
+                                  [base64.b64decode(p) for p in v["proof"] or []],
+                                  base64.b64decode(v["root"]))  # fmt: skip
+        assert ok is not v["wantErr"], f
+
+
+def tamper(db: Path, sql: str) -> None:
+    """Edit the ledger by hand, as an attacker with file access would: triggers dropped first."""
+    con = sqlite3.connect(db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute(sql)
+    con.commit()
+    con.close()
+
+
+def _signed_root(note: str) -> bytes:
+    return base64.b64decode(note.split("\n")[2])
+
+
+def test_prove_gives_proofs_an_independent_verifier_accepts(court: dict[str, Path]) -> None:
+    for index in range(8):
+        code, out = run("ledger", "prove", court["db"], "--index", str(index))
+        assert code == 0, out
+        p = json.loads(out)
+        assert rfc9162_inclusion_ok(index, p["tree_size"], bytes.fromhex(p["leaf_hash"]),
+                                    [bytes.fromhex(h) for h in p["proof"]],
+                                    _signed_root(p["checkpoint"]))  # fmt: skip
+
+
+def test_prove_refuses_a_proof_from_a_damaged_tree(court: dict[str, Path]) -> None:
+    tamper(court["db"], "UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1")
+    code, out = run("ledger", "prove", court["db"], "--index", "2")
+    assert code == 2, out
+    assert "ledger_inconsistent" in out and "tree node (level 2, index 1)" in out
+    assert "entries 4-7" in out and "auditor ledger verify" in out
+    assert '"proof"' not in out
+    for index in (4, 5, 7):  # their proofs do not use the damaged node: still given, still good
+        code, out = run("ledger", "prove", court["db"], "--index", str(index))
+        assert code == 0, out
+    code, out = run("ledger", "prove", court["db"], "--from-size", "3")
+    assert code == 2 and "tree node (level 2, index 1)" in out
+
+
+def test_prove_refuses_a_changed_entry(court: dict[str, Path]) -> None:
+    tamper(court["db"], "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"index\":1',"
+                        " '\"index\":9') AS BLOB) WHERE idx = 3")  # fmt: skip
+    code, out = run("ledger", "prove", court["db"], "--index", "3")
+    assert code == 2 and "entry 3" in out and "changed" in out, out
+
+
+def test_bundle_refuses_a_damaged_tree_and_writes_nothing(court: dict[str, Path]) -> None:
+    tamper(court["db"], "UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1")
+    out_zip = court["dir"] / "evidence.zip"
+    code, out = run("ledger", "bundle", court["db"], court["wav"], "-o", out_zip)
+    assert code == 2, out
+    assert "ledger_inconsistent" in out and "tree node (level 2, index 1)" in out
+    assert not out_zip.exists()

@@ -31,6 +31,7 @@ from ._merkle import leaf_hash, verify_inclusion
 from .entries import Entry
 from .keys import KeyHistory
 from .note import Checkpoint, VerifierKey
+from .proofs import checked_inclusion_proof, signed_checkpoint
 from .recording import logged_pcm
 from .store import Ledger
 from .structure import RecordingChecker
@@ -64,6 +65,12 @@ def make_bundle(
         Seconds: only the chunks overlapping ``[start, end)`` go in, as a float WAV excerpt.
     now
         Bagging date (default: today).
+
+    Raises
+    ------
+    LedgerError
+        If an inclusion proof does not lead to the root the latest checkpoint signs (a damaged
+        ledger): nothing is written.
     """
     from .. import __version__
     from ..media import file_sha256
@@ -80,11 +87,12 @@ def make_bundle(
         )
     state = states[-1]
     size = ledger.size
+    signed = signed_checkpoint(ledger, size)
     rows = dict(ledger.recording(state.index))
     rows.update({e.index: ledger.data(e.index) for e in ledger.key_history().events})
     entries = [
         {"index": i, "entry": base64.b64encode(data).decode(),
-         "proof": [h.hex() for h in ledger.inclusion_proof(i, size)]}
+         "proof": [h.hex() for h in checked_inclusion_proof(ledger, i, size, signed)]}
         for i, data in sorted(rows.items())
     ]  # fmt: skip
     name = safe_name(f"data/{os.path.basename(spath)}")

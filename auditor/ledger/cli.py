@@ -448,12 +448,16 @@ def _recording_id(led: Any, recording: int | None, file_: str | None) -> int:
 def prove(ledger_path: str, index: int | None, from_size: int | None, size: int | None) -> None:
     """Print an inclusion or consistency proof, with the checkpoint it leads to, as JSON.
 
+    Every proof is first checked against the root its signed checkpoint signs; one built from
+    a damaged ledger is refused (exit 2) with what is damaged.
+
     \b
     Example:
       auditor ledger prove court.db --index 5
       auditor ledger prove court.db --from-size 3
     """
     from ._merkle import leaf_hash
+    from .proofs import checked_consistency_proof, checked_inclusion_proof
     from .store import Ledger
 
     if (index is None) == (from_size is None):
@@ -463,12 +467,12 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
         out: dict[str, Any] = {"origin": led.origin, "tree_size": size,
                                "checkpoint": led.checkpoint(size)}  # fmt: skip
         if index is not None:
-            proof = led.inclusion_proof(index, size)
+            proof = checked_inclusion_proof(led, index, size)
             out.update(index=index, leaf_hash=leaf_hash(led.data(index)).hex(),
                        entry=json.loads(led.data(index)))  # fmt: skip
         else:
             assert from_size is not None
-            proof = led.consistency_proof(from_size, size)
+            proof = checked_consistency_proof(led, from_size, size)
             signed = dict(led.checkpoints())
             out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]

@@ -224,7 +224,8 @@ class Ledger:
         """Number of entries in the log."""
         return int(self._query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0])
 
-    def _node(self, level: int, index: int) -> bytes:
+    def node(self, level: int, index: int) -> bytes:
+        """The stored hash of complete subtree ``(level, index)`` (see :mod:`._tree`)."""
         row = self._conn.execute(
             "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
         ).fetchone()
@@ -304,21 +305,21 @@ class Ledger:
     def root(self, size: int | None = None) -> bytes:
         """Merkle Tree Hash of the first ``size`` entries (default: all)."""
         size = self.size if size is None else size
-        return _tree.Frontier.load(self._node, size).root()
+        return _tree.Frontier.load(self.node, size).root()
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Audit path of entry ``index`` in the tree of ``size`` entries, lowest level first."""
         size = self.size if size is None else size
         if not 0 <= index < size <= self.size:
             raise LedgerError(f"no entry {index} in a tree of {size} (log has {self.size})")
-        return _tree.inclusion_proof(self._node, index, size)
+        return _tree.inclusion_proof(self.node, index, size)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (default: the whole log)."""
         size2 = self.size if size2 is None else size2
         if not 0 < size1 <= size2 <= self.size:
             raise LedgerError(f"no consistency proof from {size1} to {size2} (log has {self.size})")
-        return _tree.consistency_proof(self._node, size1, size2)
+        return _tree.consistency_proof(self.node, size1, size2)
 
     # -- appending ---------------------------------------------------------------------------
 
@@ -366,7 +367,7 @@ class Ledger:
             public = key.public_bytes()
             if history is not None:
                 history.check_signer(public, at=size + len(entries), new=entries)
-            frontier = _tree.Frontier.load(self._node, size)
+            frontier = _tree.Frontier.load(self.node, size)
             rows, nodes = [], []
             for entry in entries:
                 data = entry.stamped(now).encode()
