@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from click.testing import CliRunner
 from conftest_ledger import KEY, ORIGIN
 from test_archive_audit import DETECTORS, PARAMS, T0, log, wav
 
-from auditor.archive import audit_archive
+from auditor.archive import ClusterError, audit_archive
 from auditor.cli import cli
 from auditor.ledger.store import Ledger
 
@@ -122,3 +125,102 @@ def test_failed_file_in_a_worker_pool_is_listed_and_read_again_on_the_next_run(t
     probe_fails_on("none")
     second = _audit(arc, ledger, tmp_path / "s.db", workers=2, progress=factory)
     assert seen == ["c.wav"] and not second.blocking and second.report["findings"] == []
+
+
+# -- item 9: a scheduler address that is wrong or dead ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return _ledger(tmp_path_factory.mktemp("small"), ["a.wav"])
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_http_scheduler_address_names_the_tcp_form_without_a_traceback(small, tmp_path):
+    arc, ledger = small
+    port = _closed_port()
+    proc, took = _auditor("archive", "audit", str(arc), "--ledger", str(ledger), "-q",
+                          "--state", str(tmp_path / "s.db"),
+                          "--scheduler", f"http://127.0.0.1:{port}")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert f"--scheduler http://127.0.0.1:{port}" in proc.stderr
+    assert f"tcp://127.0.0.1:{port}" in proc.stderr
+    assert took < 15, f"took {took:.0f} s"
+
+
+def test_nothing_listening_names_the_address_and_what_to_do(small, tmp_path):
+    arc, ledger = small
+    port = _closed_port()
+    proc, took = _auditor("archive", "audit", str(arc), "--ledger", str(ledger), "-q",
+                          "--state", str(tmp_path / "s.db"), "--connect-timeout", "2",
+                          "--scheduler", f"tcp://127.0.0.1:{port}")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert (f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: nothing answered "
+            "within 2 s" in proc.stderr)  # fmt: skip
+    assert "dask scheduler" in proc.stderr and "leave out --scheduler" in proc.stderr
+    assert took < 15, f"took {took:.0f} s"
+
+
+@pytest.fixture
+def not_dask() -> Iterator[int]:
+    """A real TCP server on loopback that answers like a web server, not like Dask."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 64)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield int(srv.getsockname()[1])
+    stop.set()
+    t.join()
+    srv.close()
+
+
+def test_something_else_listening_is_not_a_dask_scheduler(small, tmp_path, not_dask):
+    arc, ledger = small
+    address = f"tcp://127.0.0.1:{not_dask}"
+    with pytest.raises(ClusterError, match=f"at {address}.*not a Dask scheduler"):
+        _audit(arc, ledger, tmp_path / "s.db", scheduler=address, connect_timeout=2.0)
+
+
+@pytest.mark.parametrize("address", ["udp://127.0.0.1:8786", "tcp://127.0.0.1", "tcp://:8786",
+                                     "tcp://127.0.0.1:99999"])
+def test_malformed_scheduler_addresses_are_refused_before_any_work(small, tmp_path, address):
+    arc, ledger = small
+    with pytest.raises(ClusterError, match=r"expected tcp://HOST:PORT"):
+        _audit(arc, ledger, tmp_path / "s.db", scheduler=address)
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_real_local_cluster_with_a_short_connect_timeout(small, tmp_path):
+    from distributed import LocalCluster
+
+    arc, ledger = small
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, scheduler_port=0,
+                      dashboard_address=None, silence_logs=50) as cluster:  # fmt: skip
+        res = CliRunner().invoke(cli, ["archive", "audit", str(arc), "--ledger", str(ledger),
+                                       "--state", str(tmp_path / "s.db"), "-q", "--format",
+                                       "json", "--as-of", "2027-06-01", "--connect-timeout",
+                                       "5", "--detectors", ",".join(DETECTORS),
+                                       "--scheduler", cluster.scheduler_address])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert [f["status"] for f in report["files"]] == ["ok"] and report["findings"] == []

@@ -29,7 +29,7 @@ from ..session import load_policy, load_session
 from .join import Declared, join_archive
 from .logged import LedgerView
 from .report import archive_section
-from .run import execute
+from .run import CONNECT_TIMEOUT, execute, scheduler_address
 from .state import AuditState
 from .walk import Found, Problem, Walk, walk_archive
 from .work import FileResult, Task
@@ -124,6 +124,7 @@ def audit_archive(
     state: str | os.PathLike[str] | None = None, workers: int = 1, scheduler: str | None = None,
     as_of: date, params: ScanParams | None = None, created: datetime | None = None,
     trusted_key: Any = None, progress: ProgressFactory | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> ArchiveAudit:
     """Audit an archive against its ledger, session records and retention policy.
 
@@ -151,6 +152,8 @@ def audit_archive(
         A :class:`~auditor.ledger.note.VerifierKey` the ledger must be signed by.
     progress
         Progress display factory (see :data:`ProgressFactory`).
+    connect_timeout
+        Seconds to wait for the Dask scheduler to answer.
     """
     top = os.path.abspath(root)
     if not os.path.isdir(top):
@@ -158,6 +161,8 @@ def audit_archive(
     if sessions is not None and not os.path.isdir(sessions):
         raise InputError("not a folder", path=os.fspath(sessions),
                          hint="--sessions names a folder of session records")
+    if scheduler:
+        scheduler = scheduler_address(scheduler)
     params = params or ScanParams()
     pol = load_policy(policy)
     state_path = Path(state) if state is not None else default_state_path(ledger)
@@ -179,7 +184,7 @@ def audit_archive(
                 tick(result)
 
         execute(_tasks(todo, view, declared, params), on_result=record, workers=workers,
-                scheduler=scheduler)  # fmt: skip
+                scheduler=scheduler, connect_timeout=connect_timeout)  # fmt: skip
         results = st.results(walk.recordings)
     if len(results) != len(walk.recordings):
         raise InputError(f"{len(walk.recordings) - len(results)} files have no stored result",

@@ -47,6 +47,9 @@ def _as_of(value: str | None) -> date:
               help="Worker processes on this machine.")
 @click.option("--scheduler", metavar="ADDR",
               help="Dask scheduler (tcp://HOST:8786): scan on its workers instead.")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="How long to wait for the Dask scheduler to answer.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=str),
               help="Resumable state database (default: LEDGER.audit-state.db beside the ledger).")
 @click.option("--as-of", metavar="DATE", help="Reference day for retention (default: today).")
@@ -60,9 +63,10 @@ def _as_of(value: str | None) -> date:
 @scan_param_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, workers: int,
-          scheduler: str | None, state: str | None, as_of: str | None, pubkey: str | None,
-          fmt: str | None, output: str | None, fail_on: str, detectors: str | None,
-          quiet: bool, **overrides: float | None) -> None:
+          scheduler: str | None, connect_timeout: float, state: str | None,
+          as_of: str | None, pubkey: str | None, fmt: str | None, output: str | None,
+          fail_on: str, detectors: str | None, quiet: bool,
+          **overrides: float | None) -> None:
     """Audit an archive: missing, altered and unlogged files, retention, continuity, quality.
 
     Walks DIR at any depth, re-hashes and scans every recording, joins them with the ledger
@@ -102,7 +106,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
             workers=workers, scheduler=scheduler, as_of=_as_of(as_of),
             params=make_params(detectors, overrides), created=report_created(),
             trusted_key=load_verifier_key(pubkey) if pubkey else None,
-            progress=None if quiet else progress,
+            progress=None if quiet else progress, connect_timeout=connect_timeout,
         )  # fmt: skip
     finally:
         if bar:

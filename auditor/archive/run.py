@@ -10,6 +10,12 @@ the process pool is rebuilt and the unfinished tasks resubmitted; Dask reschedul
 lost worker itself. A task that kills its worker :data:`MAX_ATTEMPTS` times is recorded as
 ``crashed``. A Dask scheduler that goes away stops the audit with a :class:`ClusterError`
 (exit 2); what was recorded stays, and the same command resumes.
+
+A scheduler address is checked before any work (:func:`scheduler_address`): ``tcp://HOST:PORT``
+(or ``tls``, ``ws``, ``wss``, ``ucx``); an ``http://`` address, the dashboard's kind, is refused
+with the ``tcp://`` form to give. A scheduler that does not answer within the connect timeout,
+or a server that answers but is not a Dask scheduler, is a :class:`ClusterError` naming the
+address; the half-made client is closed at once, so nothing is left to fail at exit.
 """
 
 from __future__ import annotations
@@ -27,12 +33,17 @@ from typing import Any
 from ..errors import AuditorError
 from .work import FileResult, Task, audit_file, failed_result
 
-__all__ = ["ClusterError", "MAX_ATTEMPTS", "execute"]
+__all__ = ["CONNECT_TIMEOUT", "ClusterError", "MAX_ATTEMPTS", "execute", "scheduler_address"]
 
 #: Runs of one task before it is recorded as ``crashed``.
 MAX_ATTEMPTS = 3
 #: Seconds without a scheduler connection before the audit stops.
 SCHEDULER_GRACE = 10.0
+#: Seconds to wait for a Dask scheduler to answer when the audit starts (``--connect-timeout``).
+CONNECT_TIMEOUT = 10.0
+#: Address schemes of the Dask comms a scheduler listens on.
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_FORM = "expected tcp://HOST:PORT, the address `dask scheduler` prints"
 
 OnResult = Callable[[FileResult], None]
 
@@ -41,8 +52,47 @@ class ClusterError(AuditorError):
     """The Dask cluster could not be reached, or went away during the audit."""
 
 
+def scheduler_address(address: str) -> str:
+    """Check a Dask scheduler address before any work; return it with its scheme.
+
+    Parameters
+    ----------
+    address
+        ``tcp://HOST:PORT`` (or another Dask comm scheme); ``HOST:PORT`` means ``tcp://``.
+
+    Raises
+    ------
+    ClusterError
+        If the address is not of that form, naming it and the form to give.
+    """
+    scheme, sep, rest = address.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", address.strip()
+    scheme = scheme.lower()
+    host, colon, port = rest.rpartition(":")
+    if scheme in ("http", "https"):
+        raise ClusterError(
+            f"--scheduler {address}: a Dask scheduler is not reached over {scheme}:// (that is "
+            f"the address of its web dashboard); {_FORM}",
+            hint=f"give --scheduler tcp://{rest.rstrip('/') or 'HOST:8786'}, the scheduler's own "
+            "address, or leave out --scheduler to audit on this machine",
+        )
+    problem = None
+    if scheme not in SCHEMES:
+        problem = f"unknown scheme {scheme + '://'!r} (Dask's are {', '.join(SCHEMES)})"
+    elif not colon or not host or "/" in rest:
+        problem = "no HOST:PORT after the scheme"
+    elif not port.isdigit() or not 0 < int(port) < 65536:
+        problem = f"port {port!r} is not a number from 1 to 65535"
+    if problem is not None:
+        raise ClusterError(f"--scheduler {address}: {problem}; {_FORM}",
+                           hint="give the scheduler's address, as tcp://10.0.0.5:8786, or leave "
+                           "out --scheduler to audit on this machine")  # fmt: skip
+    return f"{scheme}://{rest}"
+
+
 def execute(tasks: Iterable[Task], *, on_result: OnResult, workers: int = 1,
-            scheduler: str | None = None) -> None:
+            scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT) -> None:
     """Audit every task's file and pass each result to ``on_result`` in this process.
 
     Parameters
@@ -55,14 +105,17 @@ def execute(tasks: Iterable[Task], *, on_result: OnResult, workers: int = 1,
         Local worker processes; 1 runs the tasks in this process.
     scheduler
         Address of a Dask scheduler (``tcp://host:8786``); overrides ``workers``.
+    connect_timeout
+        Seconds to wait for the scheduler to answer.
 
     Raises
     ------
     ClusterError
-        The scheduler cannot be reached or went away (results so far were passed on).
+        The scheduler address is malformed, no scheduler answers there, or it went away
+        (results so far were passed on).
     """
     if scheduler:
-        _run_dask(tasks, on_result, scheduler)
+        _run_dask(tasks, on_result, scheduler_address(scheduler), connect_timeout)
     elif workers <= 1:
         for task in tasks:
             on_result(audit_file(task))
@@ -150,16 +203,42 @@ def _next(todo: Iterator[Task]) -> tuple[Task, int] | None:
     return None if task is None else (task, 1)
 
 
-def _run_dask(tasks: Iterable[Task], on_result: OnResult, address: str) -> None:
-    from distributed import Client, KilledWorker
+def _connect(address: str, timeout: float) -> Any:
+    """A Dask client connected to ``address``, or a :class:`ClusterError` naming it."""
+    from distributed import Client
+
+    # Made in two steps so that a client whose connection failed is still ours to close: left
+    # to Client.__del__, the close runs at interpreter exit, waits twice the timeout, and
+    # prints a traceback.
+    client: Any = Client.__new__(Client)
+    try:
+        client.__init__(address, timeout=timeout, set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the user's to fix
+        _close(client, timeout=2.0)
+        hint = ("start one (`dask scheduler`, then `dask worker ADDRESS` on each machine), "
+                "check the address, or leave out --scheduler to audit on this machine")
+        if isinstance(exc, OSError | TimeoutError):
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: nothing "
+                               f"answered within {timeout:g} s",
+                               hint=f"{hint}; --connect-timeout waits longer") from None
+        raise ClusterError(f"something answered at {address}, but it is not a Dask scheduler "
+                           f"({type(exc).__name__}: {str(exc)[:200]})", hint=hint) from None
+    return client
+
+
+def _close(client: Any, *, timeout: float) -> None:
+    try:
+        client.close(timeout=timeout)
+    except Exception:  # noqa: BLE001, S110 - closing a client whose scheduler is gone
+        pass
+
+
+def _run_dask(tasks: Iterable[Task], on_result: OnResult, address: str,
+              connect_timeout: float) -> None:
+    from distributed import KilledWorker
     from distributed import wait as dask_wait
 
-    try:
-        client = Client(address, timeout="15s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}",
-                           hint="start it (dask scheduler; dask worker ADDRESS) or check the "
-                           "address; the audit resumes from where it stopped") from None
+    client = _connect(address, connect_timeout)
     todo: Iterator[Task] = iter(tasks)
     running: dict[Any, Task] = {}
     done_count = 0
@@ -207,14 +286,11 @@ def _run_dask(tasks: Iterable[Task], on_result: OnResult, address: str) -> None:
                         "CancelledError", "FutureCancelledError", "CommClosedError"
                     ):
                         raise _lost(address, done_count) from None
-                    raise
+                    result = failed_result(task, exc)
                 on_result(result)
                 done_count += 1
     finally:
-        try:
-            client.close(timeout=5)
-        except Exception:  # noqa: BLE001, S110 - closing a client whose scheduler is gone
-            pass
+        _close(client, timeout=5.0)
 
 
 def _connected(client: Any) -> bool:
