@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest_ledger import KEY, ORIGIN, OTHER_KEY, make_wav
+from conftest_ledger import KEY, NOW, ORIGIN, OTHER_KEY, make_wav, new_ledger
 
 from auditor.cli import cli
+from auditor.errors import LedgerError
+from auditor.ledger import recording
 from auditor.ledger._signing import SigningKey
 from auditor.ledger.note import VerifierKey
+from auditor.ledger.store import Ledger
+from auditor.ledger.verify import verify_log
+
+VKEY = VerifierKey(ORIGIN, KEY.public_bytes())
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -215,3 +221,48 @@ def test_bundle_refuses_a_damaged_tree_and_writes_nothing(court: dict[str, Path]
     assert code == 2, out
     assert "ledger_inconsistent" in out and "tree node (level 2, index 1)" in out
     assert not out_zip.exists()
+
+
+# -- item 11: a failed add leaves nothing of the recording behind -------------------------------
+
+
+def _clean(db: Path) -> int:
+    """The ledger's size, after checking it verifies with no finding at all."""
+    with Ledger.open(db) as led:
+        report = verify_log(led, trusted_key=VKEY)
+        assert [(f.kind, f.message) for f in report.findings] == []
+        return report.size
+
+
+def test_disk_full_during_add_leaves_no_half_ingested_recording(tmp_path: Path) -> None:
+    wav = make_wav(tmp_path / "hour.wav", 60.0)
+    with new_ledger(tmp_path / "l.db") as led:
+        pages = led._conn.execute("PRAGMA page_count").fetchone()[0]
+        # SQLite's own "database or disk is full" once the file would grow past 8 more pages:
+        # room for the ingest entry, not for 1,200 chunks
+        led._conn.execute(f"PRAGMA max_page_count = {pages + 8}")
+        with pytest.raises(LedgerError, match=r"disk is full.*hour\.wav was not added"):
+            recording.add_recording_at(led, wav, key=KEY, now=NOW, chunk_seconds=0.05)
+        led._conn.execute("PRAGMA max_page_count = 1000000")
+        assert led.size == 3
+        recording.add_recording_at(led, wav, key=KEY, now=NOW, chunk_seconds=0.05)
+    assert _clean(tmp_path / "l.db") == 3 + 1 + 1200 + 1
+
+
+def test_no_space_while_decoding_writes_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    wav = make_wav(tmp_path / "hour.wav", 30.0)
+    new_ledger(tmp_path / "l.db").close()
+    real = recording.hash_chunks
+
+    def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        for i, chunk in enumerate(real(*args, **kwargs)):
+            if i == 20:  # the decoder's scratch space runs out mid-file
+                raise OSError(28, "No space left on device")
+            yield chunk
+
+    monkeypatch.setattr(recording, "hash_chunks", failing)
+    key = write_key(tmp_path / "k.key", KEY)
+    code, out = run("ledger", "add", tmp_path / "l.db", wav, "--key", key, "--chunk-seconds", "1")
+    assert code == 2
+    assert "No space left on device" in out and "nothing was written to the ledger" in out, out
+    assert _clean(tmp_path / "l.db") == 3

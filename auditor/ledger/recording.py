@@ -12,9 +12,11 @@ For PCM in RIFF/WAVE the same span's bytes in the file are hashed too, so a veri
 span without a decoder. For 16-bit little-endian PCM in RIFF/WAVE those bytes *are* the samples,
 so the one digest serves both (the span is read once, not decoded and hashed twice).
 
-Appends are staged: the ``ingest`` entry first, then chunks in batches, then the ``seal``, each
-stage its own signed, atomic append. A crash leaves a ledger that verifies, with the recording
-ingested but not sealed -- which verification reports instead of accepting it.
+A recording is hashed whole before anything is appended, then its ``ingest``, every ``chunk``
+and its ``seal`` go in as one signed, atomic append. A file that cannot be read to its end, a
+file that changes while it is hashed, a full disk or a crash therefore leave the ledger as it
+was: an append-only log never keeps a half-ingested recording. (A ledger written by an older
+auditor, which appended in stages, may still hold one; verification reports it as unsealed.)
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, MediaError
+from ..errors import InputError, LedgerError, MediaError
 from ._merkle import leaf_hash, tree_hash
 from ._signing import SigningKey
 from .entries import Entry
@@ -201,10 +203,9 @@ def add_recording_at(
     now: datetime,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     session: dict[str, Any] | None = None,
-    batch: int = 64,
     progress: Progress | None = None,
 ) -> int:
-    """Hash a recording and append its ``ingest``, ``chunk`` and ``seal`` entries.
+    """Hash a recording, then append its ``ingest``, ``chunk`` and ``seal`` entries at once.
 
     Parameters
     ----------
@@ -220,10 +221,8 @@ def add_recording_at(
         Length of a chunk of decoded audio.
     session
         What to record about the session record (strings only), or None.
-    batch
-        Chunks per signed append.
     progress
-        Called with (frames hashed, total frames) after each batch.
+        Called with (frames hashed, total frames) after each chunk.
 
     Returns
     -------
@@ -233,84 +232,66 @@ def add_recording_at(
     Raises
     ------
     MediaError
-        If the file cannot be read or decoded, or changes while it is being hashed (the entries
-        already appended stay, and the recording is reported as unsealed).
+        If the file cannot be read or decoded to its end, holds no audio, or changes while it
+        is being hashed: nothing is appended.
+    LedgerError
+        If the append fails (a full disk, a locked ledger): nothing is appended.
     """
     from ..media import file_sha256, probe
 
     spath = os.fspath(path)
+    name = os.path.basename(spath)
     info = probe(spath)
     before = os.stat(spath)
     frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
-    chunks: list[Entry] = []
-    leaves: list[bytes] = []
-    waiting: list[ChunkHash] = []  # hashed before the ingest entry could be appended
-    pending: list[Entry] = []
-    frames = 0
-    recording: int | None = None
-    sha256 = ""
-
-    def ingest(digest: str) -> int:
-        entry = Entry("ingest", {
-            "name": os.path.basename(spath), "size": info.size, "sha256": digest,
-            "media": media_facts(info), "chunk_frames": frames_per_chunk, "session": session,
-        })  # fmt: skip
-        (index,) = ledger.append_at([entry], key=key, now=now)
-        return index
-
-    def take(rec: int, done: ChunkHash) -> int:
-        entry = Entry("chunk", {
-            "recording": rec, "index": done.index, "start": done.start,
-            "end": done.end, "pcm_sha256": done.pcm_sha256, "bytes": done.bytes,
-        })  # fmt: skip
-        chunks.append(entry)
-        leaves.append(leaf_hash(entry.stamped(now).encode()))
-        pending.append(entry)
-        return done.end
-
-    # the file's bytes are hashed on a second thread while the audio decodes (both release the
-    # GIL); chunks wait in memory until the ingest entry, which needs that hash, is appended
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        file_hash = pool.submit(file_sha256, spath)
-        for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
-            waiting.append(chunk)
-            if recording is None and file_hash.done():
-                sha256 = file_hash.result()
-                recording = ingest(sha256)
-            if recording is None:
-                continue
-            for done in waiting:
-                frames = take(recording, done)
-            waiting = []
-            if len(pending) >= batch:
-                ledger.append_at(pending, key=key, now=now)
-                pending = []
-                if progress is not None:
-                    progress(frames, info.frames or frames)
-        if recording is None:
-            sha256 = file_hash.result()
-            recording = ingest(sha256)
-    for done in waiting:
-        frames = take(recording, done)
-    for i in range(0, len(pending), batch):
-        ledger.append_at(pending[i : i + batch], key=key, now=now)
+    hashed: list[ChunkHash] = []
+    # the file's bytes are hashed on a second thread while the audio decodes (both release
+    # the GIL)
     try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            file_hash = pool.submit(file_sha256, spath)
+            for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
+                hashed.append(chunk)
+                if progress is not None:
+                    progress(chunk.end, info.frames or chunk.end)
+            sha256 = file_hash.result()
         after = os.stat(spath)
     except OSError as exc:
         raise MediaError(
-            f"the file vanished while it was hashed: {exc.strerror}", path=spath
+            f"the file could not be read to its end: {exc.strerror or exc}; nothing was "
+            "written to the ledger",
+            path=spath,
+            hint="fix the cause (free space, a readable copy) and add the file again",
         ) from None
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or not chunks:
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise MediaError(
-            "the file changed while it was hashed; the recording is left unsealed",
+            "the file changed while it was hashed; nothing was written to the ledger",
             path=spath,
             hint="add it again once nothing is writing to it",
         )
-    seal = Entry("seal", {
-        "recording": recording, "chunks": len(chunks), "root": tree_hash(leaves).hex(),
-        "frames": frames, "sha256": sha256,
-    })  # fmt: skip
-    ledger.append_at([seal], key=key, now=now)
-    if progress is not None:
-        progress(frames, frames)
-    return recording
+    if not hashed:
+        raise MediaError("the file holds no audio frames; nothing was written to the ledger",
+                         path=spath)  # fmt: skip
+
+    def entries(first: int) -> list[Entry]:
+        ingest = Entry("ingest", {
+            "name": name, "size": info.size, "sha256": sha256, "media": media_facts(info),
+            "chunk_frames": frames_per_chunk, "session": session,
+        })  # fmt: skip
+        chunks = [Entry("chunk", {
+            "recording": first, "index": c.index, "start": c.start, "end": c.end,
+            "pcm_sha256": c.pcm_sha256, "bytes": c.bytes,
+        }) for c in hashed]  # fmt: skip
+        leaves = [leaf_hash(c.stamped(now).encode()) for c in chunks]
+        seal = Entry("seal", {
+            "recording": first, "chunks": len(chunks), "root": tree_hash(leaves).hex(),
+            "frames": hashed[-1].end, "sha256": sha256,
+        })  # fmt: skip
+        return [ingest, *chunks, seal]
+
+    try:
+        indices = ledger.append_at(entries, key=key, now=now)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc.what}: {name} was not added (no entry of it is in the ledger)",
+                          path=exc.path, hint=exc.hint) from None  # fmt: skip
+    return indices[0]

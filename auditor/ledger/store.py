@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,9 +34,11 @@ from .entries import Entry
 from .keys import KeyHistory, key_entry
 from .note import Checkpoint, VerifierKey
 
-__all__ = ["SCHEMA_VERSION", "Ledger", "Row"]
+__all__ = ["SCHEMA_VERSION", "Batch", "Ledger", "Row"]
 
 SCHEMA_VERSION = 1
+Batch = Callable[[int], Sequence[Entry]]
+"""Makes the entries of one append, given the index the first of them will get."""
 _TABLES = ("meta", "entries", "nodes", "checkpoints")
 _GUARDS = {
     "meta": "EXISTS (SELECT 1 FROM meta WHERE key = NEW.key)",
@@ -339,17 +341,21 @@ class Ledger:
                 raise _sqlite_failure(exc, self.path) from None
             raise
 
-    def append(self, entries: Sequence[Entry], *, key: SigningKey) -> list[int]:
+    def append(self, entries: Sequence[Entry] | Batch, *, key: SigningKey) -> list[int]:
         """:meth:`append_at` with the current time."""
         return self.append_at(entries, key=key, now=_now())
 
-    def append_at(self, entries: Sequence[Entry], *, key: SigningKey, now: datetime) -> list[int]:
+    def append_at(
+        self, entries: Sequence[Entry] | Batch, *, key: SigningKey, now: datetime
+    ) -> list[int]:
         """Append entries stamped with time ``now`` and sign a checkpoint, atomically.
 
         Parameters
         ----------
         entries
-            Entries to append, in order (their ``at`` is replaced by ``now``).
+            Entries to append, in order (their ``at`` is replaced by ``now``); or a function
+            that makes them given the index the first will get (a recording's entries name
+            their ingest's index), called once the write lock is held.
         key
             The ledger's current signing key (a ``key`` entry that rotates to a new key must be
             appended with the new key).
@@ -363,6 +369,8 @@ class Ledger:
         """
         with self._write() as conn:
             size = self.size
+            if callable(entries):
+                entries = entries(size)
             history = self.key_history() if size else None
             public = key.public_bytes()
             if history is not None:
