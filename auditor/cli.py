@@ -205,12 +205,17 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
 
         declared = declared_paths(session)
     check_output(output, inputs=declared)  # before the work, and again before the write
-    text, code = run_scan(
+    text, code, unreadable = run_scan(
         list(files), session=session, policy=policy, fmt=fmt, fail_on=fail_on,
         detectors=detectors, overrides=overrides, created=report_created(),
         progress=progress_printer(quiet), lang=lang,
     )  # fmt: skip
     write_output(text, output, inputs=declared)
+    for failed in unreadable:  # the report lists them too; say so where a person looks
+        click.echo(f"auditor: error: {failed['error']}", err=True)
+    if unreadable:
+        click.echo(f"auditor: {len(unreadable)} file(s) could not be checked; the report covers "
+                   "the others and lists these under \"unreadable\"", err=True)
     sys.exit(code)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from .detect import ScanParams
-from .errors import MediaError
+from .errors import AuditorError, MediaError
 from .findings import Finding
-from .scan import FileScan, scan_file
+from .scan import FileScan, Unreadable, check_detectors, scan_file
 from .scanner import scan_report
 from .session import (
     Recording,
@@ -58,8 +58,10 @@ def scan_with_session(
     """Scan ``files`` (or, when empty, the recordings the record declares) and audit continuity.
 
     A declared recording that is absent or unreadable is a ``missing_file`` finding, not an error;
-    a file given on the command line that cannot be read is an error (exit 2).
+    a file given on the command line that cannot be read goes to the report's ``unreadable`` list
+    (and the command exits 2).
     """
+    check_detectors(params)
     session = load_session(session_path)
     policy = load_policy(policy_name)
     declared = {_key(session.resolve(r)): r for r in session.recordings}
@@ -89,16 +91,21 @@ def scan_with_session(
         coverages.append(build_coverage(rec, result.info, session=session,
                                         uncovered=uncovered_spans(result.findings),
                                         name_patterns=policy.name_patterns))
+    unreadable: list[Unreadable] = []
     for key, f in given.items():
         if key in declared:
             continue
-        result = scan_file(f, params, progress=progress)
+        try:
+            result = scan_file(f, params, progress=progress)
+        except AuditorError as exc:
+            unreadable.append(Unreadable(f, exc.diagnostics()))
+            continue
         scans.append(result)
         coverages.append(build_coverage(Recording(f), result.info, session=session,
                                         uncovered=uncovered_spans(result.findings),
                                         name_patterns=policy.name_patterns))
     continuity = audit_continuity(session, coverages, policy)
     report = scan_report(scans, params, created=created, session=session.to_json(),
-                         extra_findings=continuity)
+                         extra_findings=continuity, unreadable=unreadable)
     report["tool"]["parameters"] = {**report["tool"]["parameters"], "policy": policy.to_json()}
     return report, render_timeline(session, coverages, continuity)

@@ -10,11 +10,11 @@ from typing import Any
 
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
 from .detect.features import FeatureExtractor
-from .errors import InputError, MediaError
+from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
 
-__all__ = ["FileScan", "scan_file", "scan_files", "ScanParams"]
+__all__ = ["FileScan", "Unreadable", "check_detectors", "scan_file", "scan_files", "ScanParams"]
 
 Progress = Callable[[str, float, float], None]
 
@@ -41,7 +41,8 @@ class FileScan:
         return out
 
 
-def _check_detectors(params: ScanParams) -> None:
+def check_detectors(params: ScanParams) -> None:
+    """Raise :class:`InputError` if ``params`` names a detector that does not exist."""
     unknown = [d for d in params.detectors if d not in REGISTRY]
     if unknown:
         raise InputError(f"unknown detector {unknown[0]!r}",
@@ -58,7 +59,7 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
         The file cannot be read or decoded, or it changed while it was being read.
     """
     params = params or ScanParams()
-    _check_detectors(params)
+    check_detectors(params)
     spath = os.fspath(path)
     label = label or spath
     info = probe(spath)
@@ -127,7 +128,36 @@ def _check_unchanged(info: MediaInfo) -> None:
             path=info.path, hint="wait until the recording is closed, then scan again")
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A file that could not be checked, and why (the error's diagnostics)."""
+
+    path: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        """The file's entry in the report's ``unreadable`` list."""
+        return {"path": self.path, "error": self.error}
+
+
 def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | None = None, *,
-               progress: Progress | None = None) -> list[FileScan]:
-    """Scan several files in order; the first file that cannot be read raises."""
-    return [scan_file(p, params, progress=progress) for p in paths]
+               progress: Progress | None = None) -> tuple[list[FileScan], list[Unreadable]]:
+    """Scan several files in order: the files that could be checked, and those that could not.
+
+    One unreadable file does not stop the others; the caller reports both (and exits 2).
+
+    Raises
+    ------
+    InputError
+        If the parameters themselves are wrong (an unknown detector): no file can be checked.
+    """
+    params = params or ScanParams()
+    check_detectors(params)
+    scans: list[FileScan] = []
+    unreadable: list[Unreadable] = []
+    for p in paths:
+        try:
+            scans.append(scan_file(p, params, progress=progress))
+        except AuditorError as exc:
+            unreadable.append(Unreadable(os.fspath(p), exc.diagnostics()))
+    return scans, unreadable

@@ -241,3 +241,66 @@ def test_a_failed_write_keeps_the_previous_output_and_leaves_no_temporary(wav, t
     assert invoke(["scan", str(wav), "--format", "json", "-o", str(out)]).exit_code == 0
     assert json.loads(out.read_text())["schema"] == "auditor.report/1"
     assert stat.S_IMODE(out.stat().st_mode) == 0o640  # the file's permissions are kept
+
+
+# item 16: one unreadable file does not discard the report on the others
+
+
+@pytest.fixture
+def good_and_bad(tmp_path: Path, wav: Path) -> tuple[Path, Path, Path]:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is no recording")
+    return wav, bad, tmp_path / "gone.wav"
+
+
+def test_scan_reports_what_it_could_check_and_lists_the_rest(good_and_bad, tmp_path):
+    good, bad, gone = good_and_bad
+    out = tmp_path / "r.json"
+    r = invoke(["scan", str(good), str(bad), str(gone), "--format", "json", "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    report = json.loads(out.read_text())
+    assert [f["path"] for f in report["files"]] == [str(good)]
+    assert [u["path"] for u in report["unreadable"]] == [str(bad), str(gone)]
+    assert all(u["error"].startswith(u["path"] + ": ") for u in report["unreadable"])
+    assert "file not found" in report["unreadable"][1]["error"]
+    assert f"auditor: error: {bad}: " in r.stderr and f"auditor: error: {gone}: " in r.stderr
+    assert "2 file(s) could not be checked" in r.stderr
+    # a clean scan's report has no such field: its bytes are what they were
+    assert invoke(["scan", str(good), "--format", "json", "-o", str(out)]).exit_code == 0
+    assert "unreadable" not in json.loads(out.read_text())
+
+
+def test_unreadable_files_are_named_in_text_and_html(good_and_bad, tmp_path):
+    good, bad, _ = good_and_bad
+    r = invoke(["scan", str(good), str(bad), "--format", "text"])
+    assert r.exit_code == 2
+    assert "1 file could not be checked (nothing below is about it):" in r.stdout
+    assert f"  {bad}: " in r.stdout
+    assert "every check ran" not in r.stdout
+    saved = tmp_path / "r.json"
+    invoke(["scan", str(good), str(bad), "--format", "json", "-o", str(saved)])
+    html = tmp_path / "r.html"
+    r = invoke(["report", str(saved), "--format", "html", "-o", str(html)])
+    assert r.exit_code == 0, r.output
+    page = html.read_text()
+    assert "1 file could not be examined" in page and "bad.wav" in page
+
+
+def test_scan_with_session_lists_an_unreadable_extra_file(good_and_bad, tmp_path):
+    good, bad, _ = good_and_bad
+    session = _session(tmp_path, good)
+    out = tmp_path / "r.json"
+    r = invoke(["scan", str(good), str(bad), "--session", str(session), "--format", "json",
+                "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    report = json.loads(out.read_text())
+    assert [u["path"] for u in report["unreadable"]] == [str(bad)]
+    assert [f["path"] for f in report["files"]] == [str(good)]
+
+
+def test_a_wrong_option_is_still_no_report_at_all(good_and_bad, tmp_path):
+    good, bad, _ = good_and_bad
+    out = tmp_path / "r.json"
+    r = invoke(["scan", str(good), str(bad), "--detectors", "nope", "-o", str(out)])
+    assert r.exit_code == 2 and "unknown detector 'nope'" in r.stderr
+    assert not out.exists()

@@ -37,13 +37,23 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: st
             if not check.get("applicable", True):
                 lines.append(_("  edit check not applicable: %(cue)s: %(reason)s",
                                cue=_(CUE_LABELS.get(name, name)), reason=check.get("reason", "")))
+    unreadable = report.get("unreadable") or []
+    if unreadable:
+        lines += ["", tr.ngettext("%(num)s file could not be checked (nothing below is about it):",
+                                  "%(num)s files could not be checked (nothing below is about "
+                                  "them):", len(unreadable))]
+        for u in unreadable:
+            error = str(u.get("error", "")).replace("\n  ", "\n    ")
+            lines.append(f"  {u.get('path')}: {error.removeprefix(str(u.get('path')) + ': ')}")
     if timeline:
         lines += ["", timeline.rstrip()]
     findings = report["findings"]
     if timeline:  # the timeline already lists the continuity findings
         findings = [f for f in findings if f["detector"] != "continuity"]
     lines.append("")
-    if not findings:
+    if not findings and unreadable:
+        lines.append(_("No findings in the recordings that could be checked."))
+    elif not findings:
         lines.append(_("No findings in the recordings: every check ran and found nothing to "
                        "report.") if not timeline else _("No findings inside the recordings."))
     current: object = ()
