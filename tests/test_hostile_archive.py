@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest_ledger import KEY, ORIGIN
-from test_archive_audit import DETECTORS, PARAMS, T0, log, wav
+from test_archive_audit import DETECTORS, PARAMS, T0, log, session, wav
 
 from auditor.archive import ClusterError, audit_archive
 from auditor.cli import cli
@@ -224,3 +224,50 @@ def test_a_real_local_cluster_with_a_short_connect_timeout(small, tmp_path):
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert [f["status"] for f in report["files"]] == ["ok"] and report["findings"] == []
+
+
+# -- item 10: session records that claim what is not theirs -----------------------------------
+
+
+def test_a_recording_claimed_by_two_session_records_is_a_finding(tmp_path):
+    arc, ledger = _ledger(tmp_path, ["01/part1.wav", "02/part1.wav"])
+    session(arc / "01/session.json", "1", "2026-03-02T10:00:00+05:00", 3,
+            [("part1.wav", "2026-03-02T10:00:00+05:00")], "2027-01-01")
+    session(arc / "02/session.json", "2", "2026-03-05T10:00:00+05:00", 3,
+            [("../01/part1.wav", "2026-03-05T10:00:00+05:00")], "2027-01-01")
+    report = _audit(arc, ledger, tmp_path / "s.db").report
+    claims = [f for f in report["findings"] if f["kind"] == "duplicate_claim"]
+    assert {(f["file"], f["severity"], f["evidence"]["session"]) for f in claims} == {
+        ("01/part1.wav", "high", "01/session.json"), ("01/part1.wav", "high", "02/session.json")}
+    for f in claims:
+        assert "01/session.json" in f["message"] and "02/session.json" in f["message"]
+        assert f["evidence"]["claimed_by"] == ["01/session.json", "02/session.json"]
+    # each case's section of the report shows its own record's claim
+    by_case = {c["case"]: c for c in report["archive"]["cases"]}
+    for case in ("1", "2"):
+        (sess,) = by_case[case]["sessions"]
+        assert [report["findings"][i]["kind"] for i in sess["findings"]] == ["duplicate_claim"]
+
+
+def test_a_recording_declared_twice_by_one_record_is_not_a_claim_of_another(tmp_path):
+    arc, ledger = _ledger(tmp_path, ["01/part1.wav"])
+    session(arc / "01/session.json", "1", "2026-03-02T10:00:00+05:00", 3,
+            [("part1.wav", "2026-03-02T10:00:00+05:00")], "2027-01-01")
+    report = _audit(arc, ledger, tmp_path / "s.db").report
+    assert report["findings"] == []
+
+
+def test_a_session_record_pointing_outside_the_archive_is_not_read_and_is_named(tmp_path):
+    arc, ledger = _ledger(tmp_path, ["01/part1.wav"])
+    outside = wav(tmp_path / "elsewhere/secret.wav", 3, 40)
+    session(arc / "01/session.json", "1", "2026-03-02T10:00:00+05:00", 6,
+            [("part1.wav", "2026-03-02T10:00:00+05:00"),
+             ("../../elsewhere/secret.wav", "2026-03-02T10:00:03+05:00"),
+             (str(outside), "2026-03-02T10:00:03+05:00")], "2027-01-01")
+    report = _audit(arc, ledger, tmp_path / "s.db").report
+    outside_findings = [f for f in report["findings"] if f["evidence"].get("outside_archive")]
+    assert {f["file"] for f in outside_findings} == {"../../elsewhere/secret.wav", str(outside)}
+    for f in outside_findings:
+        assert f["kind"] == "missing_file" and f["severity"] == "high"
+        assert "outside the archive" in f["message"] and "01/session.json" in f["message"]
+    assert [f["path"] for f in report["files"]] == ["01/part1.wav"]

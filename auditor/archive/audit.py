@@ -76,9 +76,22 @@ def _fingerprint(params: ScanParams) -> str:
     return h.hexdigest()[:16]
 
 
+def _inside(path: str, root: str) -> str | None:
+    """``path``'s ``/`` path from ``root`` (both real paths), or None when it is outside."""
+    rel = os.path.relpath(path, root)
+    return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else Path(rel).as_posix()
+
+
 def _sessions(walk: Walk, root: str) -> tuple[list[Declared], list[dict[str, Any]],
                                                list[Problem]]:
+    """The recordings the session records declare, placed in the archive.
+
+    A declared file is looked for where the record puts it (relative to the record's folder),
+    then relative to the archive's root (records kept apart, ``--sessions``). One that is
+    neither in nor under the archive is ``outside``: it is never read.
+    """
     real = {os.path.realpath(f.path): f.rel for f in walk.recordings}
+    real_root = os.path.realpath(root)
     declared: list[Declared] = []
     listed: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -91,14 +104,16 @@ def _sessions(walk: Walk, root: str) -> tuple[list[Declared], list[dict[str, Any
             continue
         rels = []
         for rec in session.recordings:
-            resolved = os.path.realpath(session.resolve(rec))
-            rel = real.get(resolved) or real.get(os.path.realpath(os.path.join(root, rec.file)))
+            places = (os.path.realpath(session.resolve(rec)),
+                      os.path.realpath(os.path.join(root, rec.file)))
+            rel = real.get(places[0]) or real.get(places[1])
+            outside = False
             if rel is None:  # absent: name it where the record expects it
-                inside = os.path.relpath(resolved, root)
-                rel = (Path(inside).as_posix() if not inside.startswith("..")
-                       else Path(rec.file).as_posix())
+                rel = _inside(places[0], real_root) or _inside(places[1], real_root)
+                outside = rel is None
+                rel = rel or Path(rec.file).as_posix()
             rels.append(rel)
-            declared.append(Declared(rel, found.rel, session, rec))
+            declared.append(Declared(rel, found.rel, session, rec, outside=outside))
         listed.append({"record": found.rel, "court": session.court, "case": session.case,
                        "start": session.start.isoformat(), "end": session.end.isoformat(),
                        "verdict_in_force": None if session.verdict_in_force is None

@@ -5,7 +5,9 @@ within the same case (altered: :func:`auditor.ledger.verify.compare_chunks` name
 changed), else it is an ``unlogged_file``. Every logged recording that no file matches is absent:
 ``missing_file`` and the retention judgement (:mod:`.retention`). Every session record found is
 audited for continuity (:func:`auditor.session.audit_continuity`) against the files it declares,
-and every file gets the quality check (:mod:`.quality`).
+and every file gets the quality check (:mod:`.quality`). A file that two session records declare
+is a ``duplicate_claim`` in each; a file a record puts outside the archive is never read: it is
+that record's ``missing_file``, with ``evidence.outside_archive``.
 
 Every finding's evidence names its ``court``, ``case``, ``session`` (the record's path in the
 archive) and ``year`` (of the session, else of the logging), so the report can group them.
@@ -36,12 +38,16 @@ __all__ = ["Declared", "JoinResult", "join_archive"]
 
 @dataclass(frozen=True)
 class Declared:
-    """A recording a session record declares, placed in the archive."""
+    """A recording a session record declares, placed in the archive.
+
+    ``outside``: the record puts the file outside the archive, where the audit never reads.
+    """
 
     rel: str
     session_rel: str
     session: Session
     recording: Recording
+    outside: bool = False
 
 
 @dataclass
@@ -176,6 +182,7 @@ def join_archive(*, results: list[FileResult], paths: dict[str, str], declared: 
         if not is_present and not destroyed and decl is None:
             out.findings.append(_missing(rec, label, end, policy, ctx))
     out.findings += _continuity(declared, results, view, policy, present)
+    out.findings += _claims(declared)
     if unlisted:
         out.findings = [_uncertain(f, unlisted) for f in out.findings]
     out.counts = {"recordings": len(results), "sessions": len({d.session_rel for d in declared}),
@@ -244,8 +251,13 @@ def _continuity(declared: list[Declared], results: list[FileResult], view: Ledge
         labels = {}
         for d in decls:
             labels[d.recording.file] = d.rel
-            result = by_rel.get(d.rel)
-            if result is None or result.status == "vanished":
+            result = None if d.outside else by_rel.get(d.rel)
+            if d.outside:
+                coverages.append(build_coverage(
+                    d.recording, None, session=session, name_patterns=policy.name_patterns,
+                    problem=f"it is outside the archive, so it was not read (session record "
+                    f"{d.session_rel})"))  # fmt: skip
+            elif result is None or result.status == "vanished":
                 coverages.append(build_coverage(d.recording, None, session=session,
                                                 name_patterns=policy.name_patterns,
                                                 problem="not in the archive"))
@@ -259,18 +271,53 @@ def _continuity(declared: list[Declared], results: list[FileResult], view: Ledge
                                                 uncovered=uncovered,
                                                 name_patterns=policy.name_patterns))
         ctx = _context(decls[0], None)
+        outside = {d.rel for d in decls if d.outside}
         for f in audit_continuity(session, coverages, policy):
             label = labels.get(f.file or "", f.file)
-            extra = {}
+            extra: dict[str, Any] = {"outside_archive": True} if label in outside else {}
             if f.kind == "missing_file" and label is not None:
                 logged = [r for r in view.named(label, session.case) if r.index not in present]
                 if logged:
                     rec = view.pick(logged)
-                    extra = {"recording": rec.index, "sha256": rec.sha256,
-                             "logged_at": rec.logged_at}  # fmt: skip
+                    extra |= {"recording": rec.index, "sha256": rec.sha256,
+                              "logged_at": rec.logged_at}  # fmt: skip
                     f = replace(f, message=f"{f.message}; logged as recording {rec.index} on "
                                 f"{rec.logged_at[:10]}, no destruction logged")
             out.append(_with_context(f, {**ctx, **extra}, file=label))
+    return out
+
+
+def _claims(declared: list[Declared]) -> list[Finding]:
+    """``duplicate_claim``: a recording that two or more session records declare.
+
+    One file cannot be the recording of two sessions (one case's record claiming another case's
+    file would count it as covering both). Which record is wrong is not for the audit to say:
+    each claiming record gets a finding in its own session, naming every record that claims it.
+    """
+    by_file: dict[str, list[Declared]] = {}
+    for d in declared:
+        by_file.setdefault(d.rel, []).append(d)
+    out = []
+    for rel, decls in by_file.items():
+        records = sorted({d.session_rel for d in decls})
+        if len(records) < 2:
+            continue
+        cases = sorted({str(d.session.case) for d in decls})
+        seen = set()
+        for d in decls:
+            if d.session_rel in seen:
+                continue
+            seen.add(d.session_rel)
+            others = ", ".join(r for r in records if r != d.session_rel)
+            out.append(Finding(
+                "duplicate_claim", rel, None, None, "high", 1.0, "continuity",
+                f"declared as a recording of this session by session record {d.session_rel}, "
+                f"and also by {others} (case{'s' if len(cases) > 1 else ''} "
+                f"{', '.join(cases)}): one file cannot be the recording of two sessions; check "
+                "which record it belongs to",
+                {**_context(d, None), "claimed_by": records, "cases": cases,
+                 "declared_as": d.recording.file},
+            ))  # fmt: skip
     return out
 
 
