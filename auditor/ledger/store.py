@@ -48,8 +48,37 @@ _GUARDS = {
 }
 
 
+def _unwritable_copy(path: Path) -> bool:
+    """Whether to read ``path`` as immutable: this user may not write it or its folder (a
+    write-once copy, a read-only mount), and no write-ahead log holds what the file lacks.
+
+    A WAL database opened read-only otherwise needs its ``-shm`` file, which it cannot create
+    there ("attempt to write a readonly database") or, where it can, leaves behind.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return False
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
 def _sqlite_failure(exc: sqlite3.Error, path: str) -> LedgerError:
     text = str(exc)
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        wal = Path(path + "-wal")
+        if wal.exists() and wal.stat().st_size > 0 and not os.access(path, os.W_OK):
+            return LedgerError(
+                f"the ledger is read-only here and its write-ahead log {wal.name} holds changes "
+                f"not yet in it ({text})",
+                path=path,
+                hint=f"copy the ledger with its {wal.name} file into a folder you can write "
+                "and check the copy",
+            )
+        return LedgerError(
+            f"the ledger is read-only for this user (file, folder or mount; {text})",
+            path=path,
+            hint="reading commands (verify, prove, bundle, archive audit) work on a read-only "
+            "ledger; to append, run as its owner on a writable copy",
+        )
     if "full" in text:
         return LedgerError(
             f"the disk is full; nothing was written ({text})",
@@ -94,7 +123,10 @@ class Ledger:
 
     @staticmethod
     def _connect(path: str | os.PathLike[str], mode: str) -> sqlite3.Connection:
-        uri = Path(path).resolve().as_uri() + f"?mode={mode}"
+        full = Path(path).resolve()
+        uri = full.as_uri() + f"?mode={mode}"
+        if mode == "ro" and _unwritable_copy(full):
+            uri += "&immutable=1"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=60.0)
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
