@@ -22,6 +22,8 @@ from test_archive_audit import DETECTORS, PARAMS, T0, log, session, wav
 
 from auditor.archive import ClusterError, audit_archive
 from auditor.cli import cli
+from auditor.errors import InputError
+from auditor.ledger.note import VerifierKey
 from auditor.ledger.store import Ledger
 
 AS_OF = date(2027, 6, 1)
@@ -271,3 +273,48 @@ def test_a_session_record_pointing_outside_the_archive_is_not_read_and_is_named(
         assert f["kind"] == "missing_file" and f["severity"] == "high"
         assert "outside the archive" in f["message"] and "01/session.json" in f["message"]
     assert [f["path"] for f in report["files"]] == ["01/part1.wav"]
+
+
+# -- item 13: a state file that is one of the inputs ------------------------------------------
+
+
+def _refused(arc: Path, ledger: Path, state: Path, *extra: str) -> str:
+    res = CliRunner().invoke(cli, ["archive", "audit", str(arc), "--ledger", str(ledger),
+                                   "--state", str(state), "-q", "--format", "json", *extra])
+    assert res.exit_code == 2, res.output
+    return res.output
+
+
+def test_state_naming_the_ledger_is_refused_and_the_ledger_unchanged(tmp_path):
+    arc, ledger = _ledger(tmp_path, ["a.wav"])
+    before = _sha(ledger)
+    out = _refused(arc, ledger, ledger)
+    assert "--state" in out and "is the ledger" in out and "leave out --state" in out
+    assert _sha(ledger) == before
+    # the same file by another name: a hard link, a symbolic link, a roundabout path
+    os.link(ledger, tmp_path / "hard.db")
+    os.symlink(ledger, tmp_path / "soft.db")
+    for alias in (tmp_path / "hard.db", tmp_path / "soft.db", arc / ".." / "l.db"):
+        with pytest.raises(InputError, match=r"--state .* is the ledger"):
+            _audit(arc, ledger, alias)
+        assert _sha(ledger) == before
+    assert not (tmp_path / "l.db-wal").exists() and not (tmp_path / "l.db-shm").exists()
+
+
+def test_state_naming_any_other_input_is_refused_and_left_unchanged(tmp_path):
+    arc, ledger = _ledger(tmp_path, ["a.wav"])
+    record = session(arc / "s.json", "1", "2026-03-02T10:00:00+05:00", 3,
+                     [("a.wav", "2026-03-02T10:00:00+05:00")], "2027-01-01")
+    policy = tmp_path / "policy.json"
+    policy.write_bytes((ROOT / "auditor/session/profiles/generic.json").read_bytes())
+    pub = tmp_path / "k.pub"
+    pub.write_text(f"{VerifierKey(ORIGIN, KEY.public_bytes())}\n")
+    cases = {arc / "a.wav": "a recording of the archive", record: "a session record",
+             policy: "the policy file", pub: "the --key file"}
+    for state, what in cases.items():
+        before = _sha(state)
+        out = _refused(arc, ledger, state, "--policy", str(policy), "--key", str(pub))
+        assert f"is {what}" in out, out
+        assert _sha(state) == before
+    with pytest.raises(InputError, match="is the archive folder"):
+        _audit(arc, ledger, arc)

@@ -59,6 +59,59 @@ def default_state_path(ledger: str | os.PathLike[str]) -> Path:
     return p.with_name(p.stem + ".audit-state.db")
 
 
+def _same(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file (by device and inode; by path when either is absent)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _refuse_state(state: Path, what: str, name: str | os.PathLike[str], ledger: str) -> None:
+    raise InputError(
+        f"--state {state} is {what} ({os.fspath(name)}): the audit would write its state "
+        "database into it; nothing was written",
+        hint=f"give --state a file of its own, or leave out --state (the default is "
+        f"{default_state_path(ledger)}, beside the ledger)",
+    )
+
+
+def check_state(state: Path, *, ledger: str | os.PathLike[str],
+                inputs: dict[str, str | os.PathLike[str]]) -> None:
+    """Refuse a state file that is the ledger or another of the audit's inputs.
+
+    Parameters
+    ----------
+    state
+        The state database's path.
+    ledger
+        The ledger's path.
+    inputs
+        Other inputs, by what they are ("the policy file": path).
+
+    Raises
+    ------
+    InputError
+        If ``state`` is the same file (or folder) as any of them, by inode: a hard or symbolic
+        link or another spelling of the path is the same file.
+    """
+    for what, path in {"the ledger": ledger, **inputs}.items():
+        if _same(state, path):
+            _refuse_state(state, what, path, os.fspath(ledger))
+
+
+def _check_state_walked(state: Path, walk: Walk, ledger: str) -> None:
+    """Refuse a state file that is a recording or session record the walk found."""
+    try:
+        inode = os.stat(state).st_ino
+    except OSError:
+        return  # a file that does not exist yet is none of the archive's
+    for found, what in [(f, "a recording of the archive") for f in walk.recordings] + [
+            (f, "a session record") for f in walk.sessions]:
+        if found.inode == inode and _same(state, found.path):
+            _refuse_state(state, what, found.rel, ledger)
+
+
 #: The code a stored result depends on: a change to any of it invalidates stored results.
 _CODE = ("detect", "media", "scan.py", "riff.py", "findings.py", "ledger/recording.py",
          "archive/work.py")
@@ -140,6 +193,7 @@ def audit_archive(
     as_of: date, params: ScanParams | None = None, created: datetime | None = None,
     trusted_key: Any = None, progress: ProgressFactory | None = None,
     connect_timeout: float = CONNECT_TIMEOUT,
+    inputs: dict[str, str | os.PathLike[str]] | None = None,
 ) -> ArchiveAudit:
     """Audit an archive against its ledger, session records and retention policy.
 
@@ -169,6 +223,15 @@ def audit_archive(
         Progress display factory (see :data:`ProgressFactory`).
     connect_timeout
         Seconds to wait for the Dask scheduler to answer.
+    inputs
+        Other files the caller read for this audit, by what they are (``{"the --key file":
+        path}``): the state must not be one of them.
+
+    Raises
+    ------
+    InputError
+        If an input cannot be used, or ``state`` is the ledger or any other input (refused
+        before anything is opened for writing: every input is left byte for byte as it was).
     """
     top = os.path.abspath(root)
     if not os.path.isdir(top):
@@ -181,12 +244,20 @@ def audit_archive(
     params = params or ScanParams()
     pol = load_policy(policy)
     state_path = Path(state) if state is not None else default_state_path(ledger)
+    named: dict[str, str | os.PathLike[str]] = {"the archive folder": top, **(inputs or {})}
+    if sessions is not None:
+        named["the sessions folder"] = sessions
+    if os.path.exists(policy):
+        named["the policy file"] = policy
+    check_state(state_path, ledger=ledger, inputs=named)
     when = datetime.combine(as_of, time(23, 59, 59), tzinfo=UTC)
     with Ledger.open(ledger) as led:
         log = verify_log(led, trusted_key=trusted_key)
         view = LedgerView(led)
-    skip = tuple(str(state_path) + s for s in ("", "-wal", "-shm", "-journal"))
+    # the state itself is walked: when it is a recording or a session record, it is refused
+    skip = tuple(str(state_path) + s for s in ("-wal", "-shm", "-journal"))
     walk = walk_archive(top, extra=sessions, skip=skip)
+    _check_state_walked(state_path, walk, os.fspath(ledger))
     declared, listed, session_problems = _sessions(walk, top)
     with AuditState(state_path, fingerprint=_fingerprint(params)) as st:
         done = st.done(walk.recordings)

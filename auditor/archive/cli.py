@@ -107,6 +107,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
             params=make_params(detectors, overrides), created=report_created(),
             trusted_key=load_verifier_key(pubkey) if pubkey else None,
             progress=None if quiet else progress, connect_timeout=connect_timeout,
+            inputs={"the --key file": pubkey} if pubkey else None,
         )  # fmt: skip
     finally:
         if bar:
