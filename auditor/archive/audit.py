@@ -67,8 +67,8 @@ def _same(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _refuse_state(state: Path, what: str, name: str | os.PathLike[str], ledger: str) -> None:
-    raise InputError(
+def _state_is(state: Path, what: str, name: str | os.PathLike[str], ledger: str) -> InputError:
+    return InputError(
         f"--state {state} is {what} ({os.fspath(name)}): the audit would write its state "
         "database into it; nothing was written",
         hint=f"give --state a file of its own, or leave out --state (the default is "
@@ -76,7 +76,7 @@ def _refuse_state(state: Path, what: str, name: str | os.PathLike[str], ledger: 
     )
 
 
-def check_state(state: Path, *, ledger: str | os.PathLike[str],
+def _check_state(state: Path, *, ledger: str | os.PathLike[str],
                 inputs: dict[str, str | os.PathLike[str]]) -> None:
     """Refuse a state file that is the ledger or another of the audit's inputs.
 
@@ -97,7 +97,7 @@ def check_state(state: Path, *, ledger: str | os.PathLike[str],
     """
     for what, path in {"the ledger": ledger, **inputs}.items():
         if _same(state, path):
-            _refuse_state(state, what, path, os.fspath(ledger))
+            raise _state_is(state, what, path, os.fspath(ledger))
 
 
 def _check_state_walked(state: Path, walk: Walk, ledger: str) -> None:
@@ -109,7 +109,7 @@ def _check_state_walked(state: Path, walk: Walk, ledger: str) -> None:
     for found, what in [(f, "a recording of the archive") for f in walk.recordings] + [
             (f, "a session record") for f in walk.sessions]:
         if found.inode == inode and _same(state, found.path):
-            _refuse_state(state, what, found.rel, ledger)
+            raise _state_is(state, what, found.rel, ledger)
 
 
 #: The code a stored result depends on: a change to any of it invalidates stored results.
@@ -249,7 +249,7 @@ def audit_archive(
         named["the sessions folder"] = sessions
     if os.path.exists(policy):
         named["the policy file"] = policy
-    check_state(state_path, ledger=ledger, inputs=named)
+    _check_state(state_path, ledger=ledger, inputs=named)
     when = datetime.combine(as_of, time(23, 59, 59), tzinfo=UTC)
     with Ledger.open(ledger) as led:
         log = verify_log(led, trusted_key=trusted_key)
