@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from .i18n import get_lang
-from .model import SCHEMA
+from .validate import validate_report
 
 __all__ = ["FORMATS", "load_report", "render_report", "write_report", "summary_path"]
 
@@ -21,22 +21,22 @@ FORMATS = ("html", "pdf", "csv")
 
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a saved ``auditor.report/1`` JSON report; :class:`InputError` when it is not one."""
+    """Read a saved ``auditor.report/1`` JSON report; :class:`InputError` when it is not one.
+
+    The report is checked field by field (:func:`auditor.report.validate.validate_report`)
+    before any renderer reads it.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read the report: {exc.strerror}", path=path) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not a JSON report: {exc}", path=path,
+    except RecursionError:
+        raise InputError("the report is nested too deeply to be one", path=path,
                          hint="give the file written by auditor scan --format json") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        got = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise InputError(f"not an {SCHEMA} report (schema: {got!r})", path=path,
-                         hint="give the file written by auditor scan --format json")
-    for key in ("tool", "created", "files", "findings"):
-        if key not in data:
-            raise InputError(f"the report has no {key!r} field", path=path,
-                             hint="give the unmodified file written by auditor scan")
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5000-digit integers
+        raise InputError(f"not a JSON report: {str(exc).partition(';')[0]}", path=path,
+                         hint="give the file written by auditor scan --format json") from None
+    validate_report(data, path=path)
     return data
 
 

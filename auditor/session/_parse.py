@@ -6,13 +6,44 @@ write instead.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
+from pathlib import PurePath
 from typing import Any
 
 from ..errors import SessionError
 
-__all__ = ["parse_time"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_TEXT", "parse_time", "plausible", "show"]
+
+#: The years a time in a record may fall in. Court recordings are younger than 1900, and a year
+#: far from ``datetime.min``/``max`` keeps every offset and duration added to it representable.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+#: The longest text a field may hold (characters): PATH_MAX, and far beyond any name or reason.
+MAX_TEXT = 4096
+_NAME_MAX = 255  # bytes in one part of a path, on every common file system
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 60
+_SHOW.maxlevel = 2
+
+
+def show(value: object) -> str:
+    """A short ``repr`` of a value for a message, however large or deep the value is."""
+    return _SHOW.repr(value)
+
+
+def plausible(when: date) -> bool:
+    """Whether a date or time falls in the years :data:`FIRST_YEAR`..:data:`LAST_YEAR`."""
+    return FIRST_YEAR <= when.year <= LAST_YEAR
+
+
+def _years(where: str, text: str, source: str | None) -> SessionError:
+    return SessionError(
+        f"{where} {text} is outside the years {FIRST_YEAR}–{LAST_YEAR}",
+        path=source,
+        hint="check the year; a session record holds the times of a hearing",
+    )
 
 
 def _offset_text(tz: tzinfo | None) -> str:
@@ -53,7 +84,7 @@ def parse_time(
     """
     if not isinstance(value, str) or not value.strip():
         raise SessionError(
-            f"{where} must be an ISO 8601 time with a UTC offset, got {value!r}",
+            f"{where} must be an ISO 8601 time with a UTC offset, got {show(value)}",
             path=source,
             hint='write it like "2026-03-02T10:00:00+05:00"',
         )
@@ -62,7 +93,7 @@ def parse_time(
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise SessionError(
-            f"{where} {text} is not an ISO 8601 time",
+            f"{where} {show(text)[1:-1]} is not an ISO 8601 time",
             path=source,
             hint='write it like "2026-03-02T10:00:00+05:00"',
         ) from None
@@ -73,6 +104,8 @@ def parse_time(
             hint=f"write it as {parsed.isoformat()}{_offset_text(example_tz)} "
             "(with the offset of the court's local time)",
         )
+    if not plausible(parsed):
+        raise _years(where, text, source)
     return parsed
 
 
@@ -82,8 +115,35 @@ def _text(value: object, *, where: str, source: str | None, required: bool = Fal
             raise SessionError(f"{where} is missing", path=source, hint=f"add {where}")
         return None
     if not isinstance(value, str):
-        raise SessionError(f"{where} must be text, got {value!r}", path=source)
+        raise SessionError(f"{where} must be text, got {show(value)}", path=source)
+    if len(value) > MAX_TEXT:
+        raise SessionError(
+            f"{where} is {len(value)} characters long; at most {MAX_TEXT} are accepted",
+            path=source,
+            hint="check that the field holds what the record means",
+        )
     return value
+
+
+def _file_name(value: object, *, where: str, source: str | None) -> str:
+    """A declared recording's path: text that a file system can hold."""
+    name = _text(value, where=where, source=source, required=True)
+    assert name is not None
+    if "\x00" in name:
+        raise SessionError(
+            f"{where} {show(name)} contains a NUL character, which no file name can hold",
+            path=source,
+            hint="write the recording's path as it is on disk",
+        )
+    longest = max((len(part.encode("utf-8", "surrogateescape")) for part in PurePath(name).parts),
+                  default=0)
+    if longest > _NAME_MAX:
+        raise SessionError(
+            f"{where} has a part of {longest} bytes; file systems allow {_NAME_MAX}",
+            path=source,
+            hint="write the recording's path as it is on disk",
+        )
+    return name
 
 
 def _check_fields(
@@ -91,12 +151,12 @@ def _check_fields(
 ) -> Mapping[str, Any]:
     if not isinstance(obj, Mapping):
         raise SessionError(
-            f"{where} must be an object, got {type(obj).__name__} {obj!r}", path=source
+            f"{where} must be an object, got {type(obj).__name__} {show(obj)}", path=source
         )
     unknown = sorted(k for k in obj if k not in allowed and not str(k).startswith("x-"))
     if unknown:
         raise SessionError(
-            f"{where} has unknown field {unknown[0]!r}",
+            f"{where} has unknown field {show(unknown[0])}",
             path=source,
             hint=f"known fields are {', '.join(sorted(allowed))}; prefix your own fields with 'x-'",
         )
@@ -109,7 +169,7 @@ def _list(obj: Mapping[str, Any], key: str, *, source: str | None) -> Sequence[A
         return ()
     if not isinstance(value, list):
         raise SessionError(
-            f"{key} must be a list, got {type(value).__name__} {value!r}", path=source
+            f"{key} must be a list, got {type(value).__name__} {show(value)}", path=source
         )
     return value
 
@@ -119,9 +179,11 @@ def _signatories(value: object, *, where: str, source: str | None) -> tuple[str,
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.strip() and len(v) <= MAX_TEXT for v in value
+    ):
         raise SessionError(
-            f"{where} must be a list of names, got {value!r}",
+            f"{where} must be a list of names, got {show(value)}",
             path=source,
             hint='write it like ["secretary A. B.", "head of office C. D."]',
         )
@@ -134,8 +196,11 @@ def _date(value: object, *, where: str, source: str | None) -> date | None:
     try:
         if not isinstance(value, str):
             raise ValueError
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise SessionError(
-            f"{where} {value!r} is not a date", path=source, hint='write it like "2026-04-01"'
+            f"{where} {show(value)} is not a date", path=source, hint='write it like "2026-04-01"'
         ) from None
+    if not plausible(parsed):
+        raise _years(where, value.strip(), source)
+    return parsed

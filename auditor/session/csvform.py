@@ -31,6 +31,7 @@ import os
 from typing import Any
 
 from ..errors import SessionError
+from ._parse import show
 from .record import SCHEMA, Session
 
 __all__ = ["CSV_COLUMNS", "session_from_csv", "session_to_csv"]
@@ -94,14 +95,21 @@ def session_from_csv(
         raise SessionError(f"not valid CSV: {exc}", path=src) from None
     if "event" not in header:
         raise SessionError(
-            f"the header row {','.join(header)!r} has no 'event' column",
+            f"the header row {show(','.join(header))} has no 'event' column",
             path=src,
             hint=f"start with a header row: {','.join(CSV_COLUMNS)}",
+        )
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise SessionError(
+            f"the header names the column {show(twice[0])} twice",
+            path=src,
+            hint="name each column once; the second would silently replace the first",
         )
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise SessionError(
-            f"the header names an unknown column {unknown[0]!r}",
+            f"the header names an unknown column {show(unknown[0])}",
             path=src,
             hint=f"known columns are {', '.join(CSV_COLUMNS)}",
         )
@@ -111,7 +119,9 @@ def session_from_csv(
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise SessionError(f"not valid CSV: {exc}", path=src) from None
+        raise SessionError(
+            f"not valid CSV: {exc}", path=src, hint="check the quotes: a cell left open runs on"
+        ) from None
     for lineno, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -127,7 +137,7 @@ def session_from_csv(
         event = cells.pop("event", "").lower()
         if event not in _EVENTS:
             raise SessionError(
-                f"row {lineno} event {event!r} is not one of {', '.join(_EVENTS)}",
+                f"row {lineno} event {show(event)} is not one of {', '.join(_EVENTS)}",
                 path=src,
                 hint="write session, break, recording or act in the event column",
             )

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 
 from ..errors import SessionError
+from ._parse import plausible
 
 __all__ = ["DEFAULT_NAME_PATTERNS", "compile_name_pattern", "start_from_name"]
 
@@ -121,7 +122,7 @@ def start_from_name(
         for match in compile_name_pattern(pattern).finditer(base):
             g = match.groupdict()
             try:
-                return datetime(
+                when = datetime(
                     int(g["Y"]),
                     int(g["m"]),
                     int(g["d"]),
@@ -132,4 +133,6 @@ def start_from_name(
                 )
             except ValueError:
                 continue
+            if plausible(when):  # "00010101_000000" is a counter, not a date
+                return when
     return None

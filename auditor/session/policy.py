@@ -48,6 +48,7 @@ from typing import Any
 
 from ..errors import SessionError
 from ..findings import SEVERITIES
+from ._parse import show
 from .names import DEFAULT_NAME_PATTERNS, compile_name_pattern
 
 __all__ = [
@@ -91,6 +92,9 @@ _TOLERANCE_FIELDS = (
     "act_signing_max_delay_h",
     "act_min_signatories",
 )
+#: Bounds that keep every tolerance and retention period representable as a time span.
+_MAX_TOLERANCE = 1e9
+_MAX_RETENTION = {"years": 1000, "months": 12000, "days": 366000}
 _TOP = frozenset(
     {
         "schema",
@@ -215,9 +219,14 @@ class Policy:
         values: dict[str, float] = {}
         for key in _TOLERANCE_FIELDS:
             value = tol.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value <= _MAX_TOLERANCE
+            ):
                 raise SessionError(
-                    f"tolerances.{key} must be a number >= 0, got {value!r}",
+                    f"tolerances.{key} must be a number >= 0, got {show(value)}; "
+                    f"at most {_MAX_TOLERANCE:g} is accepted",
                     path=source,
                     hint=f"set tolerances.{key}",
                 )
@@ -235,11 +244,13 @@ class Policy:
                 hint='write "from": "verdict_in_force"',
             )
         period = {}
-        for key in ("years", "months", "days"):
+        for key, most in _MAX_RETENTION.items():
             value = ret.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
                 raise SessionError(
-                    f"retention.{key} must be a whole number >= 0, got {value!r}", path=source
+                    f"retention.{key} must be a whole number >= 0, got {show(value)}; "
+                    f"at most {most} is accepted",
+                    path=source,
                 )
             period[key] = value
         patterns = obj.get("file_name_patterns", list(DEFAULT_NAME_PATTERNS))
@@ -395,11 +406,18 @@ def load_policy(name_or_path: str | os.PathLike[str]) -> Policy:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SessionError(f"cannot read the policy: {exc}", path=path) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        what = str(exc).partition(";")[0]
+        raise SessionError(f"not valid JSON: {what}", path=path, hint="fix the value") from None
+    except RecursionError:
+        raise SessionError(
+            "the JSON is nested too deeply to be a policy", path=path, hint="check the file"
+        ) from None
     if isinstance(data, dict) and "extends" in data:
         base = data.pop("extends")
         if base not in names:
             raise SessionError(
-                f"extends {base!r} is not a shipped profile",
+                f"extends {show(base)} is not a shipped profile",
                 path=path,
                 hint=f"use one of {', '.join(names)}",
             )

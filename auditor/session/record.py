@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -22,7 +23,16 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import SessionError
-from ._parse import _check_fields, _date, _list, _signatories, _text, parse_time
+from ._parse import (
+    _check_fields,
+    _date,
+    _file_name,
+    _list,
+    _signatories,
+    _text,
+    parse_time,
+    show,
+)
 
 __all__ = [
     "SCHEMA",
@@ -35,6 +45,8 @@ __all__ = [
 ]
 
 SCHEMA = "auditor.session/1"
+#: The largest session record read (bytes). A record lists one hearing: a few kilobytes.
+MAX_RECORD_BYTES = 10 * 2**20
 
 _TOP_FIELDS = frozenset(
     {
@@ -298,7 +310,7 @@ class Session:
         schema = obj.get("schema")
         if schema != SCHEMA:
             raise SessionError(
-                f"schema {schema!r} is not supported" if schema else "schema is missing",
+                f"schema {show(schema)} is not supported" if schema else "schema is missing",
                 path=src,
                 hint=f'this version reads "schema": "{SCHEMA}"',
             )
@@ -323,8 +335,7 @@ class Session:
         for i, raw in enumerate(_list(obj, "recordings", source=src)):
             w = f"recordings[{i}]"
             item = _check_fields(raw, _RECORDING_FIELDS, where=name(w), source=src)
-            file = _text(item.get("file"), where=name(f"{w}.file"), source=src, required=True)
-            assert file is not None
+            file = _file_name(item.get("file"), where=name(f"{w}.file"), source=src)
             rec_start = item.get("start")
             recordings.append(
                 Recording(
@@ -412,6 +423,19 @@ def load_session(path: str | os.PathLike[str]) -> Session:
             hint="name the session record *.json or *.csv",
         )
     try:
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionError(
+                "the session record is not a regular file", path=p, hint="give the record's file"
+            )
+        size = info.st_size
+        if size > MAX_RECORD_BYTES:
+            raise SessionError(
+                f"the file is {size / 2**20:.1f} MB; a session record is a few kilobytes "
+                f"(at most {MAX_RECORD_BYTES // 2**20} MB are read)",
+                path=p,
+                hint="check that this is the session record of one hearing",
+            )
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SessionError("session record not found", path=p, hint="check the path") from None
@@ -430,6 +454,15 @@ def load_session(path: str | os.PathLike[str]) -> Session:
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             path=p,
             hint="fix the JSON syntax",
+        ) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        what = str(exc).partition(";")[0]
+        raise SessionError(f"not valid JSON: {what}", path=p, hint="fix the value") from None
+    except RecursionError:
+        raise SessionError(
+            "the JSON is nested too deeply to be a session record",
+            path=p,
+            hint="a session record nests objects and lists three levels deep; check the file",
         ) from None
     return Session.from_json(data, base_dir=p.parent, source=p)
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from ..errors import SessionError
+from ..errors import MediaError, SessionError
+from ._parse import plausible
 from .names import DEFAULT_NAME_PATTERNS, start_from_name
 from .record import Recording, Session
 
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 StartSource = Literal["record", "embedded", "filename"]
+#: The longest duration placed on the clock (s): ten years, far beyond any recording.
+MAX_DURATION = 10 * 366 * 86400.0
 
 
 @dataclass(frozen=True, order=True)
@@ -205,9 +208,14 @@ def build_coverage(
     ------
     SessionError
         If the file is present but no start can be found for it.
+    MediaError
+        If the file's duration is not a number of seconds a recording can last
+        (:data:`MAX_DURATION`).
     """
     name_start = start_from_name(recording.file, tz=session.tz, patterns=name_patterns)
     embedded = None if info is None else info.embedded_start
+    if embedded is not None and not plausible(embedded):
+        embedded = None  # a recorder's unset or corrupt clock (year 1, 9999): no time at all
     if embedded is not None and embedded.tzinfo is None:
         embedded = embedded.replace(tzinfo=session.tz)
     start: datetime | None
@@ -238,6 +246,12 @@ def build_coverage(
             '(e.g. "2026-03-02T10:00:04+05:00")',
         )
     duration = float(info.duration)
+    if not 0.0 <= duration <= MAX_DURATION:
+        raise MediaError(
+            f"the file's duration {duration!r} s cannot be placed on the session's clock",
+            path=recording.file,
+            hint="check the file: its header may be damaged (re-export the recording)",
+        )
     spans = []
     for a, b in uncovered:
         lo, hi = max(0.0, float(a)), min(duration, float(b))

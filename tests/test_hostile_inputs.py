@@ -1,0 +1,428 @@
+"""Hostile and absurd inputs: session records and saved reports that must give a clear error.
+
+Every case here once ended in an internal error (a Python exception's name on stderr) or was
+rendered without complaint; each now names the file, the field and what to do, with exit 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import speechlike, write
+
+from auditor.cli import cli
+from auditor.errors import InputError, SessionError
+from auditor.report.render import load_report
+from auditor.session import Recording, Session, build_coverage, load_session, start_from_name
+from auditor.session.csvform import session_from_csv
+
+SR = 8000
+
+RECORD: dict[str, Any] = {
+    "schema": "auditor.session/1",
+    "court": "Almaty district court No. 2",
+    "case": "2-123/2026",
+    "start": "2026-03-02T10:00:00+05:00",
+    "end": "2026-03-02T12:30:00+05:00",
+    "breaks": [{"start": "2026-03-02T11:00:00+05:00", "end": "2026-03-02T11:15:00+05:00",
+                "reason": "recess"}],
+    "recordings": [{"file": "part1.wav", "start": "2026-03-02T10:00:00+05:00"}],
+    "acts": [],
+}
+
+
+def record(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(RECORD)
+    data.update(changes)
+    return data
+
+
+def save(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run(*args: object) -> Any:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert "internal error" not in result.output, result.output
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+# --- session records -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_session_json_is_a_session_error(tmp_path: Path, opening: str) -> None:
+    path = tmp_path / "deep.json"
+    close = "]" if opening == "[" else "}"
+    path.write_text(opening * 100_000 + "1" + close * 100_000, encoding="utf-8")
+    with pytest.raises(SessionError, match=r"deep\.json: .*nested too deeply") as err:
+        load_session(path)
+    assert err.value.hint
+
+
+def test_huge_integer_in_session_json_is_a_session_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    text = json.dumps(record(breaks=[])).replace('"breaks": []', '"breaks": ' + "9" * 5000)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SessionError, match=r"huge\.json: not valid JSON: .*digits"):
+        load_session(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"start": "0001-01-01T00:00:00+05:00", "end": "0001-01-01T02:00:00+05:00"}, "start"),
+        ({"start": "9999-12-31T20:00:00-05:00", "end": "9999-12-31T23:00:00-05:00"}, "start"),
+        ({"end": "9999-12-31T23:59:59+05:00"}, "end"),
+        ({"recordings": [{"file": "part1.wav", "start": "9999-12-31T23:59:59+14:00"}]},
+         r"recordings\[0\]\.start"),
+        ({"acts": [{"start": "2026-03-02T10:10:00+05:00", "end": "2026-03-02T10:20:00+05:00",
+                    "signed_at": "0001-01-01T00:00:00+00:00"}]}, r"acts\[0\]\.signed_at"),
+        ({"verdict_in_force": "9999-12-31"}, "verdict_in_force"),
+    ],
+)
+def test_absurd_dates_are_a_session_error(tmp_path: Path, changes: dict, field: str) -> None:
+    path = save(tmp_path / "s.json", record(**changes))
+    with pytest.raises(SessionError, match=rf"s\.json: {field} .* outside the years 1900.2199"):
+        load_session(path)
+
+
+def test_scan_with_a_year_one_session_is_exit_2_naming_the_field(tmp_path: Path, rng) -> None:
+    write(tmp_path / "part1.wav", speechlike(rng, 2 * SR, SR), SR)
+    path = save(tmp_path / "s.json", record(
+        start="0001-01-01T00:00:00+05:00", end="0001-01-01T02:00:00+05:00", breaks=[],
+        recordings=[{"file": "part1.wav", "start": "0001-01-01T00:00:00+05:00"}]))
+    r = run("scan", "--session", path, "--format", "json")
+    assert r.exit_code == 2, r.output
+    assert "s.json: start 0001-01-01T00:00:00+05:00 is outside the years" in r.output
+    assert "what to do" in r.output
+
+
+@pytest.mark.parametrize("field", ["court", "case", "judge", "secretary"])
+@pytest.mark.parametrize("value", [5, 1e308, ["x"], {"a": 1}, True])
+def test_wrong_types_in_text_fields(tmp_path: Path, field: str, value: Any) -> None:
+    path = save(tmp_path / "s.json", record(**{field: value}))
+    with pytest.raises(SessionError, match=rf"s\.json: {field} must be text"):
+        load_session(path)
+
+
+@pytest.mark.parametrize("field", ["breaks", "recordings", "acts"])
+@pytest.mark.parametrize("value", ["recess", 5, {"start": "x"}])
+def test_strings_where_lists_are_expected(tmp_path: Path, field: str, value: Any) -> None:
+    path = save(tmp_path / "s.json", record(**{field: value}))
+    with pytest.raises(SessionError, match=rf"s\.json: {field} must be a list"):
+        load_session(path)
+
+
+def test_a_huge_wrong_value_gives_a_short_message(tmp_path: Path) -> None:
+    path = save(tmp_path / "s.json", record(case=list(range(1_000_000))))
+    with pytest.raises(SessionError, match=r"case must be text, got \[0, 1, 2") as err:
+        load_session(path)
+    assert len(err.value.diagnostics()) < 400
+
+
+def test_nan_and_infinity_are_not_times(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(record()).replace('"2026-03-02T12:30:00+05:00"', "NaN"))
+    with pytest.raises(SessionError, match=r"s\.json: end must be an ISO 8601 time.*got nan"):
+        load_session(path)
+
+
+def test_over_long_text_is_a_session_error(tmp_path: Path) -> None:
+    path = save(tmp_path / "s.json", record(case="x" * 100_000))
+    with pytest.raises(SessionError, match=r"s\.json: case is 100000 characters long"):
+        load_session(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("a\x00b.wav", r"recordings\[0\]\.file .*NUL"),
+        ("x" * 5000 + ".wav", r"recordings\[0\]\.file is 5004 characters long"),
+        ("d/" * 3000 + "a.wav", r"recordings\[0\]\.file is 6005 characters long"),
+        ("y" * 300 + ".wav", r"recordings\[0\]\.file has a part of 304 bytes"),
+    ],
+)
+def test_file_names_no_file_system_holds(tmp_path: Path, name: str, pattern: str) -> None:
+    path = save(tmp_path / "s.json", record(recordings=[{"file": name}]))
+    with pytest.raises(SessionError, match=pattern):
+        load_session(path)
+
+
+def test_scan_of_a_record_declaring_a_nul_file_name_is_exit_2(tmp_path: Path) -> None:
+    path = save(tmp_path / "s.json", record(recordings=[{"file": "a\x00b.wav"}]))
+    r = run("scan", "--session", path, "--format", "json")
+    assert r.exit_code == 2, r.output
+    assert "recordings[0].file" in r.output
+
+
+def test_a_50_mb_session_record_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('{"schema": "auditor.session/1", "case": "')
+        fh.write("x" * (50 * 2**20))
+        fh.write('"}')
+    with pytest.raises(SessionError, match=r"big\.json: the file is 50\.0 MB; a session record"):
+        load_session(path)
+
+
+def test_non_utf8_bytes_are_a_session_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"event,start,end\nsession,\xff\xfe,\n")
+    with pytest.raises(SessionError, match=r"s\.csv: cannot read the session record.*utf-8"):
+        load_session(path)
+
+
+def test_csv_with_a_column_named_twice_is_a_session_error() -> None:
+    text = ("event,start,end,start\n"
+            "session,2026-03-02T10:00:00+05:00,2026-03-02T12:30:00+05:00,1999-01-01T00:00Z\n")
+    with pytest.raises(SessionError, match=r"s\.csv: the header names the column 'start' twice"):
+        session_from_csv(text, source="s.csv")
+
+
+def test_csv_with_odd_rows(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("event,start,end\n"
+                    "session,2026-03-02T10:00:00+05:00,2026-03-02T12:30:00+05:00\n"
+                    "\n,,\nbreak\n", encoding="utf-8")
+    with pytest.raises(SessionError, match=r"breaks\[0\] \(CSV row 5\)\.start must be an ISO"):
+        load_session(path)
+    path.write_text('event,start,end,file\nsession,2026-03-02T10:00:00+05:00,'
+                    '2026-03-02T12:30:00+05:00,\nrecording,,,"' + "a" * 200_000 + '"\n')
+    with pytest.raises(SessionError, match=r"s\.csv: not valid CSV: field larger"):
+        load_session(path)
+
+
+def test_a_file_name_with_year_one_gives_no_start() -> None:
+    tz = timezone(timedelta(hours=5))
+    pattern = ["%Y%m%d_%H%M%S"]
+    assert start_from_name("00010101_000000.wav", tz=tz, patterns=pattern) is None
+    assert start_from_name("20260302_100004.wav", tz=tz, patterns=pattern) == datetime(
+        2026, 3, 2, 10, 0, 4, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What the continuity audit reads of a probed file."""
+
+    duration: float = 60.0
+    embedded_start: datetime | None = None
+
+
+def _probe(**kw: Any) -> _Probe:
+    return _Probe(**kw)
+
+
+def test_an_absurd_embedded_start_is_not_used_as_the_start() -> None:
+    session = Session.from_json(record(breaks=[], recordings=[]))
+    end_of_time = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    cov = build_coverage(Recording("20260302_100004.wav"), _probe(embedded_start=end_of_time),
+                         session=session)
+    assert cov.start_source == "filename"
+    assert cov.claimed is not None
+
+
+@pytest.mark.parametrize("duration", [float("inf"), float("nan"), 1e300])
+def test_an_absurd_duration_is_an_input_error(duration: float) -> None:
+    session = Session.from_json(record(breaks=[], recordings=[]))
+    with pytest.raises(InputError, match=r"x\.wav: .*duration"):
+        build_coverage(Recording("x.wav", session.start), _probe(duration=duration),
+                       session=session)
+
+
+# --- saved reports (auditor report) ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    import numpy as np
+
+    d = tmp_path_factory.mktemp("rep")
+    rng = np.random.default_rng(7)
+    write(d / "part1.wav", speechlike(rng, 3 * SR, SR), SR)
+    save(d / "s.json", record(breaks=[], start="2026-03-02T10:00:00+05:00",
+                              end="2026-03-02T10:05:00+05:00"))
+    r = CliRunner().invoke(cli, ["scan", "--session", str(d / "s.json"), "--format", "json",
+                                 "-o", str(d / "r.json"), "-q"])
+    assert r.exit_code == 1, r.output  # the session outlasts the recording
+    return json.loads((d / "r.json").read_text())
+
+
+def render(tmp_path: Path, data: Any, *, text: str | None = None) -> Any:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data) if text is None else text, encoding="utf-8")
+    return run("report", path, "--format", "html", "-o", tmp_path / "out.html")
+
+
+def test_the_saved_report_renders(saved: dict, tmp_path: Path) -> None:
+    r = render(tmp_path, saved)
+    assert r.exit_code == 0, r.output
+    assert saved["findings"], "the fixture must hold findings for the tests below"
+
+
+def edit(report: dict, where: str, value: Any) -> dict:
+    data = copy.deepcopy(report)
+    keys: list[Any] = [int(k) if k.isdigit() else k for k in where.split(".")]
+    obj = data
+    for k in keys[:-1]:
+        obj = obj[k]
+    obj[keys[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("findings.0.start", "abc", r"findings\[0\]\.start must be a number of seconds"),
+        ("files", None, r"files must be a list"),
+        ("findings", {"a": 1}, r"findings must be a list"),
+        ("findings.0.severity", "critical", r"findings\[0\]\.severity 'critical' is not one of "
+                                            r"info, warning, high"),
+        ("findings.0.confidence", 7, r"findings\[0\]\.confidence must be a number in 0\.\.1"),
+        ("findings.0.kind", None, r"findings\[0\]\.kind must be text"),
+        ("findings.0.wall_start", "yesterday", r"findings\[0\]\.wall_start yesterday is not an "
+                                               r"ISO 8601 time"),
+        ("findings.0.evidence", [1], r"findings\[0\]\.evidence must be an object"),
+        ("files.0.duration", "long", r"files\[0\]\.duration must be a number"),
+        ("files.0.sample_rate", 1.5, r"files\[0\]\.sample_rate must be a whole number"),
+        ("files.0", "a.wav", r"files\[0\] must be an object"),
+        ("files.0.path", None, r"files\[0\]\.path must be text"),
+        ("created", "abc", r"created abc is not an ISO 8601 time"),
+        ("tool", None, r"tool must be an object"),
+        ("tool.parameters", [], r"tool\.parameters must be an object"),
+        ("session.start", "abc", r"session\.start abc is not an ISO 8601 time"),
+        ("session.breaks", "recess", r"session\.breaks must be a list"),
+        ("session", [], r"session must be an object or null"),
+    ],
+)
+def test_report_input_is_validated(saved: dict, tmp_path: Path, where: str, value: Any,
+                                   message: str) -> None:
+    r = render(tmp_path, edit(saved, where, value))
+    assert r.exit_code == 2, r.output
+    assert "r.json: " in r.output
+    assert "what to do" in r.output
+    import re
+
+    assert re.search(message, r.output), r.output
+    assert not (tmp_path / "out.html").exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_report_with_non_finite_numbers_is_exit_2(saved: dict, tmp_path: Path,
+                                                  value: str) -> None:
+    text = json.dumps(edit(saved, "files.0.duration", 123.25)).replace("123.25", value)
+    r = render(tmp_path, None, text=text)
+    assert r.exit_code == 2, r.output
+    assert "files[0].duration must be a finite number" in r.output
+
+
+def test_report_nested_100000_deep_is_exit_2(tmp_path: Path) -> None:
+    r = render(tmp_path, None, text="[" * 100_000 + "]" * 100_000)
+    assert r.exit_code == 2, r.output
+    assert "r.json: the report is nested too deeply" in r.output
+
+
+def test_report_with_deep_evidence_is_exit_2(saved: dict, tmp_path: Path) -> None:
+    deep: Any = 1
+    for _ in range(200):
+        deep = {"a": deep}
+    r = render(tmp_path, edit(saved, "findings.0.evidence", deep))
+    assert r.exit_code == 2, r.output
+    assert "findings[0].evidence is nested deeper than" in r.output
+
+
+def test_report_with_a_huge_integer_is_exit_2(saved: dict, tmp_path: Path) -> None:
+    text = json.dumps(edit(saved, "files.0.size", 1)).replace('"size": 1', '"size": ' + "9" * 5000)
+    r = render(tmp_path, None, text=text)
+    assert r.exit_code == 2, r.output
+    assert "r.json: not a JSON report" in r.output
+
+
+def test_report_of_a_ledger_verify_has_only_paths_and_hashes(saved: dict,
+                                                            tmp_path: Path) -> None:
+    # what `auditor ledger verify --format json` writes: files with path and sha256 only
+    data = edit(saved, "files", [{"path": "part1.wav", "sha256": "ab" * 32}])
+    data = edit(data, "session", None)
+    r = render(tmp_path, data)
+    assert r.exit_code == 0, r.output
+    assert "ab" * 32 in (tmp_path / "out.html").read_text(encoding="utf-8")
+
+
+def test_load_report_names_the_field(saved: dict, tmp_path: Path) -> None:
+    path = save(tmp_path / "r.json", edit(saved, "findings.0.end", [1]))
+    with pytest.raises(InputError, match=r"r\.json: findings\[0\]\.end must be a number"):
+        load_report(path)
+
+
+# --- policy files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("[" * 100_000 + "]" * 100_000, r"p\.json: the JSON is nested too deeply"),
+        ('{"extends": "generic", "retention": {"years": ' + "9" * 5000 + "}}",
+         r"p\.json: not valid JSON: .*digits"),
+        ('{"extends": "generic", "name": "x", "tolerances": {"min_gap_s": 1e999}}',
+         r"p\.json: tolerances\.min_gap_s must be a number >= 0, got inf; at most 1e\+09"),
+        ('{"extends": "generic", "name": "x", "retention": {"from": "verdict_in_force", '
+         '"years": 10000000000}}',
+         r"p\.json: retention\.years must be a whole number >= 0, got 10+; at most 1000"),
+    ],
+)
+def test_hostile_policy_files_are_a_session_error(tmp_path: Path, text: str,
+                                                  pattern: str) -> None:
+    from auditor.session import load_policy
+
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SessionError, match=pattern):
+        load_policy(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("files.0.codec", None, r"files\[0\] gives sample_rate but no codec"),
+        ("files.0.checks", {"splice": {"enf": {"applicable": False}}},
+         r"files\[0\]\.checks\.splice\.enf\.reason must be text"),
+        ("files.0.checks", {"splice": {"enf": {"reason": "x"}}},
+         r"files\[0\]\.checks\.splice\.enf\.applicable must be true or false"),
+    ],
+)
+def test_file_facts_the_html_reads_together(saved: dict, tmp_path: Path, where: str,
+                                            value: Any, message: str) -> None:
+    path = save(tmp_path / "r.json", edit(saved, where, value))
+    with pytest.raises(InputError, match=message):
+        load_report(path)
+
+
+def test_a_session_record_with_only_its_required_fields_renders(saved: dict,
+                                                                tmp_path: Path) -> None:
+    session = {k: saved["session"][k] for k in ("schema", "start", "end", "recordings")}
+    r = render(tmp_path, edit(saved, "session", session))
+    assert r.exit_code == 0, r.output
+
+
+def test_a_partial_session_record_in_a_report_renders(saved: dict, tmp_path: Path) -> None:
+    # the statistics need only court, case and start; the HTML shows what there is
+    data = edit(saved, "session", {"court": "C", "case": "2-1/2026",
+                                   "start": "2026-03-02T10:00:00+05:00"})
+    r = render(tmp_path, data)
+    assert r.exit_code == 0, r.output
+    assert "2-1/2026" in (tmp_path / "out.html").read_text(encoding="utf-8")
+
+
+def test_the_list_of_unreadable_files_is_validated(saved: dict, tmp_path: Path) -> None:
+    path = save(tmp_path / "r.json", {**saved, "unreadable": [{"path": ["x"]}]})
+    with pytest.raises(InputError, match=r"r\.json: unreadable\[0\]\.path must be text"):
+        load_report(path)
