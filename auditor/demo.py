@@ -5,7 +5,8 @@ generated room noise and a wandering 50 Hz mains hum, in two recordings:
 
 * ``hearing-part1.wav`` (BWF, 120 s): a 4 ms dropout at 40.000 s and 4 s muted (exact zeros)
   at 75.000 s;
-* ``hearing-part2.m4a`` (AAC, 60 s of sound): 12 s of time missing from the container at 30.0 s;
+* ``hearing-part2.m4a`` (AAC, 60 s of sound): 12 s of time missing from the container at 32.0 s
+  (on an AAC frame boundary, so that every encoder puts it at the same time);
 * ``session.json``: the session ran 10:00-10:20 (+05:00) with a recess 10:02:30-10:15:00, so the
   muted span and the time gap are missing segments of the session, and the recording stops
   3 min 48 s early; no act explains any of it.
@@ -39,9 +40,9 @@ CLIPS = ("demo-congrats.wav", "demo-echotest.wav", "demo-moreinfo.wav")
 PLANTED: list[dict[str, Any]] = [
     {"file": "hearing-part1.wav", "kind": "dropout", "start": 40.0, "end": 40.004},
     {"file": "hearing-part1.wav", "kind": "digital_silence", "start": 75.0, "end": 79.0},
-    {"file": "hearing-part2.m4a", "kind": "timestamp_gap", "start": 30.0, "end": 42.0},
+    {"file": "hearing-part2.m4a", "kind": "timestamp_gap", "start": 32.0, "end": 44.0},
     {"kind": "missing_segment", "wall_start": "2026-03-02T10:01:19+05:00"},
-    {"kind": "missing_segment", "wall_start": "2026-03-02T10:15:30+05:00"},
+    {"kind": "missing_segment", "wall_start": "2026-03-02T10:15:32+05:00"},
     {"kind": "early_stop", "wall_start": "2026-03-02T10:16:12+05:00"},
 ]
 
@@ -106,7 +107,8 @@ def build_hearing(directory: Path, *, seed: int = 2015) -> list[Path]:
     p2 = directory / "hearing-part2.m4a"
     try:
         transcode(tmp, p2, options={"acodec": "aac", "audio_bitrate": "64k"},
-                  audio_filter="asetpts='if(gte(T,30),PTS+12/TB,PTS)'")
+                  # whole 1024-sample frames (AAC's) through the shift: 32 s is frame 500
+                  audio_filter="asetnsamples=n=1024:p=0,asetpts='if(gte(T,32),PTS+12/TB,PTS)'")
     finally:
         tmp.unlink(missing_ok=True)
     session = {

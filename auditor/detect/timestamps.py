@@ -11,9 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..findings import Finding, format_time
+from ..media import RAW_AUDIO
 from .base import DetectorInput, ScanParams
 
 __all__ = ["timestamp_gap", "video_gap"]
+
+#: Samples in the longest frame of an elementary audio stream (MPEG-1 Layer III: 1152).
+_LONGEST_FRAME = 1152
+#: A hold of the first picture up to this long is the encoder's or muxer's start-up delay
+#: (B-frame reordering; AVI's empty chunk for interleaving), not lost video.
+_STARTUP_HOLD = 0.5
 
 
 def _jumps(pts: np.ndarray, dur: np.ndarray, tol: float) -> list[tuple[int, float]]:
@@ -71,6 +78,10 @@ def timestamp_gap(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     elif np.isfinite(info.duration):
         residual = info.duration - decoded - explained
         tol = max(params.duration_tolerance, 0.005 * info.duration)
+        if info.container in RAW_AUDIO:
+            # an elementary stream's duration is the sum of its frames, which some ffmpeg
+            # versions count with the encoder's delay and padding (LAME: up to two frames)
+            tol = max(tol, info.start_time + 2 * _LONGEST_FRAME / info.sample_rate)
         if abs(residual) > tol:
             more = residual > 0
             out.append(Finding(
@@ -99,6 +110,8 @@ def video_gap(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     out = []
     for i in idx:
         t0, gap = float(p[i]) + frame, float(step[i]) - frame
+        if i == 0 and gap <= _STARTUP_HOLD:
+            continue
         lost = int(round(step[i] / frame)) - 1
         out.append(Finding(
             kind="video_gap", file=inp.label, start=t0, end=t0 + gap,

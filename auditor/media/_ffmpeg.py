@@ -23,11 +23,15 @@ RAW_AUDIO = frozenset({"mp3", "aac", "ac3", "eac3", "dts", "mp2", "amr"})
 
 @functools.cache
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary: ``$AUDITOR_FFMPEG``, the system one, else imageio-ffmpeg's."""
+    """Path of the ffmpeg binary: ``$AUDITOR_FFMPEG``, the system one, else imageio-ffmpeg's.
+
+    ``AUDITOR_FFMPEG=wheel`` takes the imageio-ffmpeg wheel's binary even where a system
+    ffmpeg is installed (with ``AUDITOR_FFPROBE=none``: the path of a machine with pip only).
+    """
     override = os.environ.get("AUDITOR_FFMPEG")
-    if override:
+    if override and override != "wheel":
         return override
-    found = shutil.which("ffmpeg")
+    found = None if override == "wheel" else shutil.which("ffmpeg")
     if found:
         return found
     try:
@@ -50,11 +54,12 @@ def _input_args(path: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _run_ffmpeg(args: list[str], path: str, *, timeout: float | None = None) -> str:
+def _run_ffmpeg(args: list[str], path: str, *, timeout: float | None = None,
+                exe: str | None = None) -> str:
     """Run ffmpeg to completion; return its stderr (where it reports). Raises MediaError."""
     try:
         proc = subprocess.run(
-            [ffmpeg_exe(), *args],
+            [exe or ffmpeg_exe(), *args],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
@@ -95,10 +100,12 @@ def ffprobe_exe() -> str | None:
 
 
 def transcode(src: str | os.PathLike[str], dst: str | os.PathLike[str],
-              *, options: dict[str, Any] | None = None, audio_filter: str | None = None) -> Path:
+              *, options: dict[str, Any] | None = None, audio_filter: str | None = None,
+              exe: str | None = None) -> Path:
     """Encode ``src`` into ``dst`` with ffmpeg (used to build samples and test files).
 
-    ``options`` are ffmpeg output options (``{"acodec": "libmp3lame", "audio_bitrate": "64k"}``).
+    ``options`` are ffmpeg output options (``{"acodec": "libmp3lame", "audio_bitrate": "64k"}``);
+    ``exe`` another ffmpeg binary than the one in use (the same encoder on every machine).
     """
     import ffmpeg
 
@@ -109,7 +116,7 @@ def transcode(src: str | os.PathLike[str], dst: str | os.PathLike[str],
         os.fspath(dst), **out_opts)
     args = stream.global_args("-nostdin", "-hide_banner", "-loglevel", "error").overwrite_output(
         ).get_args()
-    _run_ffmpeg(args, os.fspath(src), timeout=3600)
+    _run_ffmpeg(args, os.fspath(src), timeout=3600, exe=exe)
     if not Path(dst).is_file():
         raise MediaError("ffmpeg produced no output", path=os.fspath(dst))
     return Path(dst)

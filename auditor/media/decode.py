@@ -104,7 +104,13 @@ class Decoder:
                            protocol_whitelist="file", format_whitelist=DEMUXERS)
         # large frames through ffmpeg's pipeline: MP3 decodes 576-sample frames, and handing
         # each across ffmpeg's threads costs more than the decoding (measured in bench/)
-        audio = (src["a:0"].filter("asetnsamples", n=16384, p=0)
+        stream = src["a:0"]
+        window = self.info.audio_window
+        if window is not None:  # priming and padding off, as the container states them
+            rate = self.info.sample_rate
+            stream = stream.filter("atrim", start_sample=round(window[0] * rate),
+                                   end_sample=round(window[1] * rate))
+        audio = (stream.filter("asetnsamples", n=16384, p=0)
                  .output("pipe:", format="f32le", acodec="pcm_f32le",
                          ac=self.info.channels, ar=self.info.sample_rate))
         if self.video_checks:

@@ -11,7 +11,17 @@ from typing import Any
 
 from ..errors import MediaError
 from ..riff import RiffLayout, read_riff_layout
-from ._ffmpeg import SOUNDFILE_FORMATS, _input_args, _last_error, _run_ffmpeg
+from ._ffmpeg import SOUNDFILE_FORMATS, _input_args, _last_error, _run_ffmpeg, ffprobe_exe
+from ._ffprobe import ffprobe_json, integer, number
+
+#: Lowest sample rate taken as audio: no recorder writes speech below it (telephone is 8 kHz).
+MIN_SAMPLE_RATE = 4000
+#: Shortest recording audited: below it no check applies (a click test alone needs 20 ms).
+MIN_DURATION = 0.1
+#: Containers whose edit list states exactly where the audio starts and ends, encoder priming
+#: and padding excluded (ISO/IEC 14496-12, ``elst``). Matroska is not among them: its decoders
+#: already drop Opus's pre-skip, and trimming it again would cut sound.
+_EXACT_EXTENT = ("mov,",)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,14 @@ class MediaInfo:
     the container states it. ``declared_duration`` differs from ``duration`` only when a WAV
     header claims more data than the file holds. ``embedded_start`` is the recorder's own start
     time: timezone-aware for MP4/MOV ``creation_time``, naive local time for BWF ``bext``.
+
+    ``start_time`` is the container time (seconds) of the first decoded sample: packet times
+    are measured from it, so that a finding's time is seconds into the decoded audio whatever
+    the container's own origin (MPEG-TS starts at 1.4 s). ``audio_window`` is the span that
+    holds the audio, encoder priming and padding excluded, where the container states it
+    exactly (MP4/MOV edit lists), in seconds from the file's start time (the clock of
+    ffmpeg's filters): the decoder keeps only that span, so every ffmpeg version gives the same
+    samples (ffmpeg before 6.0 keeps AAC's padding).
     """
 
     path: str
@@ -50,6 +68,8 @@ class MediaInfo:
     embedded_start: datetime | None = None
     tags: dict[str, str] = field(default_factory=dict)
     video: VideoStream | None = None
+    start_time: float = 0.0
+    audio_window: tuple[float, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The file facts of the report contract."""
@@ -119,9 +139,21 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         )
     if info.channels < 1 or info.sample_rate < 1:
         raise MediaError("the audio stream has no channels or no sample rate", path=spath)
+    if info.sample_rate < MIN_SAMPLE_RATE:
+        raise MediaError(
+            f"the file declares a sample rate of {info.sample_rate} Hz: no recorder writes "
+            f"audio below {MIN_SAMPLE_RATE} Hz, so its header is damaged or it is not a "
+            "recording", path=spath,
+            hint="re-copy the recording from the recorder or the archive; if this is the "
+            "original, have its header examined")
     if info.frames == 0 or info.duration <= 0:
         raise MediaError("zero-length audio: the file holds no samples", path=spath,
                          hint="re-copy the recording from the recorder or the archive")
+    if info.duration < MIN_DURATION:
+        raise MediaError(
+            f"the audio lasts {info.duration * 1000:.1f} ms: no check applies to less than "
+            f"{MIN_DURATION * 1000:.0f} ms, so nothing in it can be audited", path=spath,
+            hint="check that this is the whole recording; re-copy it from the recorder")
     return info
 
 
@@ -200,6 +232,70 @@ _LAYOUTS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "5.
 
 
 def _probe_ffmpeg(path: str, st: os.stat_result) -> MediaInfo:
+    exe = ffprobe_exe()
+    if exe is not None:
+        return _probe_ffprobe(exe, path, st)
+    return _probe_ffmpeg_log(path, st)
+
+
+def _probe_ffprobe(exe: str, path: str, st: os.stat_result) -> MediaInfo:
+    """Probe through ffprobe's JSON (``-show_format -show_streams``)."""
+    data = ffprobe_json(exe, path, ["-show_format", "-show_streams"], timeout=120)
+    fmt: dict[str, Any] = data["format"] if isinstance(data.get("format"), dict) else {}
+    streams = [s for s in data.get("streams") or [] if isinstance(s, dict)]
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    video = next((s for s in streams if s.get("codec_type") == "video"
+                  and not (s.get("disposition") or {}).get("attached_pic")), None)
+    if audio is None:
+        what = "a video with no audio stream" if video else "a file with no audio stream"
+        raise MediaError(f"{what}: there is no sound to audit", path=path,
+                         hint="audit the file that carries the hearing's sound")
+    container = str(fmt.get("format_name") or "unknown")
+    duration = number(fmt.get("duration"))
+    a_start = number(audio.get("start_time"))
+    start = a_start if a_start is not None else number(fmt.get("start_time")) or 0.0
+    a_dur = number(audio.get("duration"))
+    window = None
+    if container.startswith(_EXACT_EXTENT) and a_start is not None and a_dur is not None:
+        # the edit list; ffmpeg's filters measure time from the file's start time
+        f_start = number(fmt.get("start_time")) or 0.0
+        window = (max(a_start, 0.0) - f_start, a_start + a_dur - f_start)
+    tags = {str(k): str(v) for k, v in (fmt.get("tags") or {}).items()}
+    creation = tags.get("creation_time") or (audio.get("tags") or {}).get("creation_time")
+    vs = None
+    if video is not None:
+        vs = VideoStream(codec=str(video.get("codec_name") or "unknown"),
+                         width=integer(video.get("width")) or 0,
+                         height=integer(video.get("height")) or 0,
+                         fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")))
+    return MediaInfo(
+        path=path, size=st.st_size, mtime=st.st_mtime, container=container,
+        codec=str(audio.get("codec_name") or "unknown"),
+        sample_rate=integer(audio.get("sample_rate")) or 0,
+        channels=integer(audio.get("channels")) or 0,
+        duration=duration if duration is not None and duration > 0 else float("inf"),
+        bit_depth=integer(audio.get("bits_per_raw_sample")) or None, frames=None,
+        backend="ffmpeg", embedded_start=_parse_creation(creation) if creation else None,
+        tags=tags, video=vs, start_time=max(start, 0.0), audio_window=window,
+    )  # fmt: skip
+
+
+def _rate(text: object) -> float | None:
+    """``"30000/1001"`` as a float; None for ``0/0`` or absent."""
+    try:
+        num, den = str(text).split("/")
+        return round(int(num) / int(den), 3) if int(den) and int(num) else None
+    except ValueError:
+        return None
+
+
+_START = re.compile(r"Duration: [^,]*, start: (-?[\d.]+)")
+
+
+def _probe_ffmpeg_log(path: str, st: os.stat_result) -> MediaInfo:
+    """Probe from ffmpeg's own report of its input: the one way when ffprobe is absent (ffmpeg
+    has no JSON writer for it). The imageio-ffmpeg wheel's ffmpeg (6.0 and later) trims encoder
+    priming and padding itself, so no ``audio_window`` is needed on this path."""
     err = _run_ffmpeg(_input_args(path), path, timeout=120)
     m_in = _INPUT.search(err)
     if m_in is None:
@@ -229,12 +325,14 @@ def _probe_ffmpeg(path: str, st: os.stat_result) -> MediaInfo:
                          fps=float(fps.group(1)) if fps else None)
     bits = re.search(r"\((\d+) bit\)", err)
     tags = {k: v.strip() for k, v in _TAG.findall(err.split("Duration:")[0])}
+    m_start = _START.search(err)
+    start = float(m_start.group(1)) if m_start else 0.0
     return MediaInfo(
         path=path, size=st.st_size, mtime=st.st_mtime, container=m_in.group(1),
         codec=audio.group(2), sample_rate=int(audio.group(3)), channels=channels,
         duration=duration if duration >= 0 else float("inf"),
         bit_depth=int(bits.group(1)) if bits else None, frames=None, backend="ffmpeg",
-        embedded_start=embedded, tags=tags, video=vs,
+        embedded_start=embedded, tags=tags, video=vs, start_time=max(start, 0.0),
     )  # fmt: skip
 
 
