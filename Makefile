@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest pytest-wheel-ffmpeg bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+# The media, scan, demo and archive tests again on the other ffmpeg path: the imageio-ffmpeg
+# wheel's binary alone, no ffprobe (a machine with pip only). `pytest` above takes the system
+# ffmpeg and ffprobe when they are installed.
+WHEEL_FFMPEG_TESTS := tests/test_ffmpeg_paths.py tests/test_media.py tests/test_video.py \
+	tests/test_demo.py tests/test_corpus.py tests/test_scan_session.py tests/test_detect_audio.py \
+	tests/test_bad_input.py $(wildcard tests/test_archive_*.py)
+pytest-wheel-ffmpeg: install
+	AUDITOR_FFMPEG=wheel AUDITOR_FFPROBE=none $(BIN)/python -m pytest -q $(WHEEL_FFMPEG_TESTS)
+
+test: lint typecheck pytest pytest-wheel-ffmpeg
 
 bench: install
 	$(BIN)/python bench/bench_scan.py
