@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -383,3 +384,104 @@ def test_a_read_only_ledger_with_a_pending_write_ahead_log(shared_dir: Path) -> 
     shared_dir.chmod(0o555)
     r = as_reader("ledger", "verify", db, "--key", f"{key}.pub")  # never a stale, partial read
     assert r.returncode == 2 and "write-ahead log court.db-wal holds changes" in r.stderr, r.stderr
+
+
+# -- item 7: a zip bomb is refused before anything is unpacked ---------------------------------
+
+
+def _no_unpacking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any temporary folder or file an error: a zip is read where it lies."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bundle was unpacked to a temporary folder")
+
+    for name in ("mkdtemp", "mkstemp", "TemporaryDirectory", "NamedTemporaryFile"):
+        monkeypatch.setattr(tempfile, name, refuse)
+
+
+def _bag_zip(court: dict[str, Path], name: str, extra: dict[str, int] | None = None) -> Path:
+    """The court's evidence bundle as a zip; ``extra`` adds payload files of that many zero
+    bytes, listed in the manifests as a bag requires."""
+    from auditor.ledger._bag import write_bag
+
+    folder = court["dir"] / f"{name}.bundle"
+    assert run("ledger", "bundle", court["db"], court["wav"], "-o", folder)[0] == 0
+    payload: dict[str, bytes | Path] = {
+        str(p.relative_to(folder).as_posix()): p for p in (folder / "data").iterdir()
+    }
+    for fname, size in (extra or {}).items():
+        blob = court["dir"] / f"{name}.{fname}"
+        with open(blob, "wb") as fh:
+            fh.truncate(size)  # a sparse file of zeros: costs no disk
+        payload[f"data/{fname}"] = blob
+    tags = {f"evidence/{n}": (folder / "evidence" / n).read_bytes()
+            for n in ("evidence.json", "checkpoint.txt", "key.pub")}  # fmt: skip
+    info = "".join(line + "\n" for line in (folder / "bag-info.txt").read_text().splitlines()
+                   if not line.startswith("Payload-Oxum"))  # fmt: skip
+    return write_bag(court["dir"] / f"{name}.zip", payload, tags, info, as_zip=True)
+
+
+def test_a_zip_bundle_is_verified_without_unpacking_it(
+    court: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = _bag_zip(court, "plain")
+    assert run("ledger", "bundle", court["db"], court["wav"], "-o", court["dir"] / "ex.zip",
+               "--start", "6", "--end", "14")[0] == 0  # fmt: skip
+    _no_unpacking(monkeypatch)
+    for path in (bag, court["dir"] / "ex.zip"):
+        code, out = run("bundle", "verify", path, "--key", f"{court['key']}.pub")
+        assert code == 0 and out.rstrip().endswith("bundle verified"), out
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked(
+    court: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bomb = _bag_zip(court, "bomb", {"filler.bin": 200 << 20})  # 200 MiB of zeros
+    assert bomb.stat().st_size < 1 << 20  # in a zip of well under 1 MiB
+    _no_unpacking(monkeypatch)
+    code, out = run("bundle", "verify", bomb, "--key", f"{court['key']}.pub")
+    assert code == 2, out
+    assert "data/filler.bin" in out and "compression ratio" in out and "--max-ratio" in out
+    code, out = run("bundle", "verify", bomb, "--key", f"{court['key']}.pub",
+                    "--max-size", "100M", "--max-ratio", "5000")  # fmt: skip
+    assert code == 2 and "would unpack to 210," in out and "--max-size" in out, out
+    # a user who trusts where it came from can lift both limits: the bag itself is sound
+    code, out = run("bundle", "verify", bomb, "--key", f"{court['key']}.pub",
+                    "--max-size", "1G", "--max-ratio", "5000")  # fmt: skip
+    assert code == 0 and "bundle verified" in out, out
+
+
+def _shrink_declared_size(path: Path, name: str, size: int) -> None:
+    """Rewrite the central directory so it declares ``name`` smaller than it is."""
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")  # end of central directory record
+    at = int.from_bytes(data[end + 16 : end + 20], "little")
+    while True:
+        n = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + n] == name.encode():
+            break
+        at = data.index(b"PK\x01\x02", at + 4)
+    data[at + 24 : at + 28] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_a_zip_that_lies_about_a_size_is_refused(
+    court: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = _bag_zip(court, "liar", {"filler.bin": 1 << 20})
+    _shrink_declared_size(bag, "data/filler.bin", 1000)
+    assert zipfile.ZipFile(bag).getinfo("data/filler.bin").file_size == 1000
+    _no_unpacking(monkeypatch)
+    code, out = run("bundle", "verify", bag, "--key", f"{court['key']}.pub", "--max-ratio", "5000")
+    assert code == 2 and "data/filler.bin" in out and "damaged" in out, out
+
+
+def test_unsafe_names_are_refused_before_anything_is_read(court: dict[str, Path]) -> None:
+    for name in ("/etc/passwd", "data/../../evil.txt", "data/./x"):
+        path = court["dir"] / "names.zip"
+        path.unlink(missing_ok=True)
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(name, b"x" * 10)
+            zf.writestr("bagit.txt", b"no")
+        code, out = run("bundle", "verify", path, "--no-key")
+        assert code == 1 and "unsafe file name" in out, out

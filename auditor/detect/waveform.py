@@ -363,6 +363,8 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     clicks = inp.features.extra.get("waveform")
     if not isinstance(clicks, Clicks):
         return CueStatus("waveform", False, "the waveform was not measured"), []
+    if inp.features.power.size == 0:
+        return CueStatus("waveform", False, "the recording is too short to measure"), []
     if not (inp.features.power > 0).any():
         return CueStatus("waveform", False, "the recording holds no signal (all samples are "
                          "zero)"), []

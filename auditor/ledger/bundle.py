@@ -23,10 +23,10 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import AuditorError, InputError, VerificationError
-from ._bag import open_bag, safe_name, write_bag
+from ._bag import MAX_BUNDLE_BYTES, MAX_RATIO, Bag, open_bag, safe_name, write_bag
 from ._merkle import leaf_hash, verify_inclusion
 from .entries import Entry
 from .keys import KeyHistory
@@ -155,15 +155,20 @@ def verify_bundle(
     *,
     trusted_key: VerifierKey | None = None,
     on_check: Callable[[str], None] | None = None,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+    max_ratio: float = MAX_RATIO,
 ) -> list[str]:
     """Verify an evidence bundle offline; return the checks made, in order.
+
+    A zip bundle is read where it lies, never unpacked; ``max_bytes`` and ``max_ratio`` cap its
+    declared uncompressed size and each entry's compression ratio (see :mod:`._bag`).
 
     Raises
     ------
     VerificationError
         With the first check that failed.
     InputError
-        If ``path`` is not a folder or zip file.
+        If ``path`` is not a folder or zip file, or a zip exceeds a limit or is damaged.
     """
     checks: list[str] = []
 
@@ -172,11 +177,11 @@ def verify_bundle(
         if on_check is not None:
             on_check(text)
 
-    with open_bag(path) as (root, bag_checks):
+    with open_bag(path, max_bytes=max_bytes, max_ratio=max_ratio) as (bag, bag_checks):
         for text in bag_checks:
             passed(text)
         try:
-            _verify_evidence(root, trusted_key, passed)
+            _verify_evidence(bag, trusted_key, passed)
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationError(f"evidence.json is malformed: {exc!r}") from None
         except AuditorError as exc:
@@ -186,15 +191,11 @@ def verify_bundle(
     return checks
 
 
-def _verify_evidence(
-    root: Path, trusted: VerifierKey | None, passed: Callable[[str], None]
-) -> None:
-    from ..media import file_sha256
-
+def _verify_evidence(bag: Bag, trusted: VerifierKey | None, passed: Callable[[str], None]) -> None:
     for required in ("evidence/evidence.json", "evidence/checkpoint.txt", "evidence/key.pub"):
-        if not (root / required).is_file():
+        if required not in bag.names:
             raise VerificationError(f"bundle lacks {required}")
-    evidence = json.loads((root / "evidence/evidence.json").read_text("utf-8"))
+    evidence = json.loads(bag.read("evidence/evidence.json").decode("utf-8"))
     if evidence.get("schema") != BUNDLE_SCHEMA:
         raise VerificationError(f"not an {BUNDLE_SCHEMA} bundle: {evidence.get('schema')!r}")
     origin, size = str(evidence["origin"]), int(evidence["tree_size"])
@@ -204,7 +205,7 @@ def _verify_evidence(
         origin, [(i, d) for i, d in sorted(entries.items()) if Entry.decode(d).type == "key"]
     )
     signer = history.current(size)
-    bundled = VerifierKey.parse((root / "evidence/key.pub").read_text("utf-8"))
+    bundled = VerifierKey.parse(bag.read("evidence/key.pub").decode("utf-8"))
     if bundled != signer:
         raise VerificationError(
             f"key.pub {bundled} is not the key in use at size {size} ({signer})"
@@ -219,7 +220,7 @@ def _verify_evidence(
             f"key chain: the trusted key {trusted.key_id.hex()} leads to signer "
             f"{signer.key_id.hex()}"
         )
-    checkpoint = Checkpoint.open((root / "evidence/checkpoint.txt").read_text("utf-8"), signer,
+    checkpoint = Checkpoint.open(bag.read("evidence/checkpoint.txt").decode("utf-8"), signer,
                                  origin=origin)  # fmt: skip
     if checkpoint.size != size:
         raise VerificationError(f"checkpoint is for size {checkpoint.size}, evidence claims {size}")
@@ -241,20 +242,22 @@ def _verify_evidence(
         raise VerificationError("; ".join(problems) or "the recording's ingest or seal is missing")
     passed(f"recording {state.index}: {len(state.chunks)} chunks match the seal's Merkle root")
     payload = evidence["payload"]
-    target = root / safe_name(payload["path"])
-    if not target.is_file():
+    target = safe_name(payload["path"])
+    if target not in bag.digests or not target.startswith("data/"):
         raise VerificationError(f"payload {payload['path']} is missing")
     if payload["kind"] == "full":
-        if file_sha256(target) != state.ingest.fields["sha256"]:
+        if bag.digests[target] != state.ingest.fields["sha256"]:
             raise VerificationError(f"{payload['path']}: SHA-256 differs from the ingest entry")
         passed(f"payload: {payload['path']} has the logged size and SHA-256")
     else:
-        _verify_excerpt(target, state, int(payload["first_chunk"]), int(payload["last_chunk"]))
+        with bag.open(target) as stream:
+            _verify_excerpt(stream, state, int(payload["first_chunk"]),
+                            int(payload["last_chunk"]))  # fmt: skip
         passed(f"payload: excerpt chunks {payload['first_chunk']}-{payload['last_chunk']} "
                "hash to the logged chunks")  # fmt: skip
 
 
-def _verify_excerpt(path: Path, state: Any, first: int, last: int) -> None:
+def _verify_excerpt(path: IO[bytes], state: Any, first: int, last: int) -> None:
     import hashlib
 
     import soundfile as sf
