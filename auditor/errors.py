@@ -40,9 +40,17 @@ class AuditorError(Exception):
         self.hint = hint
 
     def diagnostics(self) -> str:
-        """A message for a person: which file, what is wrong, what to do."""
-        head = f"{self.path}: {self.what}" if self.path else self.what
-        return f"{head}\n  what to do: {self.hint}" if self.hint else head
+        """A message for a person: which file, what is wrong, what to do.
+
+        Invisible and bidirectional control characters quoted from an input are shown as
+        ``<U+202E>`` (:func:`auditor.findings.printable`), so a file name cannot reorder or hide
+        the rest of the message.
+        """
+        from .findings import printable
+
+        head = f"{printable(self.path)}: {self.what}" if self.path else self.what
+        text = f"{head}\n  what to do: {self.hint}" if self.hint else head
+        return printable(text, keep="\t\n")
 
     def __str__(self) -> str:
         return self.diagnostics()

@@ -426,3 +426,111 @@ def test_the_list_of_unreadable_files_is_validated(saved: dict, tmp_path: Path) 
     path = save(tmp_path / "r.json", {**saved, "unreadable": [{"path": ["x"]}]})
     with pytest.raises(InputError, match=r"r\.json: unreadable\[0\]\.path must be text"):
         load_report(path)
+
+
+# --- item 12: bidirectional and invisible characters wherever a person reads them -------------
+
+RLO, LRI, RLM, ZWSP = "\u202e", "\u2066", "\u200f", "\u200b"
+_INVISIBLE = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\u200b\ufeff"
+
+
+def _clean(text: str) -> None:
+    raw = sorted({f"U+{ord(c):04X}" for c in text if c in _INVISIBLE or c in "\x00\x1b"})
+    assert not raw, f"raw invisible characters in the output: {raw}"
+
+
+def test_printable_escapes_bidi_and_invisible_characters() -> None:
+    from auditor.findings import printable
+
+    assert printable(f"2-1{RLO}/2026") == "2-1<U+202E>/2026"
+    assert printable("a\nb\x1b[31m") == "a<U+000A>b<U+001B>[31m"
+    assert printable("a\nb", keep="\n") == "a\nb"
+    assert printable("Алматы №2 — ٢٠٢٦") == "Алматы №2 — ٢٠٢٦"  # letters of every script stay
+    _clean(printable(_INVISIBLE + "\udcff"))
+
+
+@pytest.fixture
+def bidi_hearing(tmp_path: Path, rng) -> Path:
+    write(tmp_path / "part1.wav", speechlike(rng, 3 * SR, SR), SR)
+    return save(tmp_path / "s.json", record(
+        case=f"2-123{RLO}/2026", court=f"court{ZWSP}", judge=f"{LRI}judge",
+        start="2026-03-02T10:00:00+05:00", end="2026-03-02T10:05:00+05:00",
+        breaks=[{"start": "2026-03-02T10:01:00+05:00", "end": "2026-03-02T10:02:00+05:00",
+                 "reason": f"recess{RLO} 00:11"}]))
+
+
+def test_text_report_shows_bidi_controls_as_escapes(bidi_hearing: Path) -> None:
+    r = run("scan", "--session", bidi_hearing, "--format", "text", "-q")
+    assert r.exit_code == 1, r.output
+    _clean(r.output)
+    assert "2-123<U+202E>/2026" in r.output
+    assert "recess<U+202E> 00:11" in r.output
+
+
+def test_json_report_keeps_the_raw_value(bidi_hearing: Path) -> None:
+    r = run("scan", "--session", bidi_hearing, "--format", "json", "-q")
+    assert json.loads(r.output)["session"]["case"] == f"2-123{RLO}/2026"
+
+
+def test_html_title_cells_and_timeline_show_escapes(bidi_hearing: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    r = run("scan", "--session", bidi_hearing, "--format", "html", "-o", out, "-q")
+    assert r.exit_code == 1, r.output
+    html = out.read_text(encoding="utf-8")
+    _clean(html)
+    assert "<title>Recording integrity report — 2-123&lt;U+202E&gt;/2026</title>" in html
+    assert "court&lt;U+200B&gt;" in html and "&lt;U+2066&gt;judge" in html
+
+
+def test_html_of_a_saved_report_escapes_file_names_and_messages(saved: dict,
+                                                                tmp_path: Path) -> None:
+    data = edit(saved, "findings.0.message", f"gap{RLO} 10:00–11:00")
+    data = edit(data, "files.0.path", f"part{RLM}1.wav")
+    data = edit(data, "findings.0.evidence", {f"k{RLO}": f"v{RLO}"})
+    r = render(tmp_path, data)
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "out.html").read_text(encoding="utf-8")
+    _clean(html)
+    assert "gap&lt;U+202E&gt; 10:00–11:00" in html
+    assert "part&lt;U+200F&gt;1.wav" in html  # in the files table and the timeline's label
+
+
+def test_csv_cells_show_escapes(saved: dict, tmp_path: Path) -> None:
+    data = edit(saved, "findings.0.message", f"{RLO}=1+1")
+    data = edit(data, "session.court", f"court{RLO}")
+    path = save(tmp_path / "r.json", data)
+    r = run("report", path, "--format", "csv", "-o", tmp_path / "f.csv")
+    assert r.exit_code == 0, r.output
+    rows = (tmp_path / "f.csv").read_text(encoding="utf-8-sig")
+    summary = (tmp_path / "f.summary.csv").read_text(encoding="utf-8-sig")
+    _clean(rows + summary)
+    assert "<U+202E>=1+1" in rows and "court<U+202E>" in summary
+
+
+def test_pdf_header_shows_escapes() -> None:
+    from auditor.report.pdf import _templates
+
+    header, footer = _templates(f"2-1{RLO}/2026", "en")
+    _clean(header + footer)
+    assert "2-1&lt;U+202E&gt;/2026" in header
+
+
+def test_error_messages_show_escapes(tmp_path: Path) -> None:
+    path = save(tmp_path / f"s{RLO}.json", record(court=[f"x{RLO}"]))
+    r = run("scan", "--session", path, "--format", "json")
+    assert r.exit_code == 2, r.output
+    _clean(r.output)
+    assert "s<U+202E>.json: court must be text" in r.output
+
+
+def test_text_timeline_escapes_file_labels_and_newlines(tmp_path: Path) -> None:
+    from auditor.session import render_timeline
+
+    session = Session.from_json(record(case=f"a\nforged line{RLO}", recordings=[],
+                                       breaks=[{**RECORD["breaks"][0], "reason": "x\ny"}]))
+    cov = build_coverage(Recording(f"p{RLO}1.wav", session.start), _probe(), session=session)
+    text = render_timeline(session, [cov], [])
+    _clean(text)
+    assert "session a<U+000A>forged line<U+202E>:" in text
+    assert "p<U+202E>1.wav" in text and "recess" not in text
+    assert "break         x<U+000A>y" in text

@@ -4,7 +4,9 @@ Written with the standard ``csv`` module (RFC 4180 quoting), UTF-8 with a byte-o
 spreadsheet programs open Cyrillic text correctly. A cell that starts with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return is prefixed with ``'`` (OWASP, "CSV Injection"), so a file name
 or a message can never run as a spreadsheet formula; numbers are written as numbers. Column
-headers stay in English (they are field names for programs); values are the report's own.
+headers stay in English (they are field names for programs); values are the report's own, with
+invisible and bidirectional control characters shown as ``<U+202E>``
+(:func:`auditor.findings.printable`): a spreadsheet is read by people.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import csv
 import io
 from collections import Counter
 from typing import Any
+
+from ..findings import printable
 
 __all__ = ["ROW_FIELDS", "SUMMARY_FIELDS", "findings_csv", "summary_csv", "safe_cell"]
 
@@ -31,7 +35,7 @@ def safe_cell(value: Any) -> Any:
         return str(value).lower()
     if isinstance(value, int | float):
         return value
-    text = str(value)
+    text = printable(str(value), keep="\t\n\r")  # quoted by the csv module
     return "'" + text if text.startswith(_FORMULA) else text
 
 

@@ -16,9 +16,11 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+from ..findings import printable
 from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
 from .explain import (
     CUE_LABELS,
@@ -36,7 +38,23 @@ from .timeline import COLOURS, build_timeline, timeline_svg
 __all__ = ["render_html", "prepare_excerpts"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ESCAPED = re.compile(r"<(U\+[0-9A-F]{4,6})>")
+_SPACE = "\t\n\r"  # white space in HTML: it can neither reorder nor hide text
 _HIDDEN_EVIDENCE = ("rule_text",)
+
+
+def _visible(value: Any) -> Any:
+    """Every value the template prints, with invisible and bidi control characters shown.
+
+    Text becomes :func:`~auditor.findings.printable` (autoescaping follows); markup already
+    built (a translated sentence holding a file name, an SVG) gets the same escape, written as
+    ``&lt;U+202E&gt;``: such a character is never part of the tool's own markup.
+    """
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(_ESCAPED.sub(r"&lt;\1&gt;", printable(str(value), keep=_SPACE)))
+    return printable(value, keep=_SPACE) if isinstance(value, str) else value
 
 
 @functools.cache
@@ -45,7 +63,8 @@ def _env(code: str) -> Any:
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=_visible)
     env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
         get_lang(code).translations, newstyle=True)
     return env

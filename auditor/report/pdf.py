@@ -21,6 +21,7 @@ from typing import Any
 from markupsafe import escape
 
 from ..errors import InputError
+from ..findings import printable
 from .i18n import get_lang
 
 __all__ = ["find_chromium", "pdf_printer", "render_pdf", "LAUNCH_FLAGS"]
@@ -61,7 +62,7 @@ def find_chromium() -> str:
 def _templates(case: str | None, lang: str) -> tuple[str, str]:
     tr = get_lang(lang)
     title = escape(tr.gettext("Recording integrity report"))
-    case_text = escape(tr.gettext("Case %(case)s", case=case)) if case else ""
+    case_text = escape(tr.gettext("Case %(case)s", case=printable(case))) if case else ""
     page = tr.gettext("Page %(page)s of %(pages)s", page='<span class="pageNumber"></span>',
                       pages='<span class="totalPages"></span>')
     font = 'font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #333;'

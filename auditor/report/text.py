@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..findings import format_time
+from ..findings import format_time, printable
 from .explain import CUE_LABELS, N_, kind_title
 from .i18n import get_lang
 
@@ -72,4 +72,4 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: st
         lines += ["", tr.ngettext("%(num)s finding (%(by_severity)s).",
                                   "%(num)s findings (%(by_severity)s).", s["findings"],
                                   by_severity=sev)]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), keep="\n") + "\n"

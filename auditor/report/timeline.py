@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import escape
 
 from ..errors import AuditorError
+from ..findings import printable
 from .i18n import Lang
 
 __all__ = ["Bar", "Timeline", "build_timeline", "timeline_svg"]
@@ -195,8 +196,9 @@ def timeline_svg(tl: Timeline, *, title: str) -> str:
         t += step
     for i, row in enumerate(tl.rows):
         y = _TOP + i * _ROW
-        name = row.label if len(row.label) <= 30 else row.label[:29] + "…"
-        out.append(f'<text x="4" y="{y + 15}" font-size="11"><title>{escape(row.label)}</title>'
+        label = printable(row.label)
+        name = label if len(label) <= 30 else label[:29] + "…"
+        out.append(f'<text x="4" y="{y + 15}" font-size="11"><title>{escape(label)}</title>'
                    f"{escape(name)}</text>")
         for a, b, colour in row.spans:
             out.append(f'<rect x="{_LABEL + a * scale:.1f}" y="{y + 4}" '
@@ -211,6 +213,6 @@ def timeline_svg(tl: Timeline, *, title: str) -> str:
                        f'font-size="8">{n if len(row.marks) <= 40 else ""}</text>')
         if row.note:
             out.append(f'<text x="{_LABEL + 4}" y="{y + 15}" font-size="11" fill="#d62728">'
-                       f"{escape(row.note)}</text>")
+                       f"{escape(printable(row.note))}</text>")
     out.append("</svg>")
     return "".join(out)

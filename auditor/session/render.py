@@ -2,7 +2,9 @@
 
 One row for the session, one for its announced breaks, one per recording file, one for the time
 not recorded; then the same events as a chronological list with wall-clock times, then the
-findings. Plain ASCII, so it survives terminals, e-mail and court filings alike::
+findings. Invisible and bidirectional control characters in names and reasons are shown as
+``<U+202E>`` (:func:`auditor.findings.printable`), so none can reverse the times on its line.
+Plain ASCII, so it survives terminals, e-mail and court filings alike::
 
     session 2-123/2026: 2026-03-02 10:00:00–12:30:00 (+05:00), 2 h 30 min
                10:00     10:30     11:00     11:30     12:00
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from ..findings import Finding
+from ..findings import Finding, printable
 from .continuity import format_duration, format_span
 from .record import Session
 from .timeline import Coverage, Interval, intersect
@@ -81,17 +83,18 @@ def render_timeline(
     claimed = [c.claimed for c in present if c.claimed is not None]
     t0 = min([session.start, *(c.start for c in claimed)])
     t1 = max([session.end, *(c.end for c in claimed)])
-    label_w = min(24, max([8, *(len(c.file) for c in coverages)]))
+    label_w = min(24, max([8, *(len(printable(c.file)) for c in coverages)]))
     cells = max(20, width - label_w - 3)
     step = (t1 - t0).total_seconds() / cells
 
     def label(text: str) -> str:
+        text = printable(text)
         return text if len(text) <= label_w else text[: label_w - 1] + "~"
 
     def row(name: str, bar: str) -> str:
         return f"{label(name):<{label_w}} [{bar}]"
 
-    title = session.case or session.court or "session"
+    title = printable(session.case or session.court or "session")
     lines = [
         f"session {title}: {format_span(session, session.start, session.end)}, "
         f"{format_duration((session.end - session.start).total_seconds())}",
@@ -130,8 +133,9 @@ def render_timeline(
         lines.append("")
         lines.append(f"findings ({len(findings)}):")
         for f in findings:
-            lines.append(f"  [{f.severity}] {f.kind} ({f.rule or f.detector}): {f.message}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"  [{f.severity}] {f.kind} ({f.rule or f.detector}): "
+                         f"{printable(f.message)}")
+    return printable("\n".join(lines), keep="\n") + "\n"
 
 
 def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
@@ -158,11 +162,12 @@ def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Find
     """The chronological list: breaks, recorded spans, time not recorded."""
     events: list[tuple[datetime, datetime, str]] = []
     for brk in session.breaks:
-        events.append((brk.start, brk.end, f"break         {brk.reason or ''}".rstrip()))
+        events.append((brk.start, brk.end, f"break         {printable(brk.reason or '')}".rstrip()))
     for c in coverages:
         if c.claimed is None:
             when = c.wall_start or session.start
-            events.append((when, when, f"MISSING FILE  {c.file}: {c.missing}"))
+            events.append((when, when, f"MISSING FILE  {printable(c.file)}: "
+                           f"{printable(c.missing or '')}"))
             continue
         for span in c.covered():
             in_file = f"{_hms(c.offset_of(span.start))}–{_hms(c.offset_of(span.end))}"
@@ -170,7 +175,8 @@ def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Find
                 (
                     span.start,
                     span.end,
-                    f"recorded      {c.file} {in_file} (start from the {c.start_source})",
+                    f"recorded      {printable(c.file)} {in_file} (start from the "
+                    f"{c.start_source})",
                 )
             )
     for f in gaps:
