@@ -46,7 +46,7 @@ from auditor.detect.splice import CALIBRATION_FILE, Calibration, load_calibratio
 from auditor.scan import scan_file
 
 HERE = Path(__file__).resolve().parent
-CAL_PATH = HERE.parent / "auditor" / "detect" / CALIBRATION_FILE
+CAL_PATH = HERE.parent / "auditor" / "detect" / "splice" / CALIBRATION_FILE
 TOL = 0.5  # seconds between a finding and a join for a match
 
 

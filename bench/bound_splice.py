@@ -5,11 +5,11 @@ from the reference's own phase). Whatever method measures that step, it compares
 phase in some stretch before the join with some stretch after it, and the noise near the hum
 line in those stretches bounds how well it can. This script measures, at every true join of
 the benchmark's hum hearings (the same hearings as ``bench_splice.py``, built in memory), that
-noise exactly as the ENF cue does (:func:`auditor.detect._enf_stats.sums`: each 10 ms hop's noise
-measured beside the line, hops weighted by the inverse of it), for windows of 0.5, 1, 2, 4 and
-8 s each side stopped at the neighbouring joins, and adds only the grid's own phase wobble
-that no track follows (measured on clean references: ``GRID_WOBBLE``). It grants the test a
-perfect track (no frequency error at all). The best window's ideal score is then
+noise exactly as the ENF cue does (:func:`auditor.detect.splice.enf.stats.sums`: each 10 ms
+hop's noise measured beside the line, hops weighted by the inverse of it), for windows of 0.5,
+1, 2, 4 and 8 s each side stopped at the neighbouring joins, and adds only the grid's own
+phase wobble that no track follows (measured on clean references: ``GRID_WOBBLE``). It grants
+the test a perfect track (no frequency error at all). The best window's ideal score is then
 
     z_ideal = |step at the analysed harmonic| / sqrt(phase noise of both windows + wobble^2)
 
@@ -59,10 +59,10 @@ import _splice_cases as sc  # noqa: E402 - bench/ is on sys.path when run as a s
 import numpy as np
 from bench_splice import plan  # noqa: E402
 
-from auditor.detect import _enf_stats as st
-from auditor.detect import _enf_track as trk
-from auditor.detect import enf
 from auditor.detect.base import ScanParams
+from auditor.detect.splice import enf
+from auditor.detect.splice.enf import stats as st
+from auditor.detect.splice.enf import track as trk
 
 WINDOWS = (0.5, 1.0, 2.0, 4.0, 8.0)
 BINS = (0.0, 0.25, 0.5, 1.0, 4.0)

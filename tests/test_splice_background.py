@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import CORPUS, corpus_prompts, stream_features, voiced, write
 
-from auditor.detect import background, waveform
 from auditor.detect.base import DetectorInput, ScanParams
+from auditor.detect.splice import background, waveform
 from auditor.scan import scan_file
 from auditor.synth import room_noise
 

@@ -190,9 +190,9 @@ def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -
     step of 0.2 Hz, ten times the largest change a 50 Hz grid makes between adjacent 4 s
     windows, scores far above the threshold on a clean 30 dB hum; a step just at that largest
     change scores about zero. The allowance grows with the window (the grid wanders further)."""
-    from auditor.detect import _enf_stats as st
-    from auditor.detect import _enf_track as trk
-    from auditor.detect import enf
+    from auditor.detect.splice import enf
+    from auditor.detect.splice.enf import stats as st
+    from auditor.detect.splice.enf import track as trk
 
     rate, sc = 16000, bound.sc
     t = np.arange(60 * rate) / rate

@@ -17,7 +17,8 @@ import pytest
 import soundfile as sf
 from conftest import CORPUS, corpus_speech, speechlike, write
 
-from auditor.detect import ScanParams, enf
+from auditor.detect import ScanParams
+from auditor.detect.splice import enf
 from auditor.scan import scan_file
 from auditor.synth import hum_from_phase, reference_phase, room_noise
 
@@ -435,7 +436,7 @@ def test_scan_reports_the_check_and_the_edit(tmp_path, rng):
 def test_kaiser_design_matches_scipy(stop_db: float, width: float) -> None:
     from scipy.signal import firwin, kaiserord
 
-    from auditor.detect._enf_decimate import kaiser_lowpass, kaiser_order
+    from auditor.detect.splice.enf.decimate import kaiser_lowpass, kaiser_order
 
     assert kaiser_order(stop_db, width) == kaiserord(stop_db, width)
     n, beta = kaiserord(stop_db, width)

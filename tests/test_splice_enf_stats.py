@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from auditor.detect._enf_stats import Harmonic, joint_z, scale_test, sums
-from auditor.detect._enf_track import Baseband, Track, quiet_weights, track
+from auditor.detect.splice.enf.stats import Harmonic, joint_z, scale_test, sums
+from auditor.detect.splice.enf.track import Baseband, Track, quiet_weights, track
 
 R1 = 100  # hops per second
 

@@ -5,8 +5,8 @@ import pytest
 from conftest import CORPUS, corpus_prompts, stream_features, voiced, write
 from scipy.signal import butter, resample_poly, sosfilt
 
-from auditor.detect import background, waveform
 from auditor.detect.base import DetectorInput, ScanParams
+from auditor.detect.splice import background, waveform
 from auditor.media._ffmpeg import ffmpeg_exe
 from auditor.scan import scan_file
 from auditor.synth import room_noise
@@ -166,7 +166,7 @@ def test_lpc_fit_recovers_a_known_autoregressive_model(rng):
     # x[n] = 1.6 x[n-1] - 0.8 x[n-2] + e[n]: a resonance, as a formant is
     from scipy.signal import lfilter
 
-    from auditor.detect import _lpc
+    from auditor.detect.splice import _lpc
 
     x = lfilter([1.0], [1.0, -1.6, 0.8], rng.standard_normal((3, 8192)), axis=1)
     a = _lpc.fit(x, order=2)
@@ -178,7 +178,7 @@ def test_lpc_fit_recovers_a_known_autoregressive_model(rng):
 def test_lpc_join_scores_a_planted_join_and_not_a_plain_sample(rng):
     from scipy.signal import lfilter
 
-    from auditor.detect import _lpc
+    from auditor.detect.splice import _lpc
 
     c, span = 400, 256
     x = lfilter([1.0], [1.0, -0.9], rng.standard_normal((200, 2 * c)), axis=1)

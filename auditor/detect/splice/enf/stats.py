@@ -1,8 +1,8 @@
 """ENF statistics: window sums of the tracked line, step tests, change points, spans without it.
 
-Pure numpy on arrays (see :mod:`auditor.detect.enf` for the method). Hops are the 10 ms steps of
-:class:`~auditor.detect._enf_track.Baseband`; boundary ``m`` lies between hop ``m - 1`` and hop
-``m``. The driver that runs these tests over a file is :mod:`auditor.detect._enf_steps`.
+Pure numpy on arrays (see :mod:`auditor.detect.splice.enf` for the method). Hops are the 10 ms steps
+of :class:`~auditor.detect.splice.enf.track.Baseband`; boundary ``m`` lies between hop ``m - 1`` and
+hop ``m``. The driver that runs these tests over a file is :mod:`auditor.detect.splice.enf.steps`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._enf_decimate import single_thread
-from ._enf_track import Baseband, Track, box_sum, csum, local_power
+from .decimate import single_thread
+from .track import Baseband, Track, box_sum, csum, local_power
 
 #: offsets (Hz) from the harmonic where the noise of a window sum is measured: nulls of every
 #: rectangular test window (multiples of 0.5 s) fall on the harmonic itself
@@ -149,7 +149,7 @@ def sums(bb: Baseband, tr: Track) -> Sums:
 @dataclass
 class Harmonic:
     """A second harmonic ``k`` of the hum, its phase removed with the first line's track
-    scaled to it (:func:`~._enf_track.follow`), and its sums."""
+    scaled to it (:func:`~.track.follow`), and its sums."""
 
     bb: Baseband
     tr: Track

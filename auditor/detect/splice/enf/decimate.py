@@ -1,8 +1,8 @@
 """ENF streaming stage: the mono mix low-passed and decimated block by block, and the
 signal it leaves (:class:`Parts`).
 
-Pure numpy; :mod:`auditor.detect.enf` documents the method, :mod:`auditor.detect._enf_track`
-reads the result.
+Pure numpy; :mod:`auditor.detect.splice.enf` documents the method,
+:mod:`auditor.detect.splice.enf.track` reads the result.
 """
 
 from __future__ import annotations

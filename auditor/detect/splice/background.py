@@ -41,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._rows import kth_of_rows
-from .base import DetectorInput, ScanParams
-from .features import Features, StreamAnalyser, blackman_harris
-from .splice import Cue, CueStatus
+from .._rows import kth_of_rows
+from ..base import DetectorInput, ScanParams
+from ..features import Features, StreamAnalyser, blackman_harris
+from .cue import Cue, CueStatus
 
 __all__ = ["BackgroundFrames", "BackgroundAnalyser", "analysers", "cues", "background_mask"]
 

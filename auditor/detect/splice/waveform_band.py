@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ..band import band_edges, band_steps
+from ..base import DetectorInput, ScanParams
 from .background import BackgroundFrames
-from .band import band_edges, band_steps
-from .base import DetectorInput, ScanParams
-from .splice import Cue
+from .cue import Cue
 
 __all__ = ["band_cues"]
 

@@ -1,7 +1,7 @@
-"""ENF step search: run the tests of :mod:`auditor.detect._enf_stats` over a file, find where
+"""ENF step search: run the tests of :mod:`auditor.detect.splice.enf.stats` over a file, find where
 edits lie, and whether the hum behaves like a grid's at all.
 
-Pure numpy on arrays (see :mod:`auditor.detect.enf` for the method).
+Pure numpy on arrays (see :mod:`auditor.detect.splice.enf` for the method).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._enf_stats import (
+from .stats import (
     GAP_STRENGTH_CAP,
     GRID,
     MAX_ROUNDS,
@@ -27,7 +27,7 @@ from ._enf_stats import (
     scale_test,
     sums,
 )
-from ._enf_track import Baseband, HumLine, Track, baseband, follow, track
+from .track import Baseband, HumLine, Track, baseband, follow, track
 
 
 @dataclass
@@ -323,7 +323,7 @@ def analyse(y: np.ndarray, rate: float, t0: float, line: HumLine,
     A first pass finds candidates; the track is then re-estimated with the frames around them
     left out (so an edit does not bend the reference it is measured against) and the tests
     repeated: the second pass's candidates are the result. With ``second`` (another harmonic
-    of the same hum), its phase test joins the line's (:func:`~._enf_stats.joint_z`), its
+    of the same hum), its phase test joins the line's (:func:`~.stats.joint_z`), its
     phase removed with the line's track.
     """
     cfg = cfg or Settings()

@@ -21,7 +21,7 @@ Below 16 kHz speech itself changes at the scale of a sample and the click test d
 
 The second difference misses a join where one side is much louder than the other (room noise
 in a pause, then speech from mid-word): the loud side's own residual is as large as the jump.
-So every candidate is also tested by linear prediction (:mod:`auditor.detect._lpc`; Vaseghi &
+So every candidate is also tested by linear prediction (:mod:`auditor.detect.splice._lpc`; Vaseghi &
 Rayner 1990, Godsill & Rayner 1998): an order-12 predictor fitted on the 16 ms before the
 point must fail to predict the first sample after it, and one fitted on the 16 ms after, run
 backwards, must fail to predict the last sample before it, each by ``waveform_click_ratio``
@@ -42,7 +42,7 @@ flat top, a dropout, an exact-zero mute) mark it as the work of the ``dropout`` 
 
 Band-limit changes (a span encoded with a lower bandwidth inserted into the file) are the
 steps of :func:`auditor.detect.band.band_edges`, located to a frame of the background
-analyser (100 ms) by :mod:`auditor.detect.waveform_band`.
+analyser (100 ms) by :mod:`auditor.detect.splice.waveform_band`.
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import DetectorInput, ScanParams
+from ..features import StreamAnalyser
 from . import _lpc
-from .base import DetectorInput, ScanParams
-from .features import StreamAnalyser
-from .splice import Cue, CueStatus
+from .cue import Cue, CueStatus
 from .waveform_band import band_cues
 
 __all__ = ["Clicks", "ClickAnalyser", "analysers", "cues", "click_cues", "near_isolation"]
@@ -95,7 +95,7 @@ class Clicks:
         Mono signal ``x[sample - 16 : sample + 16]``.
     lpc : np.ndarray, shape (n, 4)
         The linear-prediction test of a join at the sample, the one before or the one after
-        (whichever scores best): :func:`auditor.detect._lpc.join_scores`'s ``z_before``,
+        (whichever scores best): :func:`auditor.detect.splice._lpc.join_scores`'s ``z_before``,
         ``z_after``, ``iso_before``, ``iso_after``.
     lpc_offset : np.ndarray, shape (n,), int64
         Where that join lies: between ``sample + lpc_offset - 1`` and ``sample + lpc_offset``.

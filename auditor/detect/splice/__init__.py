@@ -27,10 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..findings import Finding, format_time
-from .base import DetectorInput, ScanParams
-from .features import StreamAnalyser
+from ...errors import InputError
+from ...findings import Finding, format_time
+from ..base import DetectorInput, ScanParams
+from ..features import StreamAnalyser
+from . import background, enf, waveform
+from .cue import Cue, CueStatus
 
 __all__ = ["Cue", "CueStatus", "Calibration", "splice", "analysers", "group_confidence",
            "load_calibration", "CUE_MODULES", "CALIBRATION_SCHEMA"]
@@ -40,41 +42,6 @@ CALIBRATION_FILE = "splice_calibration.json"
 #: a splice candidate this close (seconds) to the edge of a run of digital silence, seen by no
 #: ENF cue, is the mute's own edge: the digital_silence finding reports it
 MUTE_EDGE = 0.05
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One cue's candidate edit point.
-
-    ``strength`` is the cue's own score normalised so that 1.0 is its detection threshold;
-    ``uncertainty`` is the half-width (seconds) of the interval where the edit can lie;
-    ``sample`` is the exact sample when the cue locates it that finely, else None.
-    ``evidence`` holds the measured values (JSON-ready, rounded) a reader needs to judge it.
-    """
-
-    cue: str
-    time: float
-    strength: float
-    uncertainty: float
-    sample: int | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CueStatus:
-    """Whether a cue could apply to a file, and why not when it could not (measured)."""
-
-    cue: str
-    applicable: bool
-    reason: str = ""
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"applicable": self.applicable}
-        if self.reason:
-            out["reason"] = self.reason
-        out.update(self.evidence)
-        return out
 
 
 @dataclass(frozen=True)
@@ -133,7 +100,7 @@ class Calibration:
 @functools.cache
 def load_calibration() -> Calibration | None:
     """The calibration table shipped with the package, or None when there is none."""
-    res = resources.files(__package__ or "auditor.detect").joinpath(CALIBRATION_FILE)
+    res = resources.files(__package__ or "auditor.detect.splice").joinpath(CALIBRATION_FILE)
     if not res.is_file():
         return None
     try:
@@ -169,20 +136,14 @@ def calibration_version(calibration: Calibration | None) -> str:
     return calibration.version if calibration is not None else "none (uncalibrated prior)"
 
 
-def _modules() -> list[Any]:
-    from . import background, enf, waveform
-
-    return [enf, background, waveform]
-
-
-#: the cue modules, in the order their evidence is listed (filled lazily: they import this one)
-CUE_MODULES: list[Any] = []
+#: the cue modules, in the order their evidence is listed
+CUE_MODULES: list[Any] = [enf, background, waveform]
 
 
 def analysers(sample_rate: int, channels: int, params: ScanParams) -> dict[str, StreamAnalyser]:
     """Every cue's streaming analysers."""
     out: dict[str, StreamAnalyser] = {}
-    for mod in CUE_MODULES or _modules():
+    for mod in CUE_MODULES:
         out.update(mod.analysers(sample_rate, channels, params))
     return out
 
@@ -195,7 +156,7 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """
     statuses: list[CueStatus] = []
     cues: list[Cue] = []
-    for mod in CUE_MODULES or _modules():
+    for mod in CUE_MODULES:
         status, found = mod.cues(inp, params)
         statuses.append(status)
         if status.applicable:

@@ -15,9 +15,9 @@ shows an edit as a step. This cue does both:
 1. **Streaming** (:class:`EnfAnalyser`): the mono mix is low-passed to 430 Hz (Kaiser FIR,
    60 dB) and decimated by ``rate // 1200`` (to 1.2-1.4 kHz for 8-96 kHz input; lower rates
    are kept as they are) with a polyphase matrix product, the filter state carried across
-   blocks. It is kept as 16-bit integers with a scale per block (:class:`~._enf_decimate.Parts`):
+   blocks. It is kept as 16-bit integers with a scale per block (:class:`~.decimate.Parts`):
    at most 10 MB per hour of audio, whatever the input rate.
-2. **Which hum** (:func:`~._enf_track.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
+2. **Which hum** (:func:`~.track.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
    ``k`` 1..7) is measured in up to 240 segments of about 7 s: the Hann periodogram's peak within
    ``k * (f0 +- 0.25 Hz)`` against the median of the bins 1-6 Hz beyond (noise per bin). Its SNR
    is the line's power over the noise power in a 1 Hz band, the median over segments (speech in
@@ -27,7 +27,7 @@ shows an edit as a step. This cue does both:
    never "no edit found". On the splice benchmark, files without hum read at most -1.3 dB;
    below 8 dB the phase of a 2 s window sum is no longer near-Gaussian, and the noisy 60 Hz
    reference Grid_A_A1 (6.7 dB) gave a false 2.5 rad step.
-3. **Narrow band and track** (:mod:`._enf_track`): a complex Kaiser FIR (+-14 Hz, 55 dB beyond
+3. **Narrow band and track** (:mod:`.track`): a complex Kaiser FIR (+-14 Hz, 55 dB beyond
    45 Hz) takes the line to a baseband ``b`` with one value per 10 ms hop; speech partials tens
    of hertz away, 30-50 dB over the hum, stay out. The line's frequency is tracked
    Grigoras-style: 4 s Hann frames every second, the peak refined by a parabola through its log
@@ -38,7 +38,7 @@ shows an edit as a step. This cue does both:
    millihertz (real weights keep the frame's magnitude spectrum symmetric about the line, so
    the interpolated peak stays unbiased). ``u = b exp(-i phase)``, with ``phase`` the integral
    of the track, is a constant phasor wherever the recording is continuous.
-4. **Steps** (:func:`~._enf_stats.scale_test`): at every hop boundary, for windows of ``W`` =
+4. **Steps** (:func:`~.stats.scale_test`): at every hop boundary, for windows of ``W`` =
    0.5, 1, 2 and 4 s each side, the window sums ``S_L``, ``S_R`` of ``u`` give
 
        dphi = arg(S_R conj(S_L))
@@ -75,14 +75,14 @@ shows an edit as a step. This cue does both:
    part of the step: a 0.5 rad step at 20 dB read as 0.2-0.35 rad in 4 s windows; across
    frames left out the track runs straight and its error grows at a grid's pace), and
    everything is measured again.
-5. **Hum that vanishes** (:func:`~._enf_stats.gaps`): a span whose line amplitude lies 4
+5. **Hum that vanishes** (:func:`~.stats.gaps`): a span whose line amplitude lies 4
    standard errors under half the file's median, between 0.5 s blocks where the line is
    clearly present: an insert without hum, or a replacement. The phase across it is measured too
    (the frequency interpolated across the span, plus the error an unknown grid wander adds). A
    span of exact zeros over which the phase resumes in step is a mute with no time removed: the
    ``digital_silence`` detector reports the mute and this cue stays quiet; if the hum comes back
    out of step, time went missing under the mute and the cue says so.
-6. **Hum at another level** (:func:`~._enf_stats.scale_test`, ``z_level``): the line's
+6. **Hum at another level** (:func:`~.stats.scale_test`, ``z_level``): the line's
    amplitude either side, ``sqrt(|S|^2 - N) / n`` per hop, for the 2 and 4 s windows; a step
    of more than ``LEVEL_TOLERANCE_DB`` (2 dB) beyond it, over its standard error
    ``sqrt(N / 2) / n``, at or above ``enf_z`` where no phase or frequency step explains it, is a
@@ -90,7 +90,7 @@ shows an edit as a step. This cue does both:
    phase (a replacement of exactly the removed time) but is picked up at another level. A
    device switched on near the microphone steps the level too (the README says so): the
    evidence names the kind, ``level_step``, so a reader can weigh it.
-7. **Where** (:func:`~._enf_stats.locate`): maximum-likelihood change point of the phasor's
+7. **Where** (:func:`~.stats.locate`): maximum-likelihood change point of the phasor's
    mean (Hinkley, "Inference about the change-point in a sequence of random variables",
    Biometrika 57(1), 1-17, 1970), each hop weighted by its own noise. When the change point
    lands at the edge of the searched span (a window test peaks anywhere on the plateau before
@@ -128,12 +128,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _enf_decimate as dec
-from . import _enf_steps as steps
-from . import _enf_track as trk
-from .base import DetectorInput, ScanParams
-from .features import StreamAnalyser
-from .splice import Cue, CueStatus
+from ...base import DetectorInput, ScanParams
+from ...features import StreamAnalyser
+from ..cue import Cue, CueStatus
+from . import decimate as dec
+from . import steps
+from . import track as trk
 
 __all__ = ["EnfSignal", "EnfAnalyser", "analysers", "cues", "MIN_SECONDS"]
 

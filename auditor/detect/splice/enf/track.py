@@ -1,8 +1,8 @@
 """ENF signal side: hum search, narrow band, frequency track (the streaming decimation is
-:mod:`auditor.detect._enf_decimate`).
+:mod:`auditor.detect.splice.enf.decimate`).
 
-Pure numpy on arrays; :mod:`auditor.detect.enf` documents the method and
-:mod:`auditor.detect._enf_steps` tests the tracked line for edits. Notation: ``y`` is the mono
+Pure numpy on arrays; :mod:`auditor.detect.splice.enf` documents the method and
+:mod:`auditor.detect.splice.enf.steps` tests the tracked line for edits. Notation: ``y`` is the mono
 mix low-passed and decimated to 1.2-2.4 kHz (rate ``r``); ``b`` the complex baseband of one
 mains harmonic, one value per 10 ms hop; ``u`` is ``b`` with the phase of the tracked frequency
 removed, a constant phasor wherever the recording is continuous.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._enf_decimate import PASS_EDGE, Parts, kaiser_lowpass, kaiser_order, single_thread
+from .decimate import PASS_EDGE, Parts, kaiser_lowpass, kaiser_order, single_thread
 
 #: nominal mains frequencies and the harmonics searched
 NOMINALS = (50.0, 60.0)
