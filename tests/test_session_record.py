@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from auditor.errors import SessionError
+from auditor.session import load_session
 from auditor.session.csvform import session_from_csv, session_to_csv
-from auditor.session.record import Session, load_session
+from auditor.session.record import Session
 
 RECORD: dict[str, Any] = {
     "schema": "auditor.session/1",
