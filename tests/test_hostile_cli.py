@@ -304,3 +304,85 @@ def test_a_wrong_option_is_still_no_report_at_all(good_and_bad, tmp_path):
     r = invoke(["scan", str(good), str(bad), "--detectors", "nope", "-o", str(out)])
     assert r.exit_code == 2 and "unknown detector 'nope'" in r.stderr
     assert not out.exists()
+
+
+# item 18: keygen encrypts unless told not to, and says so when it does not
+
+
+def test_keygen_without_terminal_or_passphrase_writes_nothing(tmp_path):
+    key = tmp_path / "court.key"
+    r = invoke(["keygen", str(key)])
+    assert r.exit_code == 2, r.output
+    assert "no passphrase for the new key" in r.stderr and "--no-encrypt" in r.stderr
+    assert not key.exists() and not (tmp_path / "court.key.pub").exists()
+
+
+@pytest.mark.parametrize("flag", ["--no-encrypt", "--no-passphrase"])
+def test_keygen_unencrypted_on_purpose_says_so(tmp_path, flag):
+    key = tmp_path / "court.key"
+    r = invoke(["keygen", str(key), flag])
+    assert r.exit_code == 0, r.output
+    assert f"{key} is NOT encrypted" in r.stderr
+    assert "ENCRYPTED" not in key.read_text()
+    SigningKey.load(key)
+
+
+def test_keygen_with_the_variable_encrypts_and_signing_commands_read_it(tmp_path, wav):
+    key, db = tmp_path / "court.key", tmp_path / "court.db"
+    env = {"AUDITOR_KEY_PASSPHRASE": "correct horse"}
+    r = invoke(["keygen", str(key)], env=env)
+    assert r.exit_code == 0 and "NOT encrypted" not in r.stderr, r.output
+    assert "ENCRYPTED PRIVATE KEY" in key.read_text()
+    r = invoke(["ledger", "init", str(db), "--key", str(key)], env={"AUDITOR_KEY_PASSPHRASE": ""})
+    assert r.exit_code == 2 and "passphrase-protected" in r.stderr and not db.exists()
+    assert invoke(["ledger", "init", str(db), "--key", str(key)], env=env).exit_code == 0
+    r = invoke(["ledger", "add", str(db), str(wav), "--key", str(key)], env=env)
+    assert r.exit_code == 0 and "recording 1, sealed" in r.stdout, r.output
+
+
+def _on_a_terminal(args: list[str], answers: list[str], cwd: Path) -> tuple[int, str]:
+    """Run ``python -m auditor ARGS`` on a pseudo-terminal, typing each answer at a prompt."""
+    import pty
+    import select
+    import sys
+    import time
+
+    env = {**os.environ, "AUDITOR_KEY_PASSPHRASE": ""}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its terminal is the pty
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "auditor", *args], env)
+    seen, prompt, pending, deadline = b"", b"", list(answers), time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed its terminal
+            break
+        if not chunk:
+            break
+        seen, prompt = seen + chunk, prompt + chunk
+        if pending and prompt.strip() and prompt.endswith(b": "):  # a new prompt, waiting
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            prompt = b""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:  # still waiting for something: stop it, and show what it printed
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def test_keygen_on_a_terminal_asks_twice_and_encrypts(tmp_path):
+    code, shown = _on_a_terminal(["keygen", "court.key"], ["s3cret pass", "s3cret pass"],
+                                 tmp_path)
+    assert code == 0, shown
+    assert "Passphrase for court.key" in shown and "Repeat for confirmation" in shown
+    assert "s3cret" not in shown  # typed without echo
+    SigningKey.load(tmp_path / "court.key", b"s3cret pass")
+    # a signing command asks for it too
+    code, shown = _on_a_terminal(["ledger", "init", "court.db", "--key", "court.key"],
+                                 ["s3cret pass"], tmp_path)
+    assert code == 0 and "created court.db" in shown, shown

@@ -44,14 +44,15 @@ def run(cmd: click.Command, args: list[str], env: dict[str, str] | None = None):
 
 
 def test_keygen_writes_0600_and_public_key(tmp_path: Path) -> None:
-    code, out = run(keygen, [str(tmp_path / "k.key"), "--name", "court.example/log"])
+    code, out = run(keygen, [str(tmp_path / "k.key"), "--name", "court.example/log",
+                             "--no-encrypt"])
     assert code == 0, out
     assert stat.S_IMODE((tmp_path / "k.key").stat().st_mode) == 0o600
     pub = (tmp_path / "k.key.pub").read_text()
     assert pub.startswith("court.example/log+")
     private = (tmp_path / "k.key").read_text()
     assert "PRIVATE KEY" in private and private.strip().splitlines()[1] not in out
-    code, out = run(keygen, [str(tmp_path / "k.key")])
+    code, out = run(keygen, [str(tmp_path / "k.key"), "--no-encrypt"])
     assert code == 2 and "refusing to overwrite" in out
 
 
@@ -91,7 +92,7 @@ def test_bad_key_files(tmp_path: Path) -> None:
 
 def test_end_to_end(tmp_path: Path) -> None:
     k, db, wav = str(tmp_path / "k.key"), str(tmp_path / "l.db"), make_wav(tmp_path / "a.wav", 25)
-    assert run(keygen, [k, "--name", "court.example/log"])[0] == 0
+    assert run(keygen, [k, "--name", "court.example/log", "--no-encrypt"])[0] == 0
     assert run(ledger, ["init", db, "--key", k])[0] == 0
     code, out = run(ledger, ["add", db, str(wav), "--key", k, "--chunk-seconds", "10"])
     assert code == 0 and "recording 1, sealed" in out and out.startswith(f"{wav}")
@@ -106,7 +107,8 @@ def test_end_to_end(tmp_path: Path) -> None:
     ):
         code, out = run(ledger, ["event", db, kind, "--file", str(wav), "--key", k, *extra])
         assert code == 0, out
-    assert run(keygen, [str(tmp_path / "auth.key"), "--name", "court.example/chair"])[0] == 0
+    assert run(keygen, [str(tmp_path / "auth.key"), "--name", "court.example/chair",
+                       "--no-encrypt"])[0] == 0
     code, out = run(ledger, ["event", db, "destruction", "--recording", "1", "--key", k,
                              "--by", "archivist", "--authority", "chair", "--order", "No. 7",
                              "--authorizer-key", str(tmp_path / "auth.key")])  # fmt: skip
@@ -142,8 +144,8 @@ def test_end_to_end(tmp_path: Path) -> None:
 
 def test_wrong_public_key_and_bad_ledger(tmp_path: Path) -> None:
     k, db = str(tmp_path / "k.key"), str(tmp_path / "l.db")
-    run(keygen, [k])
-    run(keygen, [str(tmp_path / "o.key")])
+    run(keygen, [k, "--no-encrypt"])
+    run(keygen, [str(tmp_path / "o.key"), "--no-encrypt"])
     run(ledger, ["init", db, "--key", k])
     code, out = run(ledger, ["verify", db, "--key", str(tmp_path / "o.key.pub")])
     assert code == 1 and "not signed by the trusted key" in out

@@ -33,16 +33,38 @@ def output_options(fn: F) -> F:
     return fn
 
 
-def _passphrase(path: str, *, new: bool = False) -> bytes | None:
+def _passphrase(path: str) -> bytes | None:
+    """The passphrase of an existing key: none for an unencrypted key; else from the
+    environment, else a prompt on a terminal (else none, and loading says what to do)."""
+    try:
+        with open(path, "rb") as fh:
+            encrypted = b"ENCRYPTED" in fh.read(64)
+    except OSError:
+        return None  # SigningKey.load says why
+    if not encrypted:
+        return None
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
         return env.encode()
-    if new:
-        return click.prompt(f"Passphrase for {path}", hide_input=True,
-                            confirmation_prompt=True).encode()  # fmt: skip
-    if b"ENCRYPTED" in Path(path).read_bytes()[:64] and sys.stdin.isatty():
+    if sys.stdin.isatty():
         return click.prompt(f"Passphrase for {path}", hide_input=True).encode()
     return None
+
+
+def _new_passphrase(path: str) -> bytes:
+    """The passphrase of a new key: the environment's, else typed twice on a terminal."""
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env.encode()
+    if not sys.stdin.isatty():
+        raise InputError(
+            f"no passphrase for the new key: not on a terminal and ${PASSPHRASE_ENV} is not set",
+            path=path,
+            hint=f"run it in a terminal to type one, set ${PASSPHRASE_ENV}, or pass "
+            "--no-encrypt to write the key unencrypted (anyone who can read it can sign)",
+        )
+    return click.prompt(f"Passphrase for {path}", hide_input=True,
+                        confirmation_prompt=True).encode()  # fmt: skip
 
 
 def load_signing_key(path: str) -> Any:
@@ -109,31 +131,43 @@ def _emit(text: str, output: str | None) -> None:
 @click.option("--name", help="Key name (default: auditor.local/ and the file's stem).")
 @click.option(
     "--encrypt/--no-encrypt",
-    default=None,
-    help=f"Passphrase-protect the key (default: when ${PASSPHRASE_ENV} is set).",
+    " /--no-passphrase",
+    default=True,
+    show_default=True,
+    help="Passphrase-protect the key. --no-encrypt (or --no-passphrase) writes it unencrypted.",
 )
-def keygen(keyfile: str, name: str | None, encrypt: bool | None) -> None:
+def keygen(keyfile: str, name: str | None, encrypt: bool) -> None:
     """Create an Ed25519 signing key (mode 0600) and its public key KEYFILE.pub.
 
-    The passphrase comes from $AUDITOR_KEY_PASSPHRASE, else a prompt.
+    The key is encrypted with a passphrase: from $AUDITOR_KEY_PASSPHRASE when it is set, else
+    typed twice at a prompt. Without a terminal and without the variable, keygen stops (exit 2)
+    rather than write an unencrypted key; --no-encrypt writes one on purpose, and says so.
+    Commands that sign read the passphrase the same way (the variable, else a prompt).
 
     \b
     Example:
       auditor keygen court.key --name court.example/hearings
+      AUDITOR_KEY_PASSPHRASE=... auditor keygen court.key    # unattended, encrypted
+      auditor keygen test.key --no-encrypt                   # unencrypted, for tests only
     """
     from ._signing import SigningKey
     from .note import VerifierKey
 
     name = name or f"auditor.local/{Path(keyfile).stem}"
-    encrypt = bool(os.environ.get(PASSPHRASE_ENV)) if encrypt is None else encrypt
+    for existing in (keyfile, keyfile + ".pub"):
+        if os.path.lexists(existing):
+            raise InputError("refusing to overwrite an existing key file", path=existing,
+                             hint="choose a new name")  # fmt: skip
+    passphrase = _new_passphrase(keyfile) if encrypt else None
     key = SigningKey.generate()
     vkey = VerifierKey(name, key.public_bytes())
-    if Path(keyfile + ".pub").exists():
-        raise InputError("refusing to overwrite an existing public key", path=keyfile + ".pub")
-    key.save(keyfile, _passphrase(keyfile, new=True) if encrypt else None)
+    key.save(keyfile, passphrase)
     Path(keyfile + ".pub").write_text(f"{vkey}\n", encoding="utf-8")
     click.echo(f"wrote {keyfile} (private, mode 0600{', encrypted' if encrypt else ''}) "
                f"and {keyfile}.pub\n{vkey}")  # fmt: skip
+    if not encrypt:
+        click.echo(f"auditor: warning: {keyfile} is NOT encrypted: anyone who can read it can "
+                   f"sign as {name}; keep it where only you can read it", err=True)  # fmt: skip
 
 
 @click.group()
