@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ..findings import Finding, printable
-from .continuity import format_duration, format_span
 from .record import Session
 from .timeline import Coverage, Interval, intersect
+from .wording import format_duration, format_span
 
 __all__ = ["render_timeline"]
 
