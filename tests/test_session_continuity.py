@@ -11,7 +11,8 @@ import pytest
 
 from auditor.findings import Finding
 from auditor.session.continuity import audit_continuity, format_duration
-from auditor.session.policy import Policy, load_policy
+from auditor.session.policy import Policy
+from auditor.session.policy_load import load_policy
 from auditor.session.record import Session
 from auditor.session.timeline import Coverage, build_coverage
 

@@ -21,7 +21,7 @@ import pytest
 from auditor.findings import Finding
 from auditor.session import load_session
 from auditor.session.continuity import audit_continuity
-from auditor.session.policy import load_policy
+from auditor.session.policy_load import load_policy
 from auditor.session.render import render_timeline
 from auditor.session.timeline import build_coverage
 

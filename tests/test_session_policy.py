@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from auditor.errors import SessionError
-from auditor.session.policy import RULES, Retention, load_policy, profile_names
+from auditor.session.policy import RULES, Retention
+from auditor.session.policy_load import load_policy, profile_names
 
 
 def test_both_profiles_ship_as_data() -> None:

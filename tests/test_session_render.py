@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from auditor.session.continuity import audit_continuity
-from auditor.session.policy import load_policy
+from auditor.session.policy_load import load_policy
 from auditor.session.record import Session
 from auditor.session.render import render_timeline
 from auditor.session.timeline import build_coverage

@@ -17,7 +17,8 @@ from .continuity import audit_continuity
 from .csvform import session_from_csv, session_to_csv
 from .load import load_session
 from .names import DEFAULT_NAME_PATTERNS, start_from_name
-from .policy import Policy, load_policy, profile_names
+from .policy import Policy
+from .policy_load import load_policy, profile_names
 from .record import SCHEMA, Act, Break, Recording, Session
 from .render import render_timeline
 from .timeline import Coverage, Interval, build_coverage

@@ -33,23 +33,23 @@ Format::
 The rules are listed in :data:`RULES`. An unrecorded span that an act fully explains is still a
 ``missing_segment`` (the hearing was not recorded), under the rule ``continuity_explained`` whose
 severity is lower; an unrecorded span with no act adds an ``act_issue`` under ``suspension``.
+
+This module parses and validates a policy object (:meth:`Policy.from_json`) and writes it back
+(:meth:`Policy.to_json`); :mod:`.terms` holds the parts it is made of, and :mod:`.policy_load`
+finds a policy by profile name or path (:func:`~.policy_load.load_policy`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from ..errors import SessionError
 from ..findings import SEVERITIES
 from ._parse import show
 from .names import DEFAULT_NAME_PATTERNS, compile_name_pattern
+from .terms import RULES, Retention, Rule, Tolerances
 
 __all__ = [
     "POLICY_SCHEMA",
@@ -58,28 +58,10 @@ __all__ = [
     "Retention",
     "Rule",
     "Tolerances",
-    "load_policy",
-    "profile_names",
 ]
 
 POLICY_SCHEMA = "auditor.policy/1"
 
-#: Rule id -> what it checks (the finding kind it produces).
-RULES: Mapping[str, str] = {
-    "continuity": "missing_segment: session time not recorded, outside breaks, no act for it",
-    "continuity_explained": "missing_segment: session time not recorded, an act explains it",
-    "late_start": "late_start: recording began after the session opened",
-    "early_stop": "early_stop: recording ended before the session closed",
-    "overlap": "overlap: two files claim the same time",
-    "missing_file": "missing_file: a declared recording is absent or unreadable",
-    "timestamp_mismatch": "timestamp_mismatch: an embedded start contradicts the record",
-    "suspension": "act_issue: an unrecorded span with no act",
-    "act_partial": "act_issue: an act covers only part of the span it explains",
-    "act_late": "act_issue: an act signed long after the session, or before the failure",
-    "act_signatures": "act_issue: an act without its signing time or enough signatures",
-    "act_contradicted": "act_issue: an act for time the recordings cover",
-    "retention": "early_destruction / retention_overdue (archive audit)",
-}
 
 _TOLERANCE_FIELDS = (
     "start_grace_s",
@@ -108,66 +90,6 @@ _TOP = frozenset(
         "rules",
     }
 )
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    """How far reality may differ from the record before it is a finding (seconds unless named)."""
-
-    start_grace_s: float
-    end_grace_s: float
-    break_grace_s: float
-    min_gap_s: float
-    overlap_min_s: float
-    timestamp_tolerance_s: float
-    act_tolerance_s: float
-    act_signing_max_delay_h: float
-    act_min_signatories: int
-
-
-@dataclass(frozen=True)
-class Retention:
-    """How long recordings are kept: a period counted from ``from_`` (``verdict_in_force``)."""
-
-    from_: str
-    years: int = 0
-    months: int = 0
-    days: int = 0
-
-    def until(self, start: date) -> date:
-        """The first day recordings may be destroyed, counting the period from ``start``.
-
-        Parameters
-        ----------
-        start
-            The date the period starts (e.g. the verdict entered into force).
-
-        Returns
-        -------
-        date
-            ``start`` plus the period; the 29th of February maps to the 28th in other years.
-        """
-        month0 = start.month - 1 + self.months + 12 * self.years
-        year, month = start.year + month0 // 12, month0 % 12 + 1
-        day = start.day
-        while True:
-            try:
-                shifted = date(year, month, day)
-                break
-            except ValueError:
-                day -= 1
-        return shifted + timedelta(days=self.days)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule: its severity, the provision it cites, and that provision's text."""
-
-    id: str
-    severity: str
-    cite: str
-    text: str
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -345,81 +267,3 @@ def _object(
             hint=f"known fields are {', '.join(sorted(allowed))}",
         )
     return value
-
-
-def profile_names() -> list[str]:
-    """The names of the profiles shipped with the package."""
-    folder = resources.files(__package__).joinpath("profiles")
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
-
-
-def _read_profile(name: str) -> dict[str, Any]:
-    data = json.loads(
-        resources.files(__package__).joinpath("profiles", f"{name}.json").read_text("utf-8")
-    )
-    assert isinstance(data, dict)
-    return data
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def load_policy(name_or_path: str | os.PathLike[str]) -> Policy:
-    """Load a shipped profile by name (``kz-2015``, ``generic``) or a policy file by path.
-
-    Parameters
-    ----------
-    name_or_path
-        A profile name, or the path of a ``.json`` policy file.
-
-    Returns
-    -------
-    Policy
-
-    Raises
-    ------
-    SessionError
-        If there is no such profile or file, or the file breaks a rule of ``auditor.policy/1``.
-    """
-    text = os.fspath(name_or_path)
-    names = profile_names()
-    if text in names:
-        return Policy.from_json(_read_profile(text), source=f"profile {text}")
-    path = Path(text)
-    if not path.is_file():
-        raise SessionError(
-            f"no policy profile or file named {text!r}",
-            hint=f"use one of the profiles {', '.join(names)} or the path of a policy .json file",
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise SessionError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", path=path
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SessionError(f"cannot read the policy: {exc}", path=path) from None
-    except ValueError as exc:  # an integer of thousands of digits
-        what = str(exc).partition(";")[0]
-        raise SessionError(f"not valid JSON: {what}", path=path, hint="fix the value") from None
-    except RecursionError:
-        raise SessionError(
-            "the JSON is nested too deeply to be a policy", path=path, hint="check the file"
-        ) from None
-    if isinstance(data, dict) and "extends" in data:
-        base = data.pop("extends")
-        if base not in names:
-            raise SessionError(
-                f"extends {show(base)} is not a shipped profile",
-                path=path,
-                hint=f"use one of {', '.join(names)}",
-            )
-        data = _merge(_read_profile(base), data)
-    return Policy.from_json(data, source=os.fspath(path))
