@@ -1,17 +1,9 @@
-"""The ledger's SQLite store: append-only tables, atomic signed appends, proofs.
+"""The ledger: an open log database that is read, proved from and appended to (:class:`Ledger`).
 
-Layout (schema version 1):
-
-- ``meta(key, value)``: ``schema``, ``origin`` (the log's checkpoint origin and key name).
-- ``entries(idx, type, recording, name, sha256, data, leaf)``: the log; ``data`` are the canonical
-  entry bytes, ``leaf`` their RFC 6962 leaf hash; the other columns are lookup copies.
-- ``nodes(level, idx, hash)``: every complete subtree hash (see :mod:`._tree`), for O(log n) proofs.
-- ``checkpoints(size, note)``: the C2SP signed checkpoint written at the end of every append.
-
-Triggers abort any UPDATE or DELETE and any INSERT that would replace or skip a row, so the
-database only ever grows. Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode: it
-takes the write lock first (two processes appending are serialised), reads the tree edge, writes
-entries, nodes and the signed checkpoint, and commits -- or, if killed, leaves nothing behind.
+The file's tables and append-only triggers are in :mod:`._db`; the database only ever grows.
+Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode: it takes the write lock first
+(two processes appending are serialised), reads the tree edge, writes entries, nodes and the
+signed checkpoint, and commits -- or, if killed, leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -28,6 +20,7 @@ import sqlite_utils
 
 from ..errors import LedgerError
 from . import _tree
+from ._db import SCHEMA_VERSION, TABLES, blob, connect, create_schema, sqlite_failure
 from ._merkle import leaf_hash
 from ._signing import SigningKey
 from .entries import Entry
@@ -36,66 +29,8 @@ from .note import Checkpoint, VerifierKey
 
 __all__ = ["SCHEMA_VERSION", "Batch", "Ledger", "Row"]
 
-SCHEMA_VERSION = 1
 Batch = Callable[[int], Sequence[Entry]]
 """Makes the entries of one append, given the index the first of them will get."""
-_TABLES = ("meta", "entries", "nodes", "checkpoints")
-_GUARDS = {
-    "meta": "EXISTS (SELECT 1 FROM meta WHERE key = NEW.key)",
-    "entries": "NEW.idx IS NOT (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries)",
-    "nodes": "EXISTS (SELECT 1 FROM nodes WHERE level = NEW.level AND idx = NEW.idx)",
-    "checkpoints": "NEW.size <= (SELECT COALESCE(MAX(size), -1) FROM checkpoints)",
-}
-
-
-def _unwritable_copy(path: Path) -> bool:
-    """Whether to read ``path`` as immutable: this user may not write it or its folder (a
-    write-once copy, a read-only mount), and no write-ahead log holds what the file lacks.
-
-    A WAL database opened read-only otherwise needs its ``-shm`` file, which it cannot create
-    there ("attempt to write a readonly database") or, where it can, leaves behind.
-    """
-    wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size > 0:
-        return False
-    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
-
-
-def _sqlite_failure(exc: sqlite3.Error, path: str) -> LedgerError:
-    text = str(exc)
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
-        wal = Path(path + "-wal")
-        if wal.exists() and wal.stat().st_size > 0 and not os.access(path, os.W_OK):
-            return LedgerError(
-                f"the ledger is read-only here and its write-ahead log {wal.name} holds changes "
-                f"not yet in it ({text})",
-                path=path,
-                hint=f"copy the ledger with its {wal.name} file into a folder you can write "
-                "and check the copy",
-            )
-        return LedgerError(
-            f"the ledger is read-only for this user (file, folder or mount; {text})",
-            path=path,
-            hint="reading commands (verify, prove, bundle, archive audit) work on a read-only "
-            "ledger; to append, run as its owner on a writable copy",
-        )
-    if "full" in text:
-        return LedgerError(
-            f"the disk is full; nothing was written ({text})",
-            path=path,
-            hint="free space and run the command again",
-        )
-    if "locked" in text or "busy" in text:
-        return LedgerError(
-            f"another process holds the ledger ({text})", path=path, hint="retry when it is done"
-        )
-    if "not a database" in text or "malformed" in text:
-        return LedgerError(
-            f"not a readable SQLite ledger ({text})",
-            path=path,
-            hint="check the path; restore the ledger from a backup if it is damaged",
-        )
-    return LedgerError(f"SQLite error: {text}", path=path)
 
 
 class Row(NamedTuple):
@@ -121,16 +56,6 @@ class Ledger:
 
     # -- opening -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _connect(path: str | os.PathLike[str], mode: str) -> sqlite3.Connection:
-        full = Path(path).resolve()
-        uri = full.as_uri() + f"?mode={mode}"
-        if mode == "ro" and _unwritable_copy(full):
-            uri += "&immutable=1"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=60.0)
-        conn.execute("PRAGMA foreign_keys = ON")
-        return conn
-
     @classmethod
     def create(
         cls,
@@ -146,53 +71,10 @@ class Ledger:
             raise LedgerError("refusing to overwrite an existing file", path=where)
         VerifierKey(origin, key.public_bytes())  # validates the name
         try:
-            conn = cls._connect(path, "rwc")
-            db = sqlite_utils.Database(conn)
-            db.enable_wal()
-            with conn:
-                db.table("meta").create({"key": str, "value": str}, pk="key")
-                db.table("entries").create(
-                    {
-                        "idx": int,
-                        "type": str,
-                        "recording": int,
-                        "name": str,
-                        "sha256": str,
-                        "data": bytes,
-                        "leaf": bytes,
-                    },
-                    pk="idx",
-                    not_null={"type", "data", "leaf"},
-                )
-                db.table("entries").create_index(["recording", "idx"])
-                db.table("entries").create_index(["sha256"])
-                db.table("entries").create_index(["name"])
-                conn.execute(
-                    "CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
-                    "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
-                )
-                db.table("checkpoints").create(
-                    {"size": int, "note": str}, pk="size", not_null={"note"}
-                )
-                for table in _TABLES:
-                    for action in ("UPDATE", "DELETE"):
-                        conn.execute(
-                            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON "
-                            f"{table} BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END"
-                        )
-                    conn.execute(
-                        f"CREATE TRIGGER {table}_insert_guard BEFORE INSERT ON {table} "
-                        f"WHEN {_GUARDS[table]} BEGIN "
-                        f"SELECT RAISE(ABORT, 'ledger is append-only'); END"
-                    )
-                db.table("meta").insert_all(
-                    [
-                        {"key": "schema", "value": str(SCHEMA_VERSION)},
-                        {"key": "origin", "value": origin},
-                    ]
-                )
+            conn = connect(path, "rwc")
+            create_schema(conn, origin)
         except sqlite3.Error as exc:
-            raise _sqlite_failure(exc, where) from None
+            raise sqlite_failure(exc, where) from None
         ledger = cls(conn, where)
         ledger.append_at([key_entry("introduced", origin, key)], key=key, now=now or _now())
         return ledger
@@ -206,11 +88,11 @@ class Ledger:
                 "no such ledger", path=where, hint="create it with `auditor ledger init`"
             )
         try:
-            conn = cls._connect(path, "rw" if writable else "ro")
+            conn = connect(path, "rw" if writable else "ro")
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
-            if not set(_TABLES) <= tables:
+            if not set(TABLES) <= tables:
                 raise LedgerError(
                     f"not an auditor ledger (tables {sorted(tables)})",
                     path=where,
@@ -218,7 +100,7 @@ class Ledger:
                 )
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.Error as exc:
-            raise _sqlite_failure(exc, where) from None
+            raise sqlite_failure(exc, where) from None
         if row is None or not str(row[0]).isdigit():
             raise LedgerError("the ledger has no schema version", path=where)
         if int(row[0]) > SCHEMA_VERSION:
@@ -251,7 +133,7 @@ class Ledger:
         try:
             return self._conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise _sqlite_failure(exc, self.path) from None
+            raise sqlite_failure(exc, self.path) from None
 
     @property
     def size(self) -> int:
@@ -272,7 +154,7 @@ class Ledger:
         row = self._query("SELECT data FROM entries WHERE idx = ?", (index,)).fetchone()
         if row is None:
             raise LedgerError(f"no entry {index} in a log of {self.size}", path=self.path)
-        return _blob(row[0])
+        return blob(row[0])
 
     def entry(self, index: int) -> Entry:
         """The entry at ``index``, parsed."""
@@ -286,7 +168,7 @@ class Ledger:
             (start,),
         )
         for idx, kind, recording, name, sha256, data, leaf in cur:
-            yield Row(idx, kind, recording, name, sha256, _blob(data), _blob(leaf))
+            yield Row(idx, kind, recording, name, sha256, blob(data), blob(leaf))
 
     def nodes(self, level: int, first: int, last: int) -> dict[int, bytes]:
         """Stored subtree hashes ``{index: hash}`` of ``level`` for indices ``first..last``."""
@@ -305,7 +187,7 @@ class Ledger:
         cur = self._query(
             "SELECT idx, data FROM entries WHERE recording = ? ORDER BY idx", (index,)
         )
-        return [(int(i), _blob(d)) for i, d in cur]
+        return [(int(i), blob(d)) for i, d in cur]
 
     def find_ingests(self, *, sha256: str | None = None, name: str | None = None) -> list[int]:
         """Indices of ingest entries with this file SHA-256 or file name, oldest first."""
@@ -362,7 +244,7 @@ class Ledger:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise _sqlite_failure(exc, self.path) from None
+            raise sqlite_failure(exc, self.path) from None
         try:
             yield self._conn
             self._conn.execute("COMMIT")
@@ -370,7 +252,7 @@ class Ledger:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise _sqlite_failure(exc, self.path) from None
+                raise sqlite_failure(exc, self.path) from None
             raise
 
     def append(self, entries: Sequence[Entry] | Batch, *, key: SigningKey) -> list[int]:
@@ -433,12 +315,6 @@ class Ledger:
             conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (frontier.size, note))
         return [r[0] for r in rows]
 
-
-def _blob(value: object) -> bytes:
-    """A stored value as bytes, whatever type a hand edit may have left in the column."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return b"" if value is None else str(value).encode()
 
 
 def _now() -> datetime:
