@@ -48,18 +48,29 @@ class Timeline:
     origin: datetime | None
 
 
-def _uncovered(findings: list[dict[str, Any]], name: str) -> list[tuple[float, float]]:
-    from ..continuity_scan import LONG_DIGITAL_SILENCE
+class _Located:
+    """A report's finding as :func:`auditor.session.timeline.uncovered_spans` reads it."""
 
-    out = []
-    for f in findings:
-        if f.get("file") != name or f.get("start") is None or f.get("end") is None:
-            continue
-        a, b = float(f["start"]), float(f["end"])
-        if b > a and (f["kind"] == "timestamp_gap" or (
-                f["kind"] == "digital_silence" and b - a >= LONG_DIGITAL_SILENCE)):
-            out.append((a, b))
-    return sorted(out)
+    def __init__(self, finding: dict[str, Any]) -> None:
+        self._f = finding
+
+    @property
+    def kind(self) -> str:
+        return str(self._f["kind"])
+
+    @property
+    def start(self) -> float | None:
+        return self._f.get("start")
+
+    @property
+    def end(self) -> float | None:
+        return self._f.get("end")
+
+
+def _uncovered(findings: list[dict[str, Any]], name: str) -> list[tuple[float, float]]:
+    from ..session.timeline import uncovered_spans
+
+    return uncovered_spans(_Located(f) for f in findings if f.get("file") == name)
 
 
 class _Probe:

@@ -2,8 +2,8 @@
 
 A :class:`Coverage` is what one declared file actually covers: a wall-clock start (from the
 record, else the file's embedded metadata, else its name), a duration from the decoded audio, and
-the spans inside the file that are not real recording (a timestamp gap, a long digital silence),
-which do not count as covered.
+the spans inside the file that are not real recording (a timestamp gap, a long digital silence:
+:func:`uncovered_spans`, the one place that rule is written), which do not count as covered.
 """
 
 from __future__ import annotations
@@ -19,18 +19,23 @@ from .names import DEFAULT_NAME_PATTERNS, start_from_name
 from .record import Recording, Session
 
 __all__ = [
+    "LONG_DIGITAL_SILENCE",
     "Coverage",
     "Interval",
+    "Located",
     "ProbeResult",
     "build_coverage",
     "intersect",
     "subtract",
+    "uncovered_spans",
     "union",
 ]
 
 StartSource = Literal["record", "embedded", "filename"]
 #: The longest duration placed on the clock (s): ten years, far beyond any recording.
 MAX_DURATION = 10 * 366 * 86400.0
+#: Digital silence at least this long (s) does not count as recorded time.
+LONG_DIGITAL_SILENCE = 1.0
 
 
 @dataclass(frozen=True, order=True)
@@ -97,6 +102,45 @@ class ProbeResult(Protocol):
 
     @property
     def embedded_start(self) -> datetime | None: ...
+
+
+class Located(Protocol):
+    """What :func:`uncovered_spans` reads from a finding (``auditor.findings.Finding``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def start(self) -> float | None: ...
+
+    @property
+    def end(self) -> float | None: ...
+
+
+def uncovered_spans(findings: Iterable[Located]) -> list[tuple[float, float]]:
+    """Spans of a file (s) that are not real recording: time gaps and long digital silence.
+
+    Parameters
+    ----------
+    findings
+        The findings about one file, with ``start`` and ``end`` in seconds from its start.
+
+    Returns
+    -------
+    list of (float, float)
+        ``(start_s, end_s)`` of every ``timestamp_gap``, and of every ``digital_silence`` at
+        least :data:`LONG_DIGITAL_SILENCE` long, sorted; what :func:`build_coverage` takes as
+        ``uncovered``.
+    """
+    spans = []
+    for f in findings:
+        if f.start is None or f.end is None or f.end <= f.start:
+            continue
+        if f.kind == "timestamp_gap" or (
+            f.kind == "digital_silence" and f.end - f.start >= LONG_DIGITAL_SILENCE
+        ):
+            spans.append((float(f.start), float(f.end)))
+    return sorted(spans)
 
 
 @dataclass(frozen=True)
