@@ -5,7 +5,7 @@ from the reference's own phase). Whatever method measures that step, it compares
 phase in some stretch before the join with some stretch after it, and the noise near the hum
 line in those stretches bounds how well it can. This script measures, at every true join of
 the benchmark's hum hearings (the same hearings as ``bench_splice.py``, built in memory), that
-noise exactly as the ENF cue does (:func:`auditor.detect.splice.enf.stats.sums`: each 10 ms
+noise exactly as the ENF cue does (:func:`auditor.detect.splice.enf.sums.sums`: each 10 ms
 hop's noise measured beside the line, hops weighted by the inverse of it), for windows of 0.5,
 1, 2, 4 and 8 s each side stopped at the neighbouring joins, and adds only the grid's own
 phase wobble that no track follows (measured on clean references: ``GRID_WOBBLE``). It grants
@@ -61,8 +61,10 @@ from bench_splice import plan  # noqa: E402
 
 from auditor.detect.base import ScanParams
 from auditor.detect.splice import enf
+from auditor.detect.splice.enf import hum
 from auditor.detect.splice.enf import stats as st
 from auditor.detect.splice.enf import track as trk
+from auditor.detect.splice.enf.sums import Line, sums
 
 WINDOWS = (0.5, 1.0, 2.0, 4.0, 8.0)
 BINS = (0.0, 0.25, 0.5, 1.0, 4.0)
@@ -83,8 +85,8 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     for a in range(0, y.size, block):
         an.update(y[a:a + block, None].astype(np.float32), a)
     sig = an.finish()
-    lines = trk.hum_lines(sig.y, sig.rate)
-    line = trk.best_line(lines)
+    lines = hum.hum_lines(sig.y, sig.rate)
+    line = hum.best_line(lines)
     out: dict[str, Any] = {"name": case.name, "snr_db": None, "joins": []}
     if line is None:
         return out
@@ -95,7 +97,7 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     # the cue's own test, granted a perfect track (no frequency error at all): its standard
     # error is then the noise of both windows and the grid's wobble only
     tr = dataclasses.replace(trk.track(bb, k), freq_sd=np.zeros(bb.b.size))
-    s = st.sums(bb, tr)
+    ctx = Line(bb, tr, sums(bb, tr), k)
     bounds = np.array([int(round((j["sample"] / sc.RATE - bb.t0) * bb.r1)) for j in joins],
                       np.int64)
     # per join: where it lies, and whether the noise on both sides is the same room's
@@ -111,8 +113,8 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
         others = np.delete(bounds, i)
         for w in WINDOWS:
             n = max(2, int(round(w * bb.r1)))
-            t = st.scale_test(bb, tr, s, n, harmonic=k, max_rate=ScanParams().enf_max_rate,
-                              m=bounds[i: i + 1], cuts=others)
+            t = st.scale_test(ctx, n, max_rate=ScanParams().enf_max_rate, m=bounds[i: i + 1],
+                              cuts=others)
             if t.m.size == 0 or t.z_one[0] <= 0:  # a side too short, or without the line
                 continue
             sd = abs(float(t.dphi[0])) / float(t.z_one[0])

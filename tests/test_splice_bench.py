@@ -191,8 +191,10 @@ def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -
     windows, scores far above the threshold on a clean 30 dB hum; a step just at that largest
     change scores about zero. The allowance grows with the window (the grid wanders further)."""
     from auditor.detect.splice import enf
+    from auditor.detect.splice.enf import hum
     from auditor.detect.splice.enf import stats as st
     from auditor.detect.splice.enf import track as trk
+    from auditor.detect.splice.enf.sums import Line, sums
 
     rate, sc = 16000, bound.sc
     t = np.arange(60 * rate) / rate
@@ -200,13 +202,13 @@ def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -
     an = enf.EnfAnalyser(rate, 1)
     an.update(x[:, None].astype(np.float32), 0)
     sig = an.finish()
-    line = trk.best_line(trk.hum_lines(sig.y, sig.rate))
+    line = hum.best_line(hum.hum_lines(sig.y, sig.rate))
     assert line is not None and line.nominal == 50.0
     bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
     tr = trk.track(bb, line.harmonic)
-    s = st.sums(bb, tr)
+    ctx = Line(bb, tr, sums(bb, tr), line.harmonic)
     m, n, none = bb.b.size // 2, int(round(4.0 * bb.r1)), np.zeros(0, np.int64)
-    t = st.scale_test(bb, tr, s, n, harmonic=line.harmonic, max_rate=0.01, m=np.array([m]))
+    t = st.scale_test(ctx, n, max_rate=0.01, m=np.array([m]))
     allow = bound._natural(50.0, 4.0, 4.0)
     assert 0.002 < allow < 0.1
     assert bound._natural(50.0, 1.0, 1.0) < bound._natural(50.0, 2.0, 2.0) < allow

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from auditor.detect.splice.enf import decimate as dec_
-from auditor.detect.splice.enf import track as trk
+from auditor.detect.splice.enf import hum as trk
 
 
 @pytest.mark.parametrize("sr,ch", [(8000, 1), (16000, 1), (44100, 2), (96000, 1), (1000, 1),

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from auditor.detect.splice.enf.stats import Harmonic, joint_z, scale_test, sums
+from auditor.detect.splice.enf.stats import joint_z, scale_test
+from auditor.detect.splice.enf.sums import Line, sums
 from auditor.detect.splice.enf.track import Baseband, Track, quiet_weights, track
 
 R1 = 100  # hops per second
@@ -62,7 +63,7 @@ def test_a_small_step_beside_loud_speech_is_found_and_a_steady_line_is_not(rng):
     for step, lo, hi in ((0.5, 6.0, np.inf), (0.0, 0.0, 4.0)):
         u = np.exp(1j * (0.3 + step * (np.arange(2000) >= 400))) + _noise(rng, var)
         bb, tr = _line(u)
-        st = scale_test(bb, tr, sums(bb, tr), 200, harmonic=1, max_rate=0.01, m=m)
+        st = scale_test(Line(bb, tr, sums(bb, tr), 1), 200, max_rate=0.01, m=m)
         assert lo <= float(st.z_phase[0]) < hi, (step, st.z_phase[0])
         if step:
             assert abs(float(st.dphi[0]) - step) < 0.15
@@ -96,9 +97,8 @@ def test_a_second_harmonic_establishes_a_step_the_first_line_only_suggests(rng):
     for step3 in (0.9, 0.0):
         u3 = np.exp(1j * (1.0 + step3 * after)) + _noise(rng, var / 4)
         bb3, tr3 = _line(u3)
-        s = sums(bb1, tr1)
-        s.other = Harmonic(bb3, tr3, sums(bb3, tr3), 3)
-        st = scale_test(bb1, tr1, s, 200, harmonic=1, max_rate=0.01, m=np.array([m]))
+        line = Line(bb1, tr1, sums(bb1, tr1), 1, other=Line(bb3, tr3, sums(bb3, tr3), 3))
+        st = scale_test(line, 200, max_rate=0.01, m=np.array([m]))
         zs[step3] = (float(st.z_one[0]), float(st.z_other[0]), float(st.z_phase[0]))
     one, other, joint = zs[0.9]
     assert 3.0 <= one < 6.0 and other >= 6.0 and joint >= 6.0 and joint > one, zs

@@ -17,7 +17,7 @@ shows an edit as a step. This cue does both:
    are kept as they are) with a polyphase matrix product, the filter state carried across
    blocks. It is kept as 16-bit integers with a scale per block (:class:`~.decimate.Parts`):
    at most 10 MB per hour of audio, whatever the input rate.
-2. **Which hum** (:func:`~.track.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
+2. **Which hum** (:func:`~.hum.hum_lines`): every line ``k * f0`` (``f0`` 50 or 60 Hz,
    ``k`` 1..7) is measured in up to 240 segments of about 7 s: the Hann periodogram's peak within
    ``k * (f0 +- 0.25 Hz)`` against the median of the bins 1-6 Hz beyond (noise per bin). Its SNR
    is the line's power over the noise power in a 1 Hz band, the median over segments (speech in
@@ -75,7 +75,7 @@ shows an edit as a step. This cue does both:
    part of the step: a 0.5 rad step at 20 dB read as 0.2-0.35 rad in 4 s windows; across
    frames left out the track runs straight and its error grows at a grid's pace), and
    everything is measured again.
-5. **Hum that vanishes** (:func:`~.stats.gaps`): a span whose line amplitude lies 4
+5. **Hum that vanishes** (:func:`~.locate.gaps`): a span whose line amplitude lies 4
    standard errors under half the file's median, between 0.5 s blocks where the line is
    clearly present: an insert without hum, or a replacement. The phase across it is measured too
    (the frequency interpolated across the span, plus the error an unknown grid wander adds). A
@@ -90,7 +90,7 @@ shows an edit as a step. This cue does both:
    phase (a replacement of exactly the removed time) but is picked up at another level. A
    device switched on near the microphone steps the level too (the README says so): the
    evidence names the kind, ``level_step``, so a reader can weigh it.
-7. **Where** (:func:`~.stats.locate`): maximum-likelihood change point of the phasor's
+7. **Where** (:func:`~.locate.locate`): maximum-likelihood change point of the phasor's
    mean (Hinkley, "Inference about the change-point in a sequence of random variables",
    Biometrika 57(1), 1-17, 1970), each hop weighted by its own noise. When the change point
    lands at the edge of the searched span (a window test peaks anywhere on the plateau before
@@ -132,8 +132,9 @@ from ...base import DetectorInput, ScanParams
 from ...features import StreamAnalyser
 from ..cue import Cue, CueStatus
 from . import decimate as dec
-from . import steps
-from . import track as trk
+from . import hum, steps
+from .search import Candidate, Settings
+from .track import Baseband
 
 __all__ = ["EnfSignal", "EnfAnalyser", "analysers", "cues", "MIN_SECONDS"]
 
@@ -197,8 +198,8 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     if duration < MIN_SECONDS:
         return CueStatus(CUE, False, f"too short to follow mains hum ({duration:.1f} s; needs "
                          f"{MIN_SECONDS:.0f} s)", {"duration_s": round(duration, 3)}), []
-    lines = trk.hum_lines(sig.y, sig.rate)
-    line = trk.best_line(lines)
+    lines = hum.hum_lines(sig.y, sig.rate)
+    line = hum.best_line(lines)
     if line is None:
         return CueStatus(CUE, False, f"sample rate {sig.sample_rate} Hz is too low to hold "
                          "mains hum"), []
@@ -208,9 +209,9 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
                          f"{line.center:g} Hz, is {line.snr_db:.1f} dB over the noise in 1 Hz "
                          f"(needs {params.enf_min_snr_db:g} dB)",
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
-    cfg = steps.Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
-                         max_pace=params.enf_max_pace)
-    second = trk.second_line(lines, line, params.enf_min_snr_db)
+    cfg = Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
+               max_pace=params.enf_max_pace)
+    second = hum.second_line(lines, line, params.enf_min_snr_db)
     parts = _analyse_in_pieces(sig, line, cfg, duration, second)
     if not all(a.grid_like for a in parts):
         an = max(parts, key=lambda a: a.pace)
@@ -262,8 +263,8 @@ PIECE_SECONDS = 900.0
 PIECE_MARGIN = 60.0
 
 
-def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
-                       duration: float, second: trk.HumLine | None = None) -> list[_Piece]:
+def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
+                       duration: float, second: hum.HumLine | None = None) -> list[_Piece]:
     """:func:`steps.analyse` over consecutive pieces of the decimated hum, each keeping the
     steps inside the span of file time it owns; one piece's arrays at a time."""
     n = sig.y.size
@@ -287,7 +288,7 @@ def _analyse_in_pieces(sig: EnfSignal, line: trk.HumLine, cfg: steps.Settings,
     return out
 
 
-def _cue(c: steps.Candidate, bb: trk.Baseband, line: trk.HumLine, duration: float,
+def _cue(c: Candidate, bb: Baseband, line: hum.HumLine, duration: float,
          second: int | None = None) -> Cue:
     k = line.harmonic
     f_before = (bb.center + c.f_left) / k

@@ -1,10 +1,13 @@
-"""ENF signal side: hum search, narrow band, frequency track (the streaming decimation is
+"""ENF narrow band and frequency track of one mains line (the line is chosen by
+:mod:`auditor.detect.splice.enf.hum`, the streaming decimation is
 :mod:`auditor.detect.splice.enf.decimate`).
 
 Pure numpy on arrays; :mod:`auditor.detect.splice.enf` documents the method and
-:mod:`auditor.detect.splice.enf.steps` tests the tracked line for edits. Notation: ``y`` is the mono
-mix low-passed and decimated to 1.2-2.4 kHz (rate ``r``); ``b`` the complex baseband of one
-mains harmonic, one value per 10 ms hop; ``u`` is ``b`` with the phase of the tracked frequency
+:mod:`auditor.detect.splice.enf.steps` tests the tracked line for edits. The track follows
+Grigoras ("Digital audio recording analysis: the Electric Network Frequency (ENF) Criterion",
+Int. J. Speech, Language and the Law 12(1), 63-76, 2005). Notation: ``y`` is the mono mix
+low-passed and decimated to 1.2-2.4 kHz (rate ``r``); ``b`` the complex baseband of one mains
+harmonic, one value per 10 ms hop; ``u`` is ``b`` with the phase of the tracked frequency
 removed, a constant phasor wherever the recording is continuous.
 """
 
@@ -14,13 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .decimate import PASS_EDGE, Parts, kaiser_lowpass, kaiser_order, single_thread
+from .decimate import kaiser_lowpass, kaiser_order, single_thread
+from .hum import MAX_DEVIATION
 
-#: nominal mains frequencies and the harmonics searched
-NOMINALS = (50.0, 60.0)
-MAX_HARMONIC = 7
-#: largest deviation (Hz, at the fundamental) of a grid from its nominal frequency searched
-MAX_DEVIATION = 0.25
 #: hop of the harmonic's baseband (seconds)
 HOP_SECONDS = 0.01
 #: the baseband low-pass: pass +-BASE_PASS Hz, stop beyond BASE_STOP Hz by BASE_STOP_DB
@@ -30,109 +29,6 @@ BASE_STOP_DB = 55.0
 #: a grid's usual pace (Hz/s at the fundamental): how fast the track's error grows where it
 #: is held flat beyond its outer frames (the ENF-WHU traces move by ~1.5 mHz in a second)
 GRID_PACE = 0.002
-
-
-# --------------------------------------------------------------------------- hum search
-
-
-@dataclass(frozen=True)
-class HumLine:
-    """One candidate mains line: nominal, harmonic, SNR (dB in a 1 Hz band), peak frequency."""
-
-    nominal: float
-    harmonic: int
-    snr_db: float
-    freq: float  # median peak frequency (Hz, at the harmonic)
-
-    @property
-    def center(self) -> float:
-        return self.nominal * self.harmonic
-
-
-def hum_lines(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
-              segment_seconds: float = 8.0) -> list[HumLine]:
-    """SNR of every candidate mains line (50/60 Hz, harmonics 1..7) in ``y``.
-
-    The signal is cut into up to ``max_segments`` segments of ``segment_seconds`` spread over
-    the file; in each, the Hann-windowed periodogram's strongest bin within
-    ``k * (f0 +- MAX_DEVIATION)`` and its two neighbours either side give the line's power, and
-    the median of the bins 1-6 Hz beyond that search band (divided by ln 2: periodogram bins of
-    noise are exponential) the noise per bin. The segment's SNR is line power over noise power
-    in 1 Hz; the file's is the median over segments, so intermittent speech does not count.
-    """
-    n = y.size
-    seg = int(min(2 ** int(np.log2(max(segment_seconds * rate, 2))), n))
-    if seg < 16:
-        return []
-    count = int(min(max_segments, max(1, n // seg)))
-    starts = np.linspace(0, n - seg, count).astype(np.int64)
-    if isinstance(y, Parts):
-        x = np.stack([y.span(a, a + seg) for a in starts])
-    else:
-        x = np.lib.stride_tricks.sliding_window_view(y, seg)[starts]
-    win = np.hanning(seg + 2)[1:-1].astype(np.float32)
-    spec = np.fft.rfft(x * win, axis=1)
-    p = spec.real**2 + spec.imag**2
-    df = rate / seg
-    top = min(0.45 * rate, PASS_EDGE + 6.0)
-    out: list[HumLine] = []
-    for f0 in NOMINALS:
-        for k in range(1, MAX_HARMONIC + 1):
-            h = k * f0
-            dev = k * MAX_DEVIATION + df
-            if h + dev + 6.0 > top:
-                break
-            lo, hi = int(np.floor((h - dev) / df)), int(np.ceil((h + dev) / df)) + 1
-            band = p[:, lo:hi]
-            imax = np.argmax(band, axis=1) + lo
-            rows = np.arange(count)[:, None]
-            peak = p[rows, np.clip(imax[:, None] + np.arange(-2, 3), 0, p.shape[1] - 1)].sum(1)
-            f1 = np.r_[np.arange(int((h - dev - 6) / df), int((h - dev - 1) / df)),
-                       np.arange(int(np.ceil((h + dev + 1) / df)),
-                                 int(np.ceil((h + dev + 6) / df)))]
-            noise = np.median(p[:, f1], axis=1) / np.log(2.0) + 1e-30
-            snr = df * np.maximum(peak - 5 * noise, 0.0) / noise
-            med = float(np.median(snr))
-            out.append(HumLine(f0, k, round(10 * np.log10(max(med, 1e-3)), 2),
-                               float(np.median(imax)) * df))
-    return out
-
-
-def best_line(lines: list[HumLine]) -> HumLine | None:
-    """The strongest line of the nominal whose own (unshared) harmonics are strongest.
-
-    A line both nominals share (300 Hz is 6 x 50 and 5 x 60) cannot tell the grids apart, so
-    the nominal is chosen on the others; the harmonic is then the best of that nominal's.
-    """
-    if not lines:
-        return None
-    shared = {ln.center for ln in lines if any(o.center == ln.center and o.nominal != ln.nominal
-                                                for o in lines)}
-    own = [ln for ln in lines if ln.center not in shared] or lines
-    nominal = max(own, key=lambda ln: ln.snr_db).nominal
-    return max((ln for ln in lines if ln.nominal == nominal), key=lambda ln: ln.snr_db)
-
-
-#: a second harmonic joins the line's phase test when it carries at least this fraction of
-#: the line's phase information (SNR times harmonic squared: a step of dphi at the
-#: fundamental is k dphi at harmonic k): from there the joint test is the stronger at the
-#: threshold (``joint_z``: z2^2 must exceed 4 when z1 is 6, a fraction of 0.11)
-SECOND_MIN_SHARE = 0.25
-
-
-def second_line(lines: list[HumLine], line: HumLine, min_snr_db: float) -> HumLine | None:
-    """The harmonic of ``line``'s nominal (other than ``line``'s) with the most phase
-    information, when it carries at least :data:`SECOND_MIN_SHARE` of ``line``'s and is
-    itself usable (``min_snr_db``, the cue's own floor)."""
-    def info(ln: HumLine) -> float:
-        return 10 ** (ln.snr_db / 10) * ln.harmonic**2
-
-    others = [ln for ln in lines if ln.nominal == line.nominal and ln.harmonic != line.harmonic
-              and ln.snr_db >= min_snr_db]
-    if not others:
-        return None
-    best = max(others, key=info)
-    return best if info(best) >= SECOND_MIN_SHARE * info(line) else None
 
 
 # --------------------------------------------------------------------------- baseband
@@ -283,21 +179,91 @@ def _peak(fr: np.ndarray, r2: float, nfft: int, reach: float
     return f, peak, peak / np.maximum(noise, 1e-300)
 
 
+@dataclass(frozen=True)
+class Framing:
+    """How :func:`stft_track` frames the line: ``frame``-second Hann frames every ``step``
+    seconds, zero-padded to at least ``nfft`` bins; a frame counts when its peak is at least
+    ``min_snr`` times its noise per bin; a running median over ``median`` kept frames."""
+
+    frame: float = 4.0
+    step: float = FRAME_STEP
+    nfft: int = 128
+    min_snr: float = 2.0
+    median: int = 7
+
+
+FRAMING = Framing()
+
+Fit = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """The line's baseband summed to about 10 Hz, and the peak of each of its frames."""
+
+    b10: np.ndarray  # the weighted baseband summed over ``dec`` hops (rate ``r2``)
+    dec: int
+    r2: float
+    reach: float  # Hz either side of the line's centre where the peak is searched
+    nf: int  # samples of b10 per frame
+    starts: np.ndarray  # first sample of b10 of each frame
+    freq: np.ndarray  # each frame's interpolated peak (Hz from the line's centre)
+    peak: np.ndarray  # the peak's power
+    ok: np.ndarray  # frames kept: over the noise, at the usual level, no excluded hop
+
+
+def _frames(bb: Baseband, harmonic: int, exclude: np.ndarray | None,
+            framing: Framing) -> _Frames:
+    """Every frame's interpolated peak over the whole file, and which frames count."""
+    size = bb.b.size
+    dec = max(1, int(round(bb.r1 / 10)))
+    m = size // dec
+    r2 = bb.r1 / dec
+    reach = harmonic * MAX_DEVIATION + 0.2
+    b10 = (bb.b[: m * dec] * quiet_weights(bb.b[: m * dec])).reshape(m, dec).sum(axis=1)
+    nf = min(m, max(4, int(round(framing.frame * r2))))
+    hs = max(1, int(round(framing.step * r2)))
+    starts = np.arange(0, max(m - nf, 0) + 1, hs)
+    if m >= 4 and starts.size:
+        fr = np.lib.stride_tricks.sliding_window_view(b10, nf)[starts]
+        f_all, peak, snr = _peak(fr, r2, framing.nfft, reach)
+        ok = (snr >= framing.min_snr) & (peak >= 0.05 * np.median(peak))
+        if exclude is not None and exclude.any():
+            ex = np.concatenate([[0], np.cumsum(exclude[: m * dec].reshape(m, dec).any(axis=1))])
+            ok &= (ex[starts + nf] - ex[starts]) == 0
+    else:
+        f_all = peak = np.zeros(0)
+        ok = np.zeros(0, bool)
+    return _Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
+
+
+def _one_estimate(fr: _Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
+    """A segment (hops [lo, hi)) too short for a frame: one estimate over its whole length, if
+    it holds the line at its usual level (else NaN: the caller interpolates across it)."""
+    a, b = -(-lo // fr.dec), hi // fr.dec
+    f1 = np.array([np.nan])
+    if b - a >= 4:
+        f_one, p_one, s_one = _peak(fr.b10[a:b][None, :], fr.r2, framing.nfft, fr.reach)
+        usual = float(np.median(fr.peak)) * (b - a) / fr.nf if fr.peak.size else 0.0
+        if s_one[0] >= framing.min_snr and p_one[0] >= 0.05 * usual:
+            f1 = f_one
+    return np.array([(lo + hi) / 2]), f1, np.full(1, 0.02 * harmonic)
+
+
 def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
-               exclude: np.ndarray | None = None, frame: float = 4.0, step: float = FRAME_STEP,
-               nfft: int = 128, min_snr: float = 2.0, median: int = 7
-               ) -> tuple[list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+               exclude: np.ndarray | None = None, framing: Framing = FRAMING
+               ) -> tuple[list[tuple[int, int]], list[Fit]]:
     """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
 
     The baseband, each hop weighted by :func:`quiet_weights`, is summed to 10 Hz; each
-    ``frame``-second Hann frame, every ``step`` seconds,
+    ``framing.frame``-second Hann frame, every ``framing.step`` seconds,
     is zero-padded and the strongest bin within ``harmonic * MAX_DEVIATION + 0.2`` Hz refined by
     a parabola through the log magnitudes of it and its neighbours. Frames whose peak is under
-    ``min_snr`` times the frame's noise per bin or far below the file's usual line level (a
-    gap), or that hold an ``exclude``d hop, are dropped; a running median over ``median`` kept
-    frames rejects speech partials. The recording is tracked segment by segment between the
-    edit points in ``cuts`` (hops): no frame or median crosses an edit, and a segment too short
-    for a frame gets one estimate over its whole length.
+    ``framing.min_snr`` times the frame's noise per bin or far below the file's usual line
+    level (a gap), or that hold an ``exclude``d hop, are dropped; a running median over
+    ``framing.median`` kept frames rejects speech partials. The recording is tracked segment by
+    segment between the edit points in ``cuts`` (hops): no frame or median crosses an edit, and
+    a segment too short for a frame gets one estimate over its whole length.
 
     Returns the segments (hop ranges) and, for each, the frame centres (hops), the smoothed
     frequency (Hz from ``bb.center``) and its standard error (Hz).
@@ -305,55 +271,31 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     from scipy.ndimage import median_filter
 
     size = bb.b.size
-    dec = max(1, int(round(bb.r1 / 10)))
-    m = size // dec
-    r2 = bb.r1 / dec
-    reach = harmonic * MAX_DEVIATION + 0.2
+    median = framing.median
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
                           if 0 < c < size}) + [size]
     segments = list(zip(edges[:-1], edges[1:], strict=True))
-    b10 = (bb.b[: m * dec] * quiet_weights(bb.b[: m * dec])).reshape(m, dec).sum(axis=1)
-    nf = min(m, max(4, int(round(frame * r2))))
-    hs = max(1, int(round(step * r2)))
-    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    starts = np.arange(0, max(m - nf, 0) + 1, hs)
-    if m >= 4 and starts.size:
-        fr = np.lib.stride_tricks.sliding_window_view(b10, nf)[starts]
-        f_all, peak, snr = _peak(fr, r2, nfft, reach)
-        ok = (snr >= min_snr) & (peak >= 0.05 * np.median(peak))
-        if exclude is not None and exclude.any():
-            ex = np.concatenate([[0], np.cumsum(exclude[: m * dec].reshape(m, dec).any(axis=1))])
-            ok &= (ex[starts + nf] - ex[starts]) == 0
-    else:
-        f_all = peak = snr = np.zeros(0)
-        ok = np.zeros(0, bool)
+    fr = _frames(bb, harmonic, exclude, framing)
+    out: list[Fit] = []
     # the file's usual scatter of kept frames about their running median: a short segment's
     # few frames can agree by chance, and its track is no surer than half the usual
-    kept = f_all[ok]
+    kept = fr.freq[fr.ok]
     usual_spread = (float(np.median(np.abs(kept - median_filter(kept, size=median,
                                                                  mode="nearest")))) * 1.4826
                     if kept.size >= 2 * median else 0.0)
     for lo, hi in segments:
-        inside = np.flatnonzero(ok & (starts * dec >= lo) & ((starts + nf) * dec <= hi))
+        inside = np.flatnonzero(fr.ok & (fr.starts * fr.dec >= lo)
+                                & ((fr.starts + fr.nf) * fr.dec <= hi))
         if inside.size == 0:
-            # too short for a frame: one estimate over the whole segment, if it holds the line
-            # at its usual level (else NaN: the caller interpolates across it)
-            a, b = -(-lo // dec), hi // dec
-            f1 = np.array([np.nan])
-            if b - a >= 4:
-                f_one, p_one, s_one = _peak(b10[a:b][None, :], r2, nfft, reach)
-                usual = float(np.median(peak)) * (b - a) / nf if peak.size else 0.0
-                if s_one[0] >= min_snr and p_one[0] >= 0.05 * usual:
-                    f1 = f_one
-            out.append((np.array([(lo + hi) / 2]), f1, np.full(1, 0.02 * harmonic)))
+            out.append(_one_estimate(fr, lo, hi, harmonic, framing))
             continue
-        f = f_all[inside]
+        f = fr.freq[inside]
         size_m = min(median, f.size)
         smooth = median_filter(f, size=size_m, mode="nearest")
         # scatter of the kept frames about the smooth track -> standard error of the median
         spread = np.maximum(median_filter(np.abs(f - smooth), size=max(size_m, 15),
                                           mode="nearest") * 1.4826, 0.5 * usual_spread)
-        centre = (starts[inside] + nf / 2) * dec
+        centre = (fr.starts[inside] + fr.nf / 2) * fr.dec
         out.append((centre.astype(np.float64), smooth, spread * 1.2533 / np.sqrt(size_m)))
     return segments, out
 
