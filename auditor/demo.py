@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .continuity_scan import scan_with_session
 from .detect import ScanParams
 from .errors import InputError
 from .media import transcode
 from .report import dumps, exit_code, render_text
 from .riff import add_bext
+from .scan import scan_with_session
 
 __all__ = ["build_hearing", "run_demo", "PLANTED"]
 

@@ -1,11 +1,19 @@
-"""Scan recordings: probe, hash, decode once, run the detectors, return located findings."""
+"""The scan verb: recordings (and a session record) in, the contract's report out.
+
+:func:`scan_file` probes, hashes and decodes one recording once and runs the detectors on it;
+:func:`scan_files` does several, listing the ones it could not check; :func:`scan_with_session`
+also audits what the recordings cover against the court's record; :func:`scan_report` builds
+the JSON report (``auditor.report/1``). Rendering it is :mod:`auditor.report`'s job.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
@@ -13,8 +21,19 @@ from .detect.features import FeatureExtractor
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
+from .report.model import build_report
+from .session import (
+    Recording,
+    audit_continuity,
+    build_coverage,
+    load_policy,
+    load_session,
+    render_timeline,
+)
+from .session.timeline import uncovered_spans
 
-__all__ = ["FileScan", "Unreadable", "check_detectors", "scan_file", "scan_files", "ScanParams"]
+__all__ = ["FileScan", "Unreadable", "check_detectors", "scan_file", "scan_files", "ScanParams",
+           "make_params", "scan_report", "scan_with_session", "declared_paths"]
 
 Progress = Callable[[str, float, float], None]
 
@@ -161,3 +180,105 @@ def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | Non
         except AuditorError as exc:
             unreadable.append(Unreadable(os.fspath(p), exc.diagnostics()))
     return scans, unreadable
+
+
+def make_params(detectors: str | None, overrides: dict[str, float | None]) -> ScanParams:
+    """ScanParams from command-line values (None means the default)."""
+    params = ScanParams()
+    known = {f.name for f in fields(ScanParams)}
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None and k in known}
+    for k, v in values.items():
+        if v <= 0:
+            raise InputError(f"--{k.replace('_', '-')} must be positive, got {v}")
+    if detectors:
+        values["detectors"] = tuple(d.strip() for d in detectors.split(",") if d.strip())
+    return replace(params, **values)
+
+
+def scan_report(scans: list[FileScan], params: ScanParams, *, created: datetime | None,
+                session: dict[str, Any] | None = None, extra_findings: list | None = None,
+                unreadable: Sequence[Unreadable] = ()) -> dict[str, Any]:
+    """The contract's JSON report for scanned files (and session findings, if any).
+
+    Files that could not be checked are listed under ``unreadable`` (``path``, ``error``); the
+    field is there only when there are some, so a clean scan's report keeps its bytes.
+    """
+    findings = [f for s in scans for f in s.findings] + list(extra_findings or [])
+    report = build_report(
+        files=[{**s.file_json(), "location": os.path.abspath(s.info.path)} for s in scans],
+        findings=findings,
+        parameters=params.to_json(), session=session, created=created,
+    )  # fmt: skip
+    if unreadable:
+        report["unreadable"] = [u.to_json() for u in unreadable]
+    return report
+
+
+def declared_paths(session_path: str) -> list[str]:
+    """The paths of the recordings a session record declares (resolved like the audit does)."""
+    session = load_session(session_path)
+    return [os.fspath(session.resolve(r)) for r in session.recordings]
+
+
+def _key(path: str | os.PathLike[str]) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def scan_with_session(
+    files: list[str], session_path: str, policy_name: str, params: ScanParams, *,
+    created: datetime | None = None, progress: Progress | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Scan ``files`` (or, when empty, the recordings the record declares) and audit continuity;
+    return the report and the text timeline of the session against what was recorded.
+
+    A declared recording that is absent or unreadable is a ``missing_file`` finding, not an error;
+    a file given on the command line that cannot be read goes to the report's ``unreadable`` list
+    (and the command exits 2).
+    """
+    check_detectors(params)
+    session = load_session(session_path)
+    policy = load_policy(policy_name)
+    declared = {_key(session.resolve(r)): r for r in session.recordings}
+    given = {_key(f): f for f in files}
+    scans: list[FileScan] = []
+    coverages = []
+
+    def absent(rec: Recording, problem: str) -> None:
+        coverages.append(build_coverage(rec, None, session=session,
+                                        name_patterns=policy.name_patterns, problem=problem))
+
+    for key, rec in declared.items():
+        path = session.resolve(rec)
+        if files and key not in given:
+            absent(rec, "not among the files given to the audit")
+            continue
+        if not Path(path).exists():
+            absent(rec, "not found")
+            continue
+        try:
+            result = scan_file(path, params, label=given.get(key, rec.file), progress=progress)
+        except MediaError as exc:
+            absent(rec, exc.diagnostics())
+            continue
+        scans.append(result)
+        coverages.append(build_coverage(rec, result.info, session=session,
+                                        uncovered=uncovered_spans(result.findings),
+                                        name_patterns=policy.name_patterns))
+    unreadable: list[Unreadable] = []
+    for key, f in given.items():
+        if key in declared:
+            continue
+        try:
+            result = scan_file(f, params, progress=progress)
+        except AuditorError as exc:
+            unreadable.append(Unreadable(f, exc.diagnostics()))
+            continue
+        scans.append(result)
+        coverages.append(build_coverage(Recording(f), result.info, session=session,
+                                        uncovered=uncovered_spans(result.findings),
+                                        name_patterns=policy.name_patterns))
+    continuity = audit_continuity(session, coverages, policy)
+    report = scan_report(scans, params, created=created, session=session.to_json(),
+                         extra_findings=continuity, unreadable=unreadable)
+    report["tool"]["parameters"] = {**report["tool"]["parameters"], "policy": policy.to_json()}
+    return report, render_timeline(session, coverages, continuity)

@@ -13,9 +13,11 @@ import pytest
 from click.testing import CliRunner
 from conftest_ledger import RATE, make_wav
 
+from auditor.cli.bundle import bundle
+from auditor.cli.keys import keygen
+from auditor.cli.ledger import ledger
 from auditor.errors import AuditorError, InputError
 from auditor.ledger._signing import SigningKey
-from auditor.ledger.cli import bundle, keygen, ledger
 
 
 def _commands() -> list[tuple[str, click.Command]]:
@@ -156,7 +158,7 @@ def test_wrong_public_key_and_bad_ledger(tmp_path: Path) -> None:
 
 def test_ledger_verify_does_not_import_heavy_modules() -> None:
     code = (
-        "import sys, auditor.ledger.cli, auditor.ledger.verify, auditor.ledger.bundle\n"
+        "import sys, auditor.cli.ledger, auditor.ledger.verify, auditor.ledger.bundle\n"
         "heavy = [m for m in ('librosa', 'scipy') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

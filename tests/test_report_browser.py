@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from auditor.continuity_scan import scan_with_session
 from auditor.demo import build_hearing
 from auditor.detect import ScanParams
 from auditor.report.html import prepare_excerpts, render_html
 from auditor.report.pdf import LAUNCH_FLAGS, find_chromium, render_pdf
+from auditor.scan import scan_with_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(

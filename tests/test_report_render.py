@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.continuity_scan import scan_with_session
 from auditor.demo import build_hearing
 from auditor.detect import ScanParams
 from auditor.report.excerpts import MAX_PER_FILE
 from auditor.report.html import render_html
 from auditor.report.render import load_report
+from auditor.scan import scan_with_session
 
 EPOCH = "1772431200"  # 2026-03-02T06:00:00Z
 

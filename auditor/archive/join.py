@@ -21,12 +21,12 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from ..continuity_scan import uncovered_spans
 from ..errors import AuditorError
 from ..findings import Finding
 from ..ledger.recording import ChunkHash
 from ..ledger.verify import compare_chunks
 from ..session import Policy, Recording, Session, audit_continuity, build_coverage
+from ..session.timeline import uncovered_spans
 from .logged import LedgerView, Logged
 from .quality import quality_findings
 from .retention import RetentionEnd, judge_retention, retention_end

@@ -295,3 +295,16 @@ def add_recording_at(
         raise LedgerError(f"{exc.what}: {name} was not added (no entry of it is in the ledger)",
                           path=exc.path, hint=exc.hint) from None  # fmt: skip
     return indices[0]
+
+
+def session_facts(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """What an ``ingest`` entry records of the session record a recording belongs to: its
+    court and case, its file name and the SHA-256 of its bytes. The record is read (and
+    checked) as ``auditor scan --session`` reads it, JSON or CSV."""
+    from ..media import file_sha256
+    from ..session import load_session
+
+    record = load_session(path)
+    facts = {k: v for k, v in (("court", record.court), ("case", record.case))
+             if isinstance(v, str)}
+    return {**facts, "file": os.path.basename(path), "sha256": file_sha256(path)}

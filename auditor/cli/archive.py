@@ -1,18 +1,27 @@
-"""Click commands: ``auditor archive audit``.
+"""``auditor archive audit``.
 
 Thin: parse the options, call :func:`~auditor.archive.audit.audit_archive`, render, map errors.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from typing import Any
 
 import click
 
-from ..cli import fail_on_option, report_created, scan_param_options, write_output
 from ..errors import InputError
+from ..ledger.keyfiles import read_verifier_key
+from ._options import (
+    default_format,
+    fail_on_option,
+    output_options,
+    report_created,
+    scan_param_options,
+    write_output,
+)
+
+__all__ = ["archive"]
 
 
 @click.group()
@@ -55,10 +64,7 @@ def _as_of(value: str | None) -> date:
 @click.option("--as-of", metavar="DATE", help="Reference day for retention (default: today).")
 @click.option("--key", "pubkey", type=click.Path(dir_okay=False, exists=True, path_type=str),
               help="Public key the ledger must be signed by (KEYFILE.pub); recommended.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-              help="Report format (default: text on a terminal, else json).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the report here instead of standard output.")
+@output_options(("text", "json"))
 @fail_on_option
 @scan_param_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
@@ -83,11 +89,10 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the archive could not be
     (fully) checked; the report still lists what was found.
     """
-    from ..ledger.cli import load_verifier_key
-    from ..scanner import make_params
-    from .audit import audit_archive, default_state_path
-    from .progress import Progress
-    from .report import render_archive_text
+    from ..archive.audit import audit_archive, default_state_path
+    from ..archive.progress import Progress
+    from ..archive.report import render_archive_text
+    from ..scan import make_params
 
     bar: list[Progress] = []
 
@@ -99,13 +104,13 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
 
         return tick
 
-    fmt = fmt or ("text" if sys.stdout.isatty() and output is None else "json")
+    fmt = default_format(fmt, output)
     try:
         result = audit_archive(
             directory, ledger=ledger_path, sessions=sessions, policy=policy, state=state,
             workers=workers, scheduler=scheduler, as_of=_as_of(as_of),
             params=make_params(detectors, overrides), created=report_created(),
-            trusted_key=load_verifier_key(pubkey) if pubkey else None,
+            trusted_key=read_verifier_key(pubkey) if pubkey else None,
             progress=None if quiet else progress, connect_timeout=connect_timeout,
             inputs={"the --key file": pubkey} if pubkey else None,
         )  # fmt: skip
@@ -127,5 +132,5 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
         click.echo(f"auditor: error: {len(result.blocking)} path(s) of the archive could not be "
                    f"checked: {first}{more}\n  what to do: {todo}; the report lists them under "
                    "archive.problems", err=True)  # fmt: skip
-        sys.exit(2)
-    sys.exit(exit_code(report["findings"], fail_on))
+        raise SystemExit(2)
+    raise SystemExit(exit_code(report["findings"], fail_on))
