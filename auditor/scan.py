@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
+from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
 from .report.model import build_report
 from .session import (
+    Policy,
     Recording,
+    Session,
     audit_continuity,
     build_coverage,
     load_policy,
@@ -33,7 +36,7 @@ from .session import (
 from .session.timeline import uncovered_spans
 
 __all__ = ["FileScan", "Unreadable", "check_detectors", "scan_file", "scan_files", "ScanParams",
-           "make_params", "scan_report", "scan_with_session", "declared_paths"]
+           "make_params", "grid_params", "scan_report", "scan_with_session", "declared_paths"]
 
 Progress = Callable[[str, float, float], None]
 
@@ -182,9 +185,11 @@ def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | Non
     return scans, unreadable
 
 
-def make_params(detectors: str | None, overrides: dict[str, float | None]) -> ScanParams:
-    """ScanParams from command-line values (None means the default)."""
-    params = ScanParams()
+def make_params(detectors: str | None, overrides: dict[str, float | None],
+                grid: str | None = None) -> ScanParams:
+    """ScanParams from command-line values (None means the default); a ``grid`` given here
+    overrides the session record's and the policy's (:func:`grid_params`)."""
+    params = ScanParams() if grid is None else ScanParams(grid=grid, grid_from=GRID_FROM_OPTION)
     known = {f.name for f in fields(ScanParams)}
     values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None and k in known}
     for k, v in values.items():
@@ -193,6 +198,21 @@ def make_params(detectors: str | None, overrides: dict[str, float | None]) -> Sc
     if detectors:
         values["detectors"] = tuple(d.strip() for d in detectors.split(",") if d.strip())
     return replace(params, **values)
+
+
+def grid_params(params: ScanParams, *, session: Session | None = None,
+                policy: Policy | None = None) -> ScanParams:
+    """``params`` with the grid's nominal frequency set, the most specific source first: the
+    command line's (``grid_from`` :data:`~auditor.detect.base.GRID_FROM_OPTION`), else the
+    session record's ``grid_hz``, else the policy's ``grid``, else as it is (``auto``).
+    ``grid_from`` says which one it was, for the report."""
+    if params.grid_from == GRID_FROM_OPTION:
+        return params
+    if session is not None and session.grid_hz is not None:
+        return replace(params, grid=str(session.grid_hz), grid_from="session record")
+    if policy is not None and policy.grid is not None:
+        return replace(params, grid=policy.grid, grid_from=f"policy {policy.name}")
+    return params
 
 
 def scan_report(scans: list[FileScan], params: ScanParams, *, created: datetime | None,
@@ -233,11 +253,13 @@ def scan_with_session(
 
     A declared recording that is absent or unreadable is a ``missing_file`` finding, not an error;
     a file given on the command line that cannot be read goes to the report's ``unreadable`` list
-    (and the command exits 2).
+    (and the command exits 2). The grid is the record's or the policy's unless ``params`` has
+    one from the command line (:func:`grid_params`).
     """
     check_detectors(params)
     session = load_session(session_path)
     policy = load_policy(policy_name)
+    params = grid_params(params, session=session, policy=policy)
     declared = {_key(session.resolve(r)): r for r in session.recordings}
     given = {_key(f): f for f in files}
     scans: list[FileScan] = []

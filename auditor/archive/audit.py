@@ -25,6 +25,7 @@ from ..findings import Finding
 from ..ledger.store import Ledger
 from ..ledger.verify import verify_log
 from ..report import build_report
+from ..scan import grid_params
 from ..session import load_policy, load_session
 from .join import Declared, join_archive
 from .logged import LedgerView
@@ -117,10 +118,13 @@ _CODE = ("detect", "media", "scan.py", "riff.py", "findings.py", "ledger/recordi
          "archive/work.py")
 
 
-def _fingerprint(params: ScanParams) -> str:
-    """What a stored result depends on: tool version, scan parameters and the scanning code."""
-    h = hashlib.sha256(json.dumps({"version": __version__, "scan": params.to_json()},
-                                  sort_keys=True).encode())
+def _fingerprint(params: ScanParams, grids: dict[str, ScanParams] | None = None) -> str:
+    """What a stored result depends on: tool version, scan parameters (and the grids session
+    records give their files) and the scanning code."""
+    facts: dict[str, Any] = {"version": __version__, "scan": params.to_json()}
+    if grids:
+        facts["grids"] = {rel: p.grid for rel, p in grids.items()}
+    h = hashlib.sha256(json.dumps(facts, sort_keys=True).encode())
     base = Path(__file__).resolve().parents[1]
     for part in _CODE:
         for path in sorted((base / part).rglob("*.py")) if (base / part).is_dir() else [
@@ -174,13 +178,24 @@ def _sessions(walk: Walk, root: str) -> tuple[list[Declared], list[dict[str, Any
     return declared, listed, problems
 
 
+def _grids(params: ScanParams, declared: list[Declared]) -> dict[str, ScanParams]:
+    """The scan parameters of each declared file whose session record gives the grid (the
+    first record that declares it; ``--grid`` still wins, :func:`~auditor.scan.grid_params`)."""
+    out: dict[str, ScanParams] = {}
+    for d in declared:
+        own = grid_params(params, session=d.session)
+        if d.rel not in out and own != params:
+            out[d.rel] = own
+    return out
+
+
 def _tasks(todo: list[Found], view: LedgerView, declared: list[Declared],
-           params: ScanParams) -> list[Task]:
+           params: ScanParams, grids: dict[str, ScanParams]) -> list[Task]:
     cases = {d.rel: d.session.case for d in declared}
     tasks = []
     for f in todo:
         named = view.named(f.rel, cases.get(f.rel))
-        tasks.append(Task(f.rel, f.path, f.size, f.mtime_ns, f.inode, params,
+        tasks.append(Task(f.rel, f.path, f.size, f.mtime_ns, f.inode, grids.get(f.rel, params),
                           hashes=tuple(sorted({r.layout for r in named})),
                           logged=frozenset(r.sha256 for r in named)))  # fmt: skip
     return tasks
@@ -214,7 +229,8 @@ def audit_archive(
     as_of
         The audit's reference day for retention (end of that day, UTC).
     params
-        Scan parameters.
+        Scan parameters. Their grid, unless ``--grid`` gave it, is the policy's, and for a file
+        a session record declares, the record's ``grid_hz`` when it has one.
     created
         The report's time.
     trusted_key
@@ -241,8 +257,8 @@ def audit_archive(
                          hint="--sessions names a folder of session records")
     if scheduler:
         scheduler = scheduler_address(scheduler)
-    params = params or ScanParams()
     pol = load_policy(policy)
+    params = grid_params(params or ScanParams(), policy=pol)
     state_path = Path(state) if state is not None else default_state_path(ledger)
     named: dict[str, str | os.PathLike[str]] = {"the archive folder": top, **(inputs or {})}
     if sessions is not None:
@@ -259,7 +275,8 @@ def audit_archive(
     walk = walk_archive(top, extra=sessions, skip=skip)
     _check_state_walked(state_path, walk, os.fspath(ledger))
     declared, listed, session_problems = _sessions(walk, top)
-    with AuditState(state_path, fingerprint=_fingerprint(params)) as st:
+    grids = _grids(params, declared)
+    with AuditState(state_path, fingerprint=_fingerprint(params, grids)) as st:
         done = st.done(walk.recordings)
         todo = [f for f in walk.recordings if f.rel not in done]
         tick = progress(len(todo), sum(f.size for f in todo), len(done)) if progress else None
@@ -269,7 +286,7 @@ def audit_archive(
             if tick is not None:
                 tick(result)
 
-        execute(_tasks(todo, view, declared, params), on_result=record, workers=workers,
+        execute(_tasks(todo, view, declared, params, grids), on_result=record, workers=workers,
                 scheduler=scheduler, connect_timeout=connect_timeout)  # fmt: skip
         results = st.results(walk.recordings)
     if len(results) != len(walk.recordings):

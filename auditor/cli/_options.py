@@ -24,7 +24,7 @@ from ..report.i18n import LANGS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["fail_on_option", "output_options", "lang_option", "scan_param_options",
+__all__ = ["fail_on_option", "output_options", "lang_option", "scan_param_options", "grid_option",
            "trust_options", "report_created", "command_inputs", "check_output", "write_output",
            "progress_printer", "clear_progress", "default_format"]
 
@@ -80,6 +80,20 @@ def scan_param_options(f: F) -> F:
                          help=text)(f)
     return click.option("--detectors", default=None, metavar="NAME,...",
                         help="Run only these detectors (comma-separated).")(f)
+
+
+#: auditor.detect.base.GRIDS, spelt out: importing it would load every detector at start-up
+_GRIDS = ("50", "60", "auto")
+
+
+def grid_option(f: F) -> F:
+    """``--grid``: the grid's nominal frequency, over the session record's and the policy's."""
+    return click.option(
+        "--grid", type=click.Choice(_GRIDS), default=None,
+        help="Mains frequency for the ENF cue: 50 or 60 Hz, or auto to measure it (a line counts "
+             "as mains hum only when it behaves like a grid). Default: the session record's "
+             "grid_hz, else the policy's grid (kz-2015: 50), else auto.",
+    )(f)  # fmt: skip
 
 
 def trust_options(fn: F) -> F:

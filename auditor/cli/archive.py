@@ -15,6 +15,7 @@ from ..ledger.keyfiles import read_verifier_key
 from ._options import (
     default_format,
     fail_on_option,
+    grid_option,
     output_options,
     report_created,
     scan_param_options,
@@ -67,11 +68,12 @@ def _as_of(value: str | None) -> date:
 @output_options(("text", "json"))
 @fail_on_option
 @scan_param_options
+@grid_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, workers: int,
           scheduler: str | None, connect_timeout: float, state: str | None,
           as_of: str | None, pubkey: str | None, fmt: str | None, output: str | None,
-          fail_on: str, detectors: str | None, quiet: bool,
+          fail_on: str, detectors: str | None, grid: str | None, quiet: bool,
           **overrides: float | None) -> None:
     """Audit an archive: missing, altered and unlogged files, retention, continuity, quality.
 
@@ -86,6 +88,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
       auditor archive audit /archive --ledger court.db --policy kz-2015 \\
           --workers 2 --format json -o audit.json
       auditor archive audit /archive --ledger court.db --scheduler tcp://10.0.0.5:8786
+      auditor archive audit /archive --ledger court.db --grid 50   # all on a 50 Hz grid
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the archive could not be
     (fully) checked; the report still lists what was found.
     """
@@ -109,7 +112,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
         result = audit_archive(
             directory, ledger=ledger_path, sessions=sessions, policy=policy, state=state,
             workers=workers, scheduler=scheduler, as_of=_as_of(as_of),
-            params=make_params(detectors, overrides), created=report_created(),
+            params=make_params(detectors, overrides, grid), created=report_created(),
             trusted_key=read_verifier_key(pubkey) if pubkey else None,
             progress=None if quiet else progress, connect_timeout=connect_timeout,
             inputs={"the --key file": pubkey} if pubkey else None,

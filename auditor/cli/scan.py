@@ -14,6 +14,7 @@ from ._options import (
     clear_progress,
     default_format,
     fail_on_option,
+    grid_option,
     lang_option,
     output_options,
     progress_printer,
@@ -35,10 +36,11 @@ __all__ = ["scan", "demo"]
 @lang_option
 @fail_on_option
 @scan_param_options
+@grid_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | None,
-         output: str | None, fail_on: str, detectors: str | None, quiet: bool, lang: str,
-         **overrides: float | None) -> None:
+         output: str | None, fail_on: str, detectors: str | None, grid: str | None,
+         quiet: bool, lang: str, **overrides: float | None) -> None:
     """Scan recordings for gaps, silences, dropouts, timestamp breaks and video defects.
 
     \b
@@ -47,10 +49,19 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
       auditor scan part1.mp3 part2.mp3 --format json -o report.json --fail-on high
       auditor scan --session session.json        # the files the record declares
       auditor scan --session session.json --format html --lang ru -o report.html
+      auditor scan hearing.wav --grid 50         # the court's grid is 50 Hz
     """
     from ..report import dumps, exit_code, render_report, render_text
     from ..report.i18n import get_lang
-    from ..scan import declared_paths, make_params, scan_files, scan_report, scan_with_session
+    from ..scan import (
+        declared_paths,
+        grid_params,
+        make_params,
+        scan_files,
+        scan_report,
+        scan_with_session,
+    )
+    from ..session import load_policy
 
     if not files and not session:
         raise InputError("no recordings given", hint="name one or more files, or --session")
@@ -60,7 +71,7 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
         from ..report.pdf import find_chromium
 
         find_chromium()  # fail before scanning, not after
-    params = make_params(detectors, overrides)
+    params = make_params(detectors, overrides, grid)
     declared = declared_paths(session) if session and output else []
     check_output(output, inputs=declared)  # before the work, and again before the write
     progress = progress_printer(quiet)
@@ -69,6 +80,7 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
         report, timeline = scan_with_session(list(files), session, policy, params,
                                              created=report_created(), progress=progress)
     else:
+        params = grid_params(params, policy=load_policy(policy))
         scans, unreadable = scan_files(list(files), params, progress=progress)
         report = scan_report(scans, params, created=report_created(), unreadable=unreadable)
     clear_progress(progress)

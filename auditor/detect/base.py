@@ -7,10 +7,18 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..media import MediaInfo, PacketTimes, VideoEvents
 from .features import Features
 
-__all__ = ["ScanParams", "DetectorInput", "spans_from_mask", "channel_label"]
+__all__ = ["ScanParams", "DetectorInput", "spans_from_mask", "channel_label", "GRIDS",
+           "GRID_FROM_OPTION"]
+
+#: the grid's nominal frequency: 50 or 60 Hz, or measured from the hum ("auto")
+GRIDS = ("50", "60", "auto")
+#: ``ScanParams.grid_from`` when the command line gave the grid (it then overrides the session
+#: record and the policy)
+GRID_FROM_OPTION = "--grid"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,10 @@ class ScanParams:
     enf_z: float = 6.0
     enf_max_rate: float = 0.01
     enf_max_pace: float = 5.0
+    # the grid's nominal frequency (GRIDS) and where it came from: GRID_FROM_OPTION, "session
+    # record", "policy NAME" or "default" (auditor.scan.grid_params sets both)
+    grid: str = "auto"
+    grid_from: str = "default"
     # splice: background cue (auditor/detect/background.py)
     background_context: float = 10.0
     background_distance_db: float = 2.0
@@ -50,6 +62,11 @@ class ScanParams:
     waveform_band_context: float = 10.0
     block_seconds: float = 60.0
     detectors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.grid not in GRIDS:
+            raise InputError(f"grid must be one of {', '.join(GRIDS)}, got {self.grid!r}",
+                             hint="the grid's nominal frequency in Hz, or auto to measure it")
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

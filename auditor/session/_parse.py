@@ -204,3 +204,26 @@ def _date(value: object, *, where: str, source: str | None) -> date | None:
     if not plausible(parsed):
         raise _years(where, value.strip(), source)
     return parsed
+
+
+#: the mains frequencies a session record's ``grid_hz`` may give
+GRID_HZ = (50, 60)
+
+
+def _grid_hz(value: object, *, where: str, source: str | None) -> int | None:
+    """The record's mains frequency: 50 or 60 (Hz), or None when it does not say."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, int | float) and not isinstance(value, bool) and value in GRID_HZ:
+        return int(value)
+    raise SessionError(
+        f"{where} must be 50 or 60 (the mains frequency in Hz), got {show(value)}",
+        path=source,
+        hint="give 50 where the grid is 50 Hz (Kazakhstan, Europe, most of Asia and Africa) or "
+        "60 (most of the Americas), or leave the field out to have the grid measured",
+    )

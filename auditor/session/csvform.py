@@ -6,7 +6,8 @@ One row per event, with a header row. The ``event`` column says what the row is:
 event      columns it uses (others stay empty)
 ========== ==================================================================================
 session    ``start``, ``end``, ``court``, ``case``, ``judge``, ``secretary``,
-           ``verdict_in_force``, ``schema`` (optional; ``auditor.session/1`` if empty)
+           ``verdict_in_force``, ``grid_hz`` (optional: 50 or 60),
+           ``schema`` (optional; ``auditor.session/1`` if empty)
 break      ``start``, ``end``, ``reason``
 recording  ``file``, ``start`` (optional)
 act        ``start``, ``end``, ``reason``, ``signed_at``, ``signed_by`` (names separated by ``;``)
@@ -50,6 +51,7 @@ CSV_COLUMNS = (
     "secretary",
     "verdict_in_force",
     "schema",
+    "grid_hz",
 )
 
 _EVENTS = {"session": None, "break": "breaks", "recording": "recordings", "act": "acts"}
@@ -156,7 +158,7 @@ def session_from_csv(
                 data["schema"] = cells.pop("schema")
             cells.pop("schema", None)
             data.update(cells)
-            for name in ("start", "end", "verdict_in_force", "court", "case"):
+            for name in ("start", "end", "verdict_in_force", "court", "case", "grid_hz"):
                 labels[name] = f"{name} (CSV row {lineno})"
         else:
             labels[f"{key}[{len(data[key])}]"] = f"{key}[{len(data[key])}] (CSV row {lineno})"
@@ -184,15 +186,18 @@ def session_to_csv(session: Session) -> str:
         CSV text with a header row.
     """
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
     head = session.to_json()
+    grid = {"grid_hz": head["grid_hz"]} if "grid_hz" in head else {}
+    columns = [c for c in CSV_COLUMNS if c != "grid_hz" or grid]  # only when the record says
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
     writer.writerow(
         {
             "event": "session",
             **{k: head[k] or "" for k in ("start", "end", "court", "case", "judge", "secretary")},
             "verdict_in_force": head["verdict_in_force"] or "",
             "schema": SCHEMA,
+            **grid,
         }
     )
     for b in head["breaks"]:

@@ -26,6 +26,8 @@ Format::
       },
       "retention": {"from": "verdict_in_force", "years": 1, "months": 0, "days": 0},
       "file_name_patterns": ["%Y%m%d_%H%M%S"],   # optional; see auditor.session.names
+      "grid": {"nominal": 50, "text": "..."},    # optional: the mains frequency (50, 60 or
+                                           # "auto") the splice cues assume, and why
       "rules": {"continuity": {"severity": "high", "cite": "p.6", "text": "...",
                                "enabled": true}, ...}
     }
@@ -88,6 +90,7 @@ _TOP = frozenset(
         "retention",
         "file_name_patterns",
         "rules",
+        "grid",
     }
 )
 
@@ -104,6 +107,10 @@ class Policy:
     rules: Mapping[str, Rule]
     name_patterns: tuple[str, ...] = DEFAULT_NAME_PATTERNS
     path: str | None = None
+    #: the grid's nominal frequency ("50", "60" or "auto"; None: the policy does not say) and
+    #: the policy's reason for it
+    grid: str | None = None
+    grid_text: str = ""
 
     def rule(self, rule_id: str) -> Rule:
         """The rule ``rule_id`` (one of :data:`RULES`)."""
@@ -187,6 +194,7 @@ class Policy:
                 raise SessionError(
                     f"file_name_patterns: {exc.what}", path=source, hint=exc.hint
                 ) from None
+        grid, grid_text = _grid(obj.get("grid"), source)
         raw_rules = _object(obj.get("rules"), "rules", frozenset(RULES), source)
         rules = {}
         for rule_id in RULES:
@@ -228,10 +236,15 @@ class Policy:
             rules=rules,
             name_patterns=tuple(patterns),
             path=source,
+            grid=grid,
+            grid_text=grid_text,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The policy as a self-contained ``auditor.policy/1`` object (for report parameters)."""
+        grid = {} if self.grid is None else {"grid": {
+            "nominal": self.grid if self.grid == "auto" else int(self.grid),
+            "text": self.grid_text}}
         return {
             "schema": POLICY_SCHEMA,
             "name": self.name,
@@ -249,7 +262,25 @@ class Policy:
                 r.id: {"severity": r.severity, "cite": r.cite, "text": r.text, "enabled": r.enabled}
                 for r in self.rules.values()
             },
+            **grid,
         }
+
+
+def _grid(value: object, source: str | None) -> tuple[str | None, str]:
+    """The policy's ``grid``: its nominal frequency as ``GRIDS`` spells it, and its text."""
+    if value is None:
+        return None, ""
+    obj = _object(value, "grid", frozenset({"nominal", "text"}), source)
+    nominal, text = obj.get("nominal"), obj.get("text", "")
+    if nominal not in (50, 60, "auto") or isinstance(nominal, bool):
+        raise SessionError(
+            f"grid.nominal must be 50, 60 or \"auto\", got {show(nominal)}",
+            path=source,
+            hint="the mains frequency (Hz) where the policy's courts sit, or auto to measure it",
+        )
+    if not isinstance(text, str):
+        raise SessionError(f"grid.text must be text, got {show(text)}", path=source)
+    return str(int(nominal)) if nominal != "auto" else "auto", text
 
 
 def _object(

@@ -26,6 +26,7 @@ from ._parse import (
     _check_fields,
     _date,
     _file_name,
+    _grid_hz,
     _list,
     _signatories,
     _text,
@@ -46,21 +47,8 @@ SCHEMA = "auditor.session/1"
 #: The largest session record read (bytes). A record lists one hearing: a few kilobytes.
 MAX_RECORD_BYTES = 10 * 2**20
 
-_TOP_FIELDS = frozenset(
-    {
-        "schema",
-        "court",
-        "case",
-        "judge",
-        "secretary",
-        "start",
-        "end",
-        "breaks",
-        "recordings",
-        "acts",
-        "verdict_in_force",
-    }
-)
+_TOP_FIELDS = frozenset({"schema", "court", "case", "judge", "secretary", "start", "end", "breaks",
+                         "recordings", "acts", "verdict_in_force", "grid_hz"})
 _BREAK_FIELDS = frozenset({"start", "end", "reason"})
 _RECORDING_FIELDS = frozenset({"file", "start"})
 _ACT_FIELDS = frozenset({"start", "end", "reason", "signed_at", "signed_by"})
@@ -160,6 +148,9 @@ class Session:
         Who and what, as text.
     verdict_in_force
         The date the verdict entered into force (starts the retention period), if known.
+    grid_hz
+        The mains frequency where the court sits (50 or 60), if the record gives it: the
+        splice cues use it instead of measuring it.
     base_dir
         The folder relative recording paths resolve against.
     source
@@ -178,6 +169,7 @@ class Session:
     judge: str | None = None
     secretary: str | None = None
     verdict_in_force: date | None = None
+    grid_hz: int | None = None
     base_dir: Path | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
     labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -371,13 +363,16 @@ class Session:
             judge=_text(obj.get("judge"), where="judge", source=src),
             secretary=_text(obj.get("secretary"), where="secretary", source=src),
             verdict_in_force=_date(verdict, where=name("verdict_in_force"), source=src),
+            grid_hz=_grid_hz(obj.get("grid_hz"), where=name("grid_hz"), source=src),
             base_dir=None if base_dir is None else Path(base_dir),
             source=src,
             labels=lab,
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The record as an ``auditor.session/1`` object (for the report's ``session`` field)."""
+        """The record as an ``auditor.session/1`` object (for the report's ``session`` field);
+        ``grid_hz`` only when the record gives it."""
+        grid = {} if self.grid_hz is None else {"grid_hz": self.grid_hz}
         return {
             "schema": SCHEMA,
             "court": self.court,
@@ -392,6 +387,7 @@ class Session:
             "verdict_in_force": (
                 None if self.verdict_in_force is None else self.verdict_in_force.isoformat()
             ),
+            **grid,
         }
 
 

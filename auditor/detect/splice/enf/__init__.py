@@ -132,7 +132,7 @@ from ...base import DetectorInput, ScanParams
 from ...features import StreamAnalyser
 from ..cue import Cue, CueStatus
 from . import decimate as dec
-from . import hum, steps
+from . import grid, hum, steps
 from .search import Candidate, Settings
 from .track import Baseband
 
@@ -198,16 +198,20 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     if duration < MIN_SECONDS:
         return CueStatus(CUE, False, f"too short to follow mains hum ({duration:.1f} s; needs "
                          f"{MIN_SECONDS:.0f} s)", {"duration_s": round(duration, 3)}), []
-    lines = hum.hum_lines(sig.y, sig.rate)
-    line = hum.best_line(lines)
+    choice = grid.choose_line(hum.measure(sig.y, sig.rate), grid=params.grid,
+                              given_by=params.grid_from, min_snr_db=params.enf_min_snr_db)
+    lines, line = choice.lines, choice.line
+    if line is None and choice.reason:
+        return CueStatus(CUE, False, choice.reason, choice.evidence()), []
     if line is None:
         return CueStatus(CUE, False, f"sample rate {sig.sample_rate} Hz is too low to hold "
                          "mains hum"), []
-    base = {"snr_db": _r(line.snr_db, 1), "nominal_hz": line.nominal, "harmonic": line.harmonic}
+    base = {"snr_db": _r(line.snr_db, 1), "nominal_hz": line.nominal, "harmonic": line.harmonic,
+            **choice.evidence()}
     if line.snr_db < params.enf_min_snr_db:
         return CueStatus(CUE, False, f"no usable mains hum: the strongest line, "
                          f"{line.center:g} Hz, is {line.snr_db:.1f} dB over the noise in 1 Hz "
-                         f"(needs {params.enf_min_snr_db:g} dB)",
+                         f"(needs {params.enf_min_snr_db:g} dB){choice.note()}",
                          {**base, "min_snr_db": params.enf_min_snr_db}), []
     cfg = Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
                max_pace=params.enf_max_pace)

@@ -37,6 +37,29 @@ class HumLine:
         return self.nominal * self.harmonic
 
 
+@dataclass(frozen=True)
+class HumScan:
+    """What :func:`measure` finds: the lines, and per line what the grid test reads.
+
+    ``seg_snr`` and ``seg_freq`` (shape ``(len(lines), segments)``) are each segment's SNR
+    (linear, 1 Hz) and peak frequency (Hz at the harmonic, interpolated between bins) over
+    segments of ``seg_seconds``; ``quiet_snr`` and ``speech_snr`` (shape ``(len(lines),)``,
+    linear, 1 Hz, NaN where there are no such frames) are each line's SNR in the short frames
+    without speech and in those with it, of which there are ``quiet_frames`` and
+    ``speech_frames``, each ``frame_seconds`` long.
+    """
+
+    lines: list[HumLine]
+    seg_snr: np.ndarray
+    seg_freq: np.ndarray
+    seg_seconds: float
+    quiet_snr: np.ndarray
+    speech_snr: np.ndarray
+    quiet_frames: int
+    speech_frames: int
+    frame_seconds: float
+
+
 def hum_lines(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
               segment_seconds: float = 8.0) -> list[HumLine]:
     """SNR of every candidate mains line (50/60 Hz, harmonics 1..7) in ``y``.
@@ -48,10 +71,35 @@ def hum_lines(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
     noise are exponential) the noise per bin. The segment's SNR is line power over noise power
     in 1 Hz; the file's is the median over segments, so intermittent speech does not count.
     """
+    return measure(y, rate, max_segments=max_segments, segment_seconds=segment_seconds).lines
+
+
+#: the short frames in which speech activity and the hum's presence are read (seconds,
+#: rounded to a power of two of samples), and how close to the file's floor (its 5th
+#: percentile of frame level, lines left out) a frame without speech is, or how far over it
+#: one with speech
+FRAME_SECONDS = 0.8
+QUIET_DB = 3.0
+SPEECH_DB = 10.0
+
+
+def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
+            segment_seconds: float = 8.0) -> HumScan:
+    """:func:`hum_lines`' lines, with what the grid test (:mod:`.grid`) reads of each.
+
+    Per segment, the line's SNR and its peak frequency (the strongest bin refined by a parabola
+    through the log powers of it and its neighbours). The same segments are cut into frames of
+    about :data:`FRAME_SECONDS`; a frame's level (its mean periodogram between 40 Hz and the
+    pass band's edge, the bins near every multiple of 50 and 60 Hz left out) against the
+    file's floor says whether someone speaks in it, and each line's SNR is that of the median
+    frame without speech (and with it), against the noise beside the line in their mean
+    periodogram.
+    """
     n = y.size
     seg = int(min(2 ** int(np.log2(max(segment_seconds * rate, 2))), n))
+    empty = np.zeros((0, 0))
     if seg < 16:
-        return []
+        return HumScan([], empty, empty, 0.0, np.zeros(0), np.zeros(0), 0, 0, 0.0)
     count = int(min(max_segments, max(1, n // seg)))
     starts = np.linspace(0, n - seg, count).astype(np.int64)
     if isinstance(y, Parts):
@@ -64,6 +112,7 @@ def hum_lines(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
     df = rate / seg
     top = min(0.45 * rate, PASS_EDGE + 6.0)
     out: list[HumLine] = []
+    seg_snr, seg_freq = [], []
     for f0 in NOMINALS:
         for k in range(1, MAX_HARMONIC + 1):
             h = k * f0
@@ -83,7 +132,69 @@ def hum_lines(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
             med = float(np.median(snr))
             out.append(HumLine(f0, k, round(10 * np.log10(max(med, 1e-3)), 2),
                                float(np.median(imax)) * df))
-    return out
+            seg_snr.append(snr)
+            seg_freq.append(_refined(p, imax) * df)
+    quiet, speech, nq, ns, fs = _frames(x, rate, out)
+    return HumScan(out, np.array(seg_snr).reshape(len(out), count),
+                   np.array(seg_freq).reshape(len(out), count), seg / rate, quiet, speech,
+                   nq, ns, fs)
+
+
+def _refined(p: np.ndarray, imax: np.ndarray) -> np.ndarray:
+    """Each row's peak bin ``imax`` refined by a parabola through the log powers around it."""
+    rows = np.arange(p.shape[0])
+    i = np.clip(imax, 1, p.shape[1] - 2)
+    a, b, c = (np.log(p[rows, i + d] + 1e-30) for d in (-1, 0, 1))
+    den = a - 2 * b + c
+    delta = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1.0), 0.0)
+    return i + np.clip(delta, -0.5, 0.5)
+
+
+def _frames(x: np.ndarray, rate: float, lines: list[HumLine]
+            ) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+    """Each line's SNR (linear, 1 Hz) in the frames without speech and in those with it."""
+    seg = x.shape[1]
+    size = int(min(seg, 2 ** int(round(np.log2(max(FRAME_SECONDS * rate, 16))))))
+    m = seg // size
+    frames = np.asarray(x[:, : m * size]).reshape(-1, size)
+    win = np.hanning(size + 2)[1:-1].astype(np.float32)
+    spec = np.fft.rfft(frames * win, axis=1)
+    q = spec.real**2 + spec.imag**2
+    df = rate / size
+    f = np.arange(q.shape[1]) * df
+    top = min(0.45 * rate, PASS_EDGE)
+    near = np.zeros(f.size, bool)
+    for f0 in NOMINALS:
+        for h in np.arange(f0, top + f0, f0):
+            near |= np.abs(f - h) <= 2 * df + 1.0
+    band = (f >= 40.0) & (f <= top) & ~near
+    level = q[:, band].mean(axis=1) if band.any() else q.mean(axis=1)
+    valid = level > 1e-6 * max(float(np.median(level)), 1e-30)
+    floor = float(np.percentile(level[valid], 5)) if valid.any() else 0.0
+    quiet = valid & (level <= floor * 10 ** (QUIET_DB / 10))
+    speech = valid & (level >= floor * 10 ** (SPEECH_DB / 10))
+    nan = np.full(len(lines), np.nan)
+    snrs = []
+    for mask in (quiet, speech):
+        if not mask.any():
+            snrs.append(nan)
+            continue
+        sub = q[mask]
+        mean = sub.mean(axis=0)
+        out = []
+        for ln in lines:
+            h, dev = ln.center, ln.harmonic * MAX_DEVIATION
+            lo, hi = int(np.floor((h - dev) / df)) - 1, int(np.ceil((h + dev) / df)) + 1
+            gap = 2 * df + dev
+            side = ((np.abs(f - h) >= gap) & (np.abs(f - h) <= gap + 8.0) & (f <= top)
+                    & ~(near & (np.abs(f - h) > 2 * df + 1.0)))  # not another line's bins
+            noise = float(np.median(mean[side])) + 1e-30 if side.any() else 1e-30
+            # the median frame's: a line in a minority of the frames (a gate opening) is not
+            # present in them
+            excess = float(np.median(sub[:, lo: hi + 1].sum(axis=1))) - (hi + 1 - lo) * noise
+            out.append(df * max(excess, 0.0) / noise)
+        snrs.append(np.array(out))
+    return snrs[0], snrs[1], int(quiet.sum()), int(speech.sum()), size / rate
 
 
 def best_line(lines: list[HumLine]) -> HumLine | None:
