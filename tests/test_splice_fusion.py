@@ -157,8 +157,42 @@ def test_shipped_calibration_loads() -> None:
     cal = sp.load_calibration()
     assert cal is not None, "auditor/detect/splice_calibration.json must ship with the package"
     assert cal.version.startswith("splice-cal-")
-    assert cal.fitted["train_seed"] != cal.fitted.get("test_seed")
-    assert set(cal.weights) <= {"enf", "background", "waveform"}
+    # fitted on the stress benchmark's calibration split, at a stated prior; names the ENF
+    # cue's kinds of step apart (their false alarms differ)
+    assert cal.fitted["split"] == "calibration"
+    assert cal.prior_per_hour == pytest.approx(0.1)
+    assert set(cal.weights) <= {"enf/phase_step", "enf/frequency_step", "enf/level_step",
+                                "enf/hum_gap", "background", "waveform"}
+    table = json.loads((sp.resources.files(sp.__name__) / sp.CALIBRATION_FILE).read_text())
+    # the scan reports exactly what the table was chosen to report
+    assert ScanParams().splice_min_confidence == table["thresholds"]["report"]
+
+
+def test_a_single_cue_is_never_high_however_strong(modules: list[Any],
+                                                   signal: np.ndarray) -> None:
+    modules += [_module("waveform", True, [sp.Cue("waveform", 45.0, 50.0, 0.001, 720000)])]
+    (f,) = sp.splice(_input(signal), ScanParams())
+    assert f.confidence > 0.99 and f.severity == "warning"
+    assert f.message.startswith("anomaly worth listening to at 00:00:45.0: seen by the "
+                                "waveform cue")
+
+
+def test_agreeing_cues_at_high_confidence_are_a_probable_edit(modules: list[Any],
+                                                              signal: np.ndarray) -> None:
+    prior = sp.Calibration.from_json({**CAL.to_json(), "prior": {"edited_joins_per_hour": 0.1}})
+    modules += [_module("waveform", True, [sp.Cue("waveform", 45.0, 5.0, 0.001, 720000)]),
+                _module("background", True, [sp.Cue("background", 45.02, 4.0, 0.2)])]
+    sp_cal = sp.load_calibration
+    try:
+        sp.load_calibration = lambda: prior  # type: ignore[assignment]
+        (f,) = sp.splice(inp := _input(signal), ScanParams())
+    finally:
+        sp.load_calibration = sp_cal  # type: ignore[assignment]
+    assert f.severity == "high" and f.confidence >= 0.8
+    assert f.message.startswith("probable edit at 00:00:45.0: the background and waveform cues "
+                                "agree; ")
+    assert "one edited join in 10 hours" in f.message
+    assert inp.checks["splice_fusion"]["prior_edited_joins_per_hour"] == 0.1
 
 
 def test_cue_unknown_to_the_table_is_named_in_evidence(modules: list[Any],

@@ -70,6 +70,9 @@ _PARAM_OPTIONS = {
     "silence_min": "Shortest acoustic silence reported (s).",
     "silence_margin_db": "How close to the noise floor counts as silence (dB).",
     "level_jump_db": "Smallest noise-floor step reported (dB).",
+    "splice_min_confidence": "Lowest probability of an edit at which a splice anomaly is "
+    "reported (default: the calibration's, about 0.01; a stricter one finds fewer edits and "
+    "raises fewer false alarms: see bench/README.md).",
 }
 
 

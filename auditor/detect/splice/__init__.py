@@ -33,6 +33,7 @@ from ..base import DetectorInput, ScanParams
 from ..features import StreamAnalyser
 from . import background, enf, waveform
 from .cue import Cue, CueStatus
+from .gate import measure_gate
 
 __all__ = ["Cue", "CueStatus", "Calibration", "splice", "analysers", "group_confidence",
            "load_calibration", "CUE_MODULES", "CALIBRATION_SCHEMA"]
@@ -58,6 +59,11 @@ class Calibration:
     intercept: float
     weights: Mapping[str, tuple[float, float]]
     fitted: Mapping[str, Any] = field(default_factory=dict)
+    #: a finding is ``high`` only when this many cues agree and its confidence reaches ``high``
+    high: float = 0.8
+    high_min_cues: int = 2
+    #: the rate of real edits the probability assumes (edited joins per hour of recording)
+    prior_per_hour: float | None = None
 
     @classmethod
     def from_json(cls, data: Any, *, path: str = CALIBRATION_FILE) -> Calibration:
@@ -75,17 +81,27 @@ class Calibration:
             intercept = float(data["intercept"])
             if not math.isfinite(intercept):
                 raise ValueError(f"intercept {intercept}")
-            return cls(str(data["version"]), intercept, weights, dict(data.get("fitted", {})))
+            th = data.get("thresholds") or {}
+            high, min_cues = float(th.get("high", 0.8)), int(th.get("high_min_cues", 2))
+            if not (0.0 < high <= 1.0 and min_cues >= 1):
+                raise ValueError(f"thresholds {th}")
+            prior = (data.get("prior") or {}).get("edited_joins_per_hour")
+            return cls(str(data["version"]), intercept, weights, dict(data.get("fitted", {})),
+                       high, min_cues, None if prior is None else float(prior))
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"invalid splice calibration table: {exc}", path=path,
                              hint=hint) from None
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": CALIBRATION_SCHEMA, "version": self.version,
-                "intercept": self.intercept,
-                "cues": {c: {"present": p, "log_strength": w}
-                         for c, (p, w) in sorted(self.weights.items())},
-                "fitted": dict(self.fitted)}
+        out = {"schema": CALIBRATION_SCHEMA, "version": self.version,
+               "intercept": self.intercept,
+               "cues": {c: {"present": p, "log_strength": w}
+                        for c, (p, w) in sorted(self.weights.items())},
+               "fitted": dict(self.fitted),
+               "thresholds": {"high": self.high, "high_min_cues": self.high_min_cues}}
+        if self.prior_per_hour is not None:
+            out["prior"] = {"edited_joins_per_hour": self.prior_per_hour}
+        return out
 
     def probability(self, strengths: Mapping[str, float]) -> float:
         """P(real edit) from the strengths of the cues this table knows (others ignored)."""
@@ -155,12 +171,13 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     any candidate dropped as a digital-silence edge go into ``inp.checks["splice_fusion"]``.
     """
     statuses: list[CueStatus] = []
-    cues: list[Cue] = []
+    found: dict[str, list[Cue]] = {}
     for mod in CUE_MODULES:
-        status, found = mod.cues(inp, params)
+        status, cue_list = mod.cues(inp, params)
         statuses.append(status)
-        if status.applicable:
-            cues.extend(found)
+        found[status.cue] = cue_list if status.applicable else []
+    statuses = _ungated(inp, statuses, found)
+    cues = [c for s in statuses if s.applicable for c in found[s.cue]]
     inp.checks["splice"] = {s.cue: s.to_json() for s in statuses}
     calibration = load_calibration()
     edges = _mute_edges(inp, params)
@@ -173,9 +190,44 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
                             "cues": sorted(f.evidence["cues"])})
         elif f.confidence >= params.splice_min_confidence:
             out.append(f)
-    inp.checks["splice_fusion"] = {"calibration": calibration_version(calibration),
+    inp.checks["splice_fusion"] = {**inp.checks.get("splice_fusion", {}),
+                                   "calibration": calibration_version(calibration),
+                                   **_assumptions(calibration, params),
                                    "at_digital_silence_edge": dropped}
     return out
+
+
+def _ungated(inp: DetectorInput, statuses: list[CueStatus],
+             found: dict[str, list[Cue]]) -> list[CueStatus]:
+    """The statuses with the cues a gated microphone disturbs made not applicable
+    (:mod:`.gate`); what was measured goes into the fusion's checks (``gated_microphone``)."""
+    f = inp.features
+    g = measure_gate(found, f.frames / f.sample_rate if f.sample_rate else 0.0)
+    if not g.found:
+        return statuses
+    effect = {"enf": "not applicable" if g.hum else "unaffected",
+              "background": "not applicable" if g.background else "unaffected",
+              "waveform": "unaffected"}
+    inp.checks["splice_fusion"] = {"gated_microphone": {**g.evidence, "hum_comes_and_goes": g.hum,
+                                      "background_comes_and_goes": g.background,
+                                      "effect_on_cues": effect}}
+    out = []
+    for s in statuses:
+        if s.cue == "enf" and g.hum and s.applicable:
+            s = CueStatus("enf", False, GATED_HUM.format(**g.evidence), dict(s.evidence))
+        elif s.cue == "background" and g.background and s.applicable:
+            s = CueStatus("background", False, GATED_BACKGROUND.format(**g.evidence),
+                          dict(s.evidence))
+        out.append(s)
+    return out
+
+
+GATED_HUM = ("the mains hum vanishes or changes level {hum_gaps_and_level_steps} times: it comes "
+             "and goes (a gated microphone, an automatic mixer, or a device switched on and "
+             "off), and restarts each time, so its continuity cannot show edits")
+GATED_BACKGROUND = ("the background changes {background_changes} times, back and forth: a "
+                    "gated microphone, an automatic mixer or a machine switched on and off, so "
+                    "a change of room cannot be told from it")
 
 
 #: half-width (seconds) below which no cue's interval counts when grouping: two cues 10 ms
@@ -241,7 +293,8 @@ def _finding(inp: DetectorInput, group: list[Cue], statuses: list[CueStatus],
     for c in group:
         if c.cue not in best or c.strength > best[c.cue].strength:
             best[c.cue] = c
-    confidence = group_confidence({n: c.strength for n, c in best.items()}, calibration)
+    confidence = group_confidence({calibration_key(c): c.strength for c in best.values()},
+                                  calibration)
     # the finest location any cue gives
     loc = min(best.values(), key=lambda c: (c.uncertainty, -c.strength))
     lead = max(best.values(), key=lambda c: c.strength)
@@ -257,11 +310,46 @@ def _finding(inp: DetectorInput, group: list[Cue], statuses: list[CueStatus],
     if calibration is not None and unknown:
         evidence["uncalibrated_cues"] = unknown
     names = " and ".join(sorted(best))
+    high_at, min_cues = ((calibration.high, calibration.high_min_cues) if calibration is not None
+                         else (0.8, 2))
+    high = confidence >= high_at and len(best) >= min_cues
+    seen = f"seen by the {names} cue" if len(best) == 1 else f"the {names} cues agree"
+    if calibration is not None and calibration.prior_per_hour:
+        odds = (f"; {_percent(confidence)} that it is an edit, where edits are as rare as "
+                f"{_rate(calibration.prior_per_hour)}")
+    else:
+        odds = ""
+    what = "probable edit" if high else "anomaly worth listening to"
     return Finding(
         kind="splice", file=inp.label, start=loc.time, end=loc.time,
-        severity="high" if confidence >= 0.8 else "warning", confidence=round(confidence, 4),
-        detector=lead.cue,
-        message=f"probable edit at {format_time(loc.time)}: "
-        + (f"seen by the {names} cue" if len(best) == 1 else f"the {names} cues agree"),
+        severity="high" if high else "warning", confidence=round(confidence, 4),
+        detector=lead.cue, message=f"{what} at {format_time(loc.time)}: {seen}{odds}",
         evidence=evidence,
     )
+
+
+def _assumptions(calibration: Calibration | None, params: ScanParams) -> dict[str, Any]:
+    """What a reader needs to weigh a splice confidence: the rate of real edits it assumes and
+    the thresholds of a report and of ``high``."""
+    if calibration is None or calibration.prior_per_hour is None:
+        return {}
+    return {"prior_edited_joins_per_hour": calibration.prior_per_hour,
+            "report_threshold": params.splice_min_confidence,
+            "high_threshold": calibration.high, "high_min_cues": calibration.high_min_cues}
+
+
+def calibration_key(c: Cue) -> str:
+    """The name a cue's strength has in the calibration table: the ENF cue's kinds of step
+    (phase, frequency, level, a gap in the hum) are told apart, as their false alarms differ."""
+    kind = c.evidence.get("kind")
+    return f"{c.cue}/{kind}" if c.cue == "enf" and kind else c.cue
+
+
+def _percent(p: float) -> str:
+    return f"{p:.0%}" if p >= 0.01 else "under 1%"
+
+
+def _rate(per_hour: float) -> str:
+    """``0.1`` -> "one edited join in 10 hours"."""
+    hours = 1.0 / per_hour
+    return f"one edited join in {hours:g} hours" if hours >= 1 else f"{per_hour:g} per hour"
