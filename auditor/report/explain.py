@@ -15,7 +15,8 @@ from typing import Any
 from .i18n import Lang
 
 __all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
-           "rule_label", "rule_points", "conclusion", "severity_label", "reason_label"]
+           "finding_title", "finding_text", "rule_label", "rule_points", "conclusion",
+           "severity_label", "reason_label"]
 
 
 def N_(message: str) -> str:
@@ -110,6 +111,18 @@ KINDS: dict[str, tuple[str, str]] = {
         "damaged.")),
 }
 
+#: ``act_issue`` findings that are not about an act the record holds, told by their evidence:
+#: no act explains an unrecorded span (rule ``suspension``: no ``act``, no ``gap_start``), or
+#: an act explains only part of one (rule ``act_partial``: ``gap_start``).
+ACT_VARIANTS: dict[str, tuple[str, str]] = {
+    "no_act": (N_("No act explains the unrecorded time"), N_(
+        "This time of the session was not recorded, no break had been announced, and no act of "
+        "failure to record explains it: the recording was suspended without sanction.")),
+    "act_partial": (N_("The act explains only part of the unrecorded time"), N_(
+        "An act of failure to record covers part of this unrecorded time; the rest is "
+        "unexplained: an unsanctioned suspension of the recording.")),
+}
+
 _GENERIC = N_("The detector “%(detector)s” reported a finding of kind “%(kind)s”. The technical "
               "detail below states what it measured.")
 
@@ -163,6 +176,31 @@ def kind_text(lang: Lang, finding: dict[str, Any]) -> str:
     if kind in KINDS:
         return lang.gettext(KINDS[kind][1])
     return lang.gettext(_GENERIC, detector=finding.get("detector", "?"), kind=kind)
+
+
+def _act_variant(finding: dict[str, Any]) -> str | None:
+    if finding.get("kind") != "act_issue":
+        return None
+    ev = finding.get("evidence") or {}
+    if "gap_start" in ev:
+        return "act_partial"
+    return None if "act" in ev else "no_act"
+
+
+def finding_title(lang: Lang, finding: dict[str, Any]) -> str:
+    """The title of one finding: its kind's, or what an ``act_issue`` is really about."""
+    variant = _act_variant(finding)
+    if variant:
+        return lang.gettext(ACT_VARIANTS[variant][0])
+    return kind_title(lang, finding["kind"])
+
+
+def finding_text(lang: Lang, finding: dict[str, Any]) -> str:
+    """The explanation of one finding (:func:`kind_text`, or an ``act_issue`` variant's)."""
+    variant = _act_variant(finding)
+    if variant:
+        return lang.gettext(ACT_VARIANTS[variant][1])
+    return kind_text(lang, finding)
 
 
 def _point_numbers(points: str) -> list[str]:

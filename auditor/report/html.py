@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import printable
+from .brief import brief
 from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
 from .explain import (
     CUE_LABELS,
     conclusion,
-    kind_text,
+    finding_text,
+    finding_title,
     kind_title,
     reason_label,
     rule_label,
@@ -97,7 +99,7 @@ def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
 
 
 def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
-             shared: int | None) -> dict[str, Any]:
+             shared: int | None, event: int | None = None) -> dict[str, Any]:
     where = None
     if f.get("start") is not None:
         where = lang.clock(float(f["start"]))
@@ -117,14 +119,14 @@ def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
     evidence = [(k, _value(lang, v)) for k, v in _flatten("", f.get("evidence") or {})
                 if k not in _HIDDEN_EVIDENCE and k]
     return {
-        "n": n, "kind": f["kind"], "title": kind_title(lang, f["kind"]),
+        "n": n, "kind": f["kind"], "title": finding_title(lang, f), "event": event,
         "severity": f["severity"], "severity_label": severity_label(lang, f["severity"]),
         "confidence": lang.number(float(f.get("confidence", 0.0)), 2),
         "file": f.get("file"), "where": where, "wall": wall, "length": length,
         "detector": f.get("detector"), "rule": rule_label(lang, f.get("rule")),
         "rule_points": rule_points(lang, f.get("rule")),
         "rule_text": (f.get("evidence") or {}).get("rule_text"),
-        "explanation": kind_text(lang, f), "message": f.get("message", ""),
+        "explanation": finding_text(lang, f), "message": f.get("message", ""),
         "evidence": evidence, "excerpt": excerpt, "shared_with": shared,
     }
 
@@ -155,6 +157,8 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
     """
     tr = get_lang(lang)
     plan, media = excerpts or prepare_excerpts(report, base=base)
+    summary = brief(tr, report)
+    event_of = {n: e["n"] for e in summary["events"] for n in e["refs"]}
     findings: list[dict[str, Any]] = []
     first_of: dict[Any, int] = {}
     for i, f in enumerate(report.get("findings", [])):
@@ -162,7 +166,8 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         shared = first_of.get(key) if key is not None else None
         if key is not None and shared is None:
             first_of[key] = i + 1
-        findings.append(_finding(tr, i + 1, f, media.get(key) if key else None, shared))
+        findings.append(_finding(tr, i + 1, f, media.get(key) if key else None, shared,
+                                 event_of.get(i + 1)))
     session = report.get("session") or {}
     files = report.get("files", [])
     tl = build_timeline(report, tr)
@@ -171,7 +176,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
     params = report.get("tool", {}).get("parameters", {})
     ctx = {
         "lang": lang, "tr": tr, "report": report, "session": session, "files": files,
-        "findings": findings, "css": css,
+        "findings": findings, "css": css, "brief": summary,
         "csp": ("default-src 'none'; img-src data:; media-src data:; "
                 f"style-src 'sha256-{css_hash}'; base-uri 'none'; form-action 'none'"),
         "timeline": timeline_svg(tl, title=tr.gettext("Timeline of the session")),
