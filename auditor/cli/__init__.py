@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..errors import AuditorError
-from . import archive, bundle, keys, ledger, report, scan
+from . import archive, bundle, keys, ledger, report, scan, stats
 
 __all__ = ["cli", "AuditorGroup"]
 
@@ -63,5 +63,5 @@ def cli() -> None:
 
 
 for _command in (scan.scan, scan.demo, report.report, keys.keygen, ledger.ledger, bundle.bundle,
-                 archive.archive):
+                 archive.archive, stats.stats):
     cli.add_command(_command)
