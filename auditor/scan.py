@@ -303,4 +303,5 @@ def scan_with_session(
     report = scan_report(scans, params, created=created, session=session.to_json(),
                          extra_findings=continuity, unreadable=unreadable)
     report["tool"]["parameters"] = {**report["tool"]["parameters"], "policy": policy.to_json()}
-    return report, render_timeline(session, coverages, continuity)
+    return report, render_timeline(session, coverages, continuity,
+                                   tolerances=policy.tolerances)

@@ -35,7 +35,7 @@ from .explain import (
     severity_label,
 )
 from .i18n import Lang, get_lang
-from .timeline import COLOURS, build_timeline, timeline_svg
+from .timeline import COLOURS, build_timeline, grace_lines, timeline_svg
 
 __all__ = ["render_html", "prepare_excerpts"]
 
@@ -180,7 +180,8 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "csp": ("default-src 'none'; img-src data:; media-src data:; "
                 f"style-src 'sha256-{css_hash}'; base-uri 'none'; form-action 'none'"),
         "timeline": timeline_svg(tl, title=tr.gettext("Timeline of the session")),
-        "colours": COLOURS, "capped": plan.capped, "per_file": MAX_PER_FILE,
+        "grace": grace_lines(tl, tr), "colours": COLOURS, "capped": plan.capped,
+        "per_file": MAX_PER_FILE,
         "parameters": [(k, _value(tr, v)) for k, v in _flatten("", params)
                        if not k.startswith("policy.rules.")],
         "policy_rules": (params.get("policy") or {}).get("rules") or {},

@@ -16,11 +16,13 @@ Plain ASCII, so it survives terminals, e-mail and court filings alike::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from ..findings import Finding, printable
+from .grace import GraceSpan, grace_spans
 from .record import Session
+from .terms import Tolerances
 from .timeline import Coverage, Interval, intersect
 from .wording import format_duration, format_span
 
@@ -28,6 +30,13 @@ __all__ = ["render_timeline"]
 
 _GAP_KINDS = ("missing_segment", "late_start", "early_stop")
 _STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 360, 720, 1440)
+#: what each grace period allows, for its line in the list
+GRACE_WHY = {
+    "start_grace_s": "the recording may begin this late after the session opens",
+    "end_grace_s": "the recording may stop this early before the session closes",
+    "break_grace_s": "the recording may stop or resume this far from an announced break",
+    "min_gap_s": "shorter spans are not reported",
+}
 _LEGEND = (
     "= session  - break  # recorded  + partly  x no real audio in the file  "
     "! not recorded  ? not recorded, act"
@@ -60,6 +69,7 @@ def render_timeline(
     findings: Sequence[Finding],
     *,
     width: int = 100,
+    tolerances: Tolerances | Mapping[str, float] | None = None,
 ) -> str:
     """Draw the session, its breaks, each file's coverage and the gaps as text.
 
@@ -73,6 +83,10 @@ def render_timeline(
         The continuity findings (``audit_continuity``); other findings are ignored.
     width
         Total line width in characters (at least 40).
+    tolerances
+        The policy's tolerances: with them, the spans not recorded but inside a grace period
+        (so not findings) are lines of their own in the list, and the list has no unexplained
+        jumps.
 
     Returns
     -------
@@ -128,7 +142,8 @@ def render_timeline(
     lines.append(row("not rec.", gap_bar))
     lines.append(_LEGEND)
     lines.append("")
-    lines.extend(_events(session, coverages, gaps))
+    grace = grace_spans(session, coverages, tolerances) if tolerances is not None else []
+    lines.extend(_events(session, coverages, gaps, grace))
     if findings:
         lines.append("")
         lines.append(f"findings ({len(findings)}):")
@@ -158,9 +173,16 @@ def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
     return "".join(axis).rstrip()
 
 
-def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Finding]) -> list[str]:
-    """The chronological list: breaks, recorded spans, time not recorded."""
+def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Finding],
+            grace: Sequence[GraceSpan] = ()) -> list[str]:
+    """The chronological list: breaks, recorded spans, time not recorded (reported or in a
+    grace period)."""
     events: list[tuple[datetime, datetime, str]] = []
+    for g in grace:
+        events.append((g.span.start, g.span.end,
+                       f"grace period  {format_duration(g.span.seconds)} not recorded, within "
+                       f"the policy's grace period of {g.limit:g} s (rule tolerances.{g.rule}: "
+                       f"{GRACE_WHY[g.rule]})"))
     for brk in session.breaks:
         events.append((brk.start, brk.end, f"break         {printable(brk.reason or '')}".rstrip()))
     for c in coverages:
