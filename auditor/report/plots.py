@@ -1,69 +1,43 @@
 """Pictures of the audio around a finding: waveform envelope and spectrogram, as inline SVG.
 
-The waveform is a min/max envelope drawn as an SVG path; the spectrogram is a short-time Fourier
-transform (Hann window, 50 % overlap; Allen & Rabiner, "A unified approach to short-time Fourier
-analysis and synthesis", Proc. IEEE 65(11), 1977) in dB, coloured with the perceptually uniform
-*viridis* map (van der Walt & Smith, 2015) and embedded as an 8-bit indexed PNG (RFC 2083)
-written here with zlib. Both are pure functions of the samples, so the same excerpt gives the
-same bytes, and they render in a browser and in print without any plotting library.
+The waveform is a min/max envelope drawn as an SVG path. The spectrogram is a short-time Fourier
+transform (:class:`scipy.signal.ShortTimeFFT`, 32 ms Hann window, one frame per image column;
+Allen & Rabiner, "A unified approach to short-time Fourier analysis and synthesis", Proc. IEEE
+65(11), 1977) in dB, drawn in grey as printed sonagrams are (white = quiet, black = loud, 1 dB
+a step over the loudest 80 dB; exact digital zeros are white) and encoded by Pillow as an 8-bit
+palette PNG. The finding's span is tinted red in the image itself, so it reads the same on screen
+and on paper. Both pictures are pure functions of the samples: the PNG carries no time stamp or
+text chunk, so the same excerpt gives the same bytes.
+
+SciPy's signal package and Pillow are imported when a picture is drawn, never at import: a scan
+that renders no report does not load them.
 """
 
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Picture", "picture", "png_indexed", "spectrogram_db", "viridis"]
+__all__ = ["Picture", "picture", "spectrogram_db", "spectrogram_png",
+           "DB_RANGE", "MARK_RGB"]
 
 WIDTH = 480  # image columns (and SVG user units) of the time axis
 WAVE_H = 70
 SPEC_H = 110
 AXIS_H = 18
-_VIRIDIS = (  # 9 anchors of matplotlib's viridis, sRGB 0..255
-    (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
-    (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
-)
-
-
-def viridis() -> np.ndarray:
-    """The viridis colour map as a ``(256, 3)`` uint8 palette."""
-    anchors = np.asarray(_VIRIDIS, dtype=np.float64)
-    pos = np.linspace(0.0, len(anchors) - 1.0, 256)
-    rgb = np.stack([np.interp(pos, np.arange(len(anchors)), anchors[:, c]) for c in range(3)], 1)
-    return np.round(rgb).astype(np.uint8)
-
-
-def png_indexed(pixels: np.ndarray, palette: np.ndarray) -> bytes:
-    """Encode an 8-bit palette PNG (RFC 2083, colour type 3).
-
-    Parameters
-    ----------
-    pixels
-        uint8, shape ``(height, width)``: palette indices, first row at the top.
-    palette
-        uint8, shape ``(k, 3)`` with ``k <= 256``.
-    """
-    h, w = pixels.shape
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    rows = np.hstack([np.zeros((h, 1), np.uint8), pixels.astype(np.uint8)])  # filter 0 per row
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
-            + chunk(b"PLTE", palette.astype(np.uint8).tobytes())
-            + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
-            + chunk(b"IEND", b""))
+#: dB below the loudest bin that are drawn; quieter is white. One grey level per dB.
+DB_RANGE = 80
+#: The colour of the finding's span (also the SVG shade over the waveform).
+MARK_RGB = (214, 39, 40)
+_MARK_ALPHA = 0.3
 
 
 def spectrogram_db(x: np.ndarray, sample_rate: int, *, columns: int = WIDTH,
                    rows: int = SPEC_H) -> np.ndarray:
-    """Power spectrogram in dB, resampled to an image grid.
+    """Power spectrogram in dB re full scale, on an image grid.
 
     Parameters
     ----------
@@ -77,20 +51,62 @@ def spectrogram_db(x: np.ndarray, sample_rate: int, *, columns: int = WIDTH,
     Returns
     -------
     numpy.ndarray
-        float64, shape ``(rows, columns)``, dB re full scale, top row = Nyquist.
+        float64, shape ``(rows, columns)``, dB re full scale (a full-scale sine is 0 dB), top row
+        = Nyquist. Each column is the frame centred on it (frames are one column apart); each
+        row is the loudest FFT bin of its band, so narrow harmonics stay visible. A frame of
+        exact zeros is ``-inf``.
     """
+    from scipy.signal import ShortTimeFFT
+    from scipy.signal.windows import hann
+
     nfft = 1 << max(7, int(np.ceil(np.log2(sample_rate * 0.032))))
-    hop = nfft // 2
-    if x.size < nfft:
-        x = np.pad(x, (0, nfft - x.size))
-    frames = np.lib.stride_tricks.sliding_window_view(x, nfft)[::hop]
-    window = np.hanning(nfft).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (np.sum(window) ** 2 / 4)
-    db = 10 * np.log10(power.T + 1e-12)  # (bins, frames)
-    fi = np.minimum((np.arange(rows) + 0.5) * db.shape[0] / rows, db.shape[0] - 1).astype(int)
-    ti = np.minimum((np.arange(columns) + 0.5) * db.shape[1] / columns,
-                    db.shape[1] - 1).astype(int)
-    return np.asarray(db[np.ix_(fi[::-1], ti)], dtype=np.float64)
+    n = max(x.size, 1)
+    hop = max(1, n // columns)
+    sft = ShortTimeFFT(hann(nfft, sym=False), hop=hop, fs=sample_rate, scale_to="magnitude")
+    frames = -(-n // hop)
+    padded = np.pad(np.asarray(x, np.float64), (0, max(0, nfft - x.size)))
+    power = 4.0 * sft.spectrogram(padded, p0=0, p1=frames)  # (bins, frames); sine of amp. 1 -> 1
+    edges = (np.arange(rows) * power.shape[0]) // rows
+    bands = np.maximum.reduceat(power, edges, axis=0)
+    at = np.minimum(np.round((np.arange(columns) + 0.5) * n / columns / hop).astype(int),
+                    frames - 1)
+    with np.errstate(divide="ignore"):
+        db = 10.0 * np.log10(bands[::-1][:, at])
+    return np.asarray(db, dtype=np.float64)
+
+
+def spectrogram_png(db: np.ndarray, *, marked: np.ndarray) -> bytes:
+    """Draw a dB image as a grey palette PNG, the marked columns tinted red.
+
+    Parameters
+    ----------
+    db
+        float, shape ``(rows, columns)``: :func:`spectrogram_db`.
+    marked
+        bool, shape ``(columns,)``: the finding's columns.
+
+    Returns
+    -------
+    bytes
+        A PNG (Pillow, maximum compression, no text or time chunks): ``DB_RANGE + 1`` greys from
+        white (``DB_RANGE`` dB or more below the loudest bin, or exact zeros) to black (the
+        loudest), and the same greys under a red tint for the marked columns.
+    """
+    from PIL import Image
+
+    finite = db[np.isfinite(db)]
+    top = float(finite.max()) if finite.size else 0.0
+    level = np.clip(np.nan_to_num(db - (top - DB_RANGE), neginf=0.0), 0, DB_RANGE)
+    index = np.round(level).astype(np.uint8)
+    index[:, marked] += DB_RANGE + 1
+    grey = 255.0 - np.arange(DB_RANGE + 1) * 255.0 / DB_RANGE
+    plain = np.repeat(grey[:, None], 3, axis=1)
+    tinted = plain * (1 - _MARK_ALPHA) + np.asarray(MARK_RGB, np.float64) * _MARK_ALPHA
+    image = Image.fromarray(index)  # "L"; putpalette makes it "P" and keeps the indices
+    image.putpalette(np.round(np.vstack([plain, tinted])).astype(np.uint8).tobytes(), "RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -143,20 +159,22 @@ def picture(x: np.ndarray, sample_rate: int, *, t0: float, mark: tuple[float, fl
     ys_lo = mid - np.clip(lo, -1, 1) * (mid - 2)
     pts = [f"{i},{y:.1f}" for i, y in enumerate(ys_hi)] + [
         f"{i},{y:.1f}" for i, y in reversed(list(enumerate(ys_lo + 0.6)))]
-    db = spectrogram_db(x, sample_rate)
-    top = float(db.max()) if db.size else 0.0
-    # 80 dB in 32 colour steps of 2.5 dB: enough to read, and compresses several times better
-    steps = np.clip((db - (top - 80.0)) / 2.5, 0, 31).astype(np.uint8)
-    idx = (steps * 255 // 31).astype(np.uint8)
-    png = base64.b64encode(png_indexed(idx, viridis())).decode("ascii")
     h = WAVE_H + SPEC_H + AXIS_H
 
     def xpos(t: float) -> float:
         return float(np.clip((t - t0) / dur * WIDTH, 0, WIDTH))
 
     a, b = xpos(mark[0]), xpos(mark[1])
-    shade = (f'<rect x="{a:.1f}" y="0" width="{max(b - a, 1.5):.1f}" height="{WAVE_H + SPEC_H}" '
-             'fill="#d62728" fill-opacity="0.25" stroke="#d62728" stroke-width="1"/>')
+    centres = np.arange(WIDTH) + 0.5
+    marked = (centres >= a) & (centres <= b)
+    marked[min(int(a), WIDTH - 1)] = True  # an instant is one column
+    png = spectrogram_png(spectrogram_db(x, sample_rate), marked=marked)
+    href = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    red = "#{:02x}{:02x}{:02x}".format(*MARK_RGB)
+    w = max(b - a, 1.5)
+    shade = (f'<rect x="{a:.1f}" y="0" width="{w:.1f}" height="{WAVE_H}" fill="{red}" '
+             f'fill-opacity="{_MARK_ALPHA}"/><rect x="{a:.1f}" y="0" width="{w:.1f}" '
+             f'height="{WAVE_H + SPEC_H}" fill="none" stroke="{red}" stroke-width="1"/>')
     ticks = []
     for t in _ticks(t0, t0 + dur):
         px = xpos(t)
@@ -171,6 +189,6 @@ def picture(x: np.ndarray, sample_rate: int, *, t0: float, mark: tuple[float, fl
            f'<line x1="0" y1="{mid}" x2="{WIDTH}" y2="{mid}" stroke="#bbb" stroke-width="0.5"/>'
            f'<polygon points="{" ".join(pts)}" fill="#1f4e79"/>'
            f'<image x="0" y="{WAVE_H}" width="{WIDTH}" height="{SPEC_H}" '
-           f'preserveAspectRatio="none" href="data:image/png;base64,{png}"/>'
+           f'preserveAspectRatio="none" href="{href}"/>'
            f"{shade}{''.join(ticks)}</svg>")
     return Picture(svg=svg)
