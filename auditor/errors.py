@@ -12,6 +12,7 @@ __all__ = [
     "AuditorError",
     "InputError",
     "MediaError",
+    "ToolError",
     "SessionError",
     "LedgerError",
     "VerificationError",
@@ -62,6 +63,11 @@ class InputError(AuditorError):
 
 class MediaError(InputError):
     """A recording that cannot be probed or decoded."""
+
+
+class ToolError(AuditorError):
+    """A tool the auditor runs (ffmpeg, ffprobe) is missing or cannot run: nothing is wrong
+    with the file, and no file can be checked until it is fixed."""
 
 
 class SessionError(InputError):

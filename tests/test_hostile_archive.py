@@ -318,3 +318,29 @@ def test_state_naming_any_other_input_is_refused_and_left_unchanged(tmp_path):
         assert _sha(state) == before
     with pytest.raises(InputError, match="is the archive folder"):
         _audit(arc, ledger, arc)
+
+
+def test_a_broken_ffmpeg_is_a_failed_path_not_an_unusable_recording(tmp_path, monkeypatch):
+    # ffmpeg missing on the machine (or a worker) says nothing about the file: every recording
+    # would otherwise get a false unusable_recording finding (exit 1) instead of exit 2
+    import numpy as np
+    import soundfile as sf
+
+    from auditor.archive.work import Task, audit_file
+    from auditor.detect import ScanParams
+    from auditor.media import ffmpeg_exe, transcode
+
+    src = tmp_path / "s.wav"
+    sf.write(src, np.zeros(16000 * 3, np.float32) + 0.01, 16000)
+    m4a = transcode(src, tmp_path / "a.m4a", options={"acodec": "aac"})
+    monkeypatch.setenv("AUDITOR_FFMPEG", str(tmp_path / "no-ffmpeg-here"))
+    monkeypatch.setenv("AUDITOR_FFPROBE", "none")
+    ffmpeg_exe.cache_clear()
+    try:
+        st = m4a.stat()
+        res = audit_file(Task("a.m4a", str(m4a), st.st_size, st.st_mtime_ns, st.st_ino,
+                              ScanParams()))
+    finally:
+        ffmpeg_exe.cache_clear()
+    assert res.status == "failed"
+    assert "could not run ffmpeg" in res.error and "no-ffmpeg-here" in res.error

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..detect import ScanParams
-from ..errors import AuditorError
+from ..errors import AuditorError, ToolError
 from ..findings import Finding
 
 __all__ = ["Task", "FileResult", "audit_file", "failed_result", "CRASH_ONCE_ENV"]
@@ -184,6 +184,9 @@ def _audit(task: Task) -> FileResult:
                     [c.index, c.start, c.end, c.pcm_sha256]
                     for c in hash_chunks(task.path, chunk_frames=frames, info=scan.info, pcm=pcm)
                 ]
+    except ToolError as exc:  # ffmpeg missing or broken on this machine: not the file's fault
+        return FileResult(task.rel, task.size, task.mtime_ns, task.inode, "failed",
+                          error=f"could not be checked here: {exc.diagnostics()}")
     except AuditorError as exc:
         status = _after(task.path, expected)
         if status != "ok":

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..errors import MediaError
+from ..errors import MediaError, ToolError
 
 SOUNDFILE_FORMATS = frozenset({"WAV", "WAVEX", "RF64", "W64", "FLAC", "OGG"})
 #: Demuxers ffmpeg may use. Playlists (hls, concat, ...) and network formats are not on it.
@@ -39,7 +39,7 @@ def ffmpeg_exe() -> str:
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception as exc:  # noqa: BLE001 - any failure means "no ffmpeg"
-        raise MediaError(
+        raise ToolError(
             f"ffmpeg not found ({exc})",
             hint="install ffmpeg (apt-get install ffmpeg) or pip install imageio-ffmpeg",
         ) from exc
@@ -65,8 +65,12 @@ def _run_ffmpeg(args: list[str], path: str, *, timeout: float | None = None,
             timeout=timeout,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MediaError(f"could not run ffmpeg: {exc}", path=path) from exc
+    except OSError as exc:
+        raise ToolError(f"could not run ffmpeg ({exe or ffmpeg_exe()}): {exc}",
+                        hint="check the ffmpeg installation (AUDITOR_FFMPEG names the binary "
+                        "in use)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffmpeg did not finish reading the file: {exc}", path=path) from exc
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0 and "Input #0" not in err:
         raise MediaError(

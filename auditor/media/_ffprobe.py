@@ -12,7 +12,7 @@ import os
 import subprocess
 from typing import Any
 
-from ..errors import MediaError
+from ..errors import MediaError, ToolError
 from ._ffmpeg import DEMUXERS, _last_error
 
 __all__ = ["ffprobe_json", "number", "integer"]
@@ -34,10 +34,12 @@ def ffprobe_json(exe: str, path: str, args: list[str], *, timeout: float = 3600)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MediaError(f"could not run ffprobe: {exc}", path=path,
-                         hint="check the ffprobe installation, or set AUDITOR_FFPROBE=none "
-                         "to read the file with ffmpeg alone") from exc
+    except OSError as exc:
+        raise ToolError(f"could not run ffprobe ({exe}): {exc}",
+                        hint="check the ffprobe installation, or set AUDITOR_FFPROBE=none "
+                        "to read files with ffmpeg alone") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffprobe did not finish reading the file: {exc}", path=path) from exc
     err = proc.stderr.decode("utf-8", "replace")
     try:
         data = json.loads(proc.stdout.decode("utf-8", "replace") or "null")

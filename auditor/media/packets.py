@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MediaError
+from ..errors import MediaError, ToolError
 from ._ffmpeg import RAW_AUDIO, _input_args, ffmpeg_exe, ffprobe_exe
 from ._ffprobe import ffprobe_json, integer
 from .probe import MediaInfo
@@ -51,7 +51,10 @@ def packet_times(info: MediaInfo, stream: str = "a") -> PacketTimes | None:
             proc = subprocess.run([ffmpeg_exe(), "-loglevel", "error", *args],
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=3600,
                                   check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
+            raise ToolError(f"could not run ffmpeg: {exc}",
+                            hint="check the ffmpeg installation") from exc
+        except subprocess.TimeoutExpired as exc:
             raise MediaError(f"could not read packet timestamps: {exc}", path=info.path) from exc
         found = _parse_framecrc(proc.stdout.decode("ascii", "replace"))
     if found is None or not info.start_time:
