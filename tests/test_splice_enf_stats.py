@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from auditor.detect.splice.enf.stats import joint_z, scale_test
 from auditor.detect.splice.enf.sums import Line, sums
@@ -153,3 +154,16 @@ def test_the_track_is_less_sure_across_frames_left_out(rng):
     assert gap.freq_sd[mid] > whole.freq_sd[mid] + 0.004  # about 7 s from a frame: +14 mHz
     assert abs(gap.freq_sd[1000] - whole.freq_sd[1000]) < 1e-4
     assert abs(gap.freq[mid] - 0.002) < 0.002
+
+
+@pytest.mark.parametrize("length", [1, 2, 7, 100])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 15, 16, 45])
+def test_running_median_is_scipys_median_filter(length, size):
+    # the track's running median replaces scipy.ndimage.median_filter (mode "nearest"; the
+    # upper middle value for an even size) without importing scipy.ndimage
+    from scipy.ndimage import median_filter
+
+    from auditor.detect.splice.enf.track import running_median
+
+    x = np.random.default_rng(length * 100 + size).normal(size=length)
+    assert np.array_equal(running_median(x, size), median_filter(x, size=size, mode="nearest"))

@@ -250,6 +250,16 @@ def _one_estimate(fr: _Frames, lo: int, hi: int, harmonic: int, framing: Framing
     return np.array([(lo + hi) / 2]), f1, np.full(1, 0.02 * harmonic)
 
 
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """Running median of ``size`` values, the ends extended with the edge values: the window of
+    ``i`` is ``x[i - size // 2 : i + size - size // 2]`` and, for an even ``size``, the upper of
+    the two middle values is taken (what ``scipy.ndimage.median_filter(x, size,
+    mode="nearest")`` gives, without importing scipy.ndimage: 0.3 s of a scan's start-up)."""
+    padded = np.pad(x, (size // 2, size - size // 2 - 1), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    return np.partition(windows, size // 2, axis=1)[:, size // 2]
+
+
 def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
                exclude: np.ndarray | None = None, framing: Framing = FRAMING
                ) -> tuple[list[tuple[int, int]], list[Fit]]:
@@ -268,8 +278,6 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     Returns the segments (hop ranges) and, for each, the frame centres (hops), the smoothed
     frequency (Hz from ``bb.center``) and its standard error (Hz).
     """
-    from scipy.ndimage import median_filter
-
     size = bb.b.size
     median = framing.median
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
@@ -280,8 +288,7 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     # the file's usual scatter of kept frames about their running median: a short segment's
     # few frames can agree by chance, and its track is no surer than half the usual
     kept = fr.freq[fr.ok]
-    usual_spread = (float(np.median(np.abs(kept - median_filter(kept, size=median,
-                                                                 mode="nearest")))) * 1.4826
+    usual_spread = (float(np.median(np.abs(kept - running_median(kept, median)))) * 1.4826
                     if kept.size >= 2 * median else 0.0)
     for lo, hi in segments:
         inside = np.flatnonzero(fr.ok & (fr.starts * fr.dec >= lo)
@@ -291,10 +298,10 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
             continue
         f = fr.freq[inside]
         size_m = min(median, f.size)
-        smooth = median_filter(f, size=size_m, mode="nearest")
+        smooth = running_median(f, size_m)
         # scatter of the kept frames about the smooth track -> standard error of the median
-        spread = np.maximum(median_filter(np.abs(f - smooth), size=max(size_m, 15),
-                                          mode="nearest") * 1.4826, 0.5 * usual_spread)
+        spread = np.maximum(running_median(np.abs(f - smooth), max(size_m, 15)) * 1.4826,
+                            0.5 * usual_spread)
         centre = (fr.starts[inside] + fr.nf / 2) * fr.dec
         out.append((centre.astype(np.float64), smooth, spread * 1.2533 / np.sqrt(size_m)))
     return segments, out
