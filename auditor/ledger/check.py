@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..findings import Finding
-from .verify import LogReport
+
+if TYPE_CHECKING:  # the verifier (and numpy under it) loads only when a ledger is checked
+    from .verify import LogReport
 
 __all__ = ["NOT_AUTHENTICATED", "LedgerCheck", "check_ledger", "unauthenticated"]
 
