@@ -261,7 +261,7 @@ def test_cli_json_exit_codes_and_text(planted, tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert "early_destruction" in res.output and "2-11/2026" in res.output
     res = CliRunner().invoke(cli, [*args, "--as-of", "2026-13-01"])
-    assert res.exit_code == 2 and "--as-of must be a date" in res.output
+    assert res.exit_code == 2 and "'--as-of': '2026-13-01' does not match" in res.output
 
 
 def test_bad_inputs_are_errors_naming_the_path(tmp_path):

@@ -324,7 +324,7 @@ def test_a_read_only_ledger_can_be_checked(shared_dir: Path, folder_mode: int) -
     wav.chmod(0o444)
     ro.chmod(folder_mode)
     before = _snapshot(ro)
-    r = as_reader("ledger", "verify", db, wav, "--key", f"{key}.pub")
+    r = as_reader("ledger", "verify", db, wav, "--key", f"{key}.pub", "--format", "text")
     assert r.returncode == 0, r.stderr
     assert "0 finding(s)" in r.stdout and "signer authenticated" in r.stdout
     r = as_reader("ledger", "prove", db, "--index", "2")
@@ -377,7 +377,8 @@ def test_a_read_only_ledger_with_a_pending_write_ahead_log(shared_dir: Path) -> 
     for p in shared_dir.glob("court.db*"):
         p.chmod(0o444)
     shared_dir.chmod(0o555)
-    r = as_reader("ledger", "verify", db, "--key", f"{key}.pub")  # the -shm is there: read it all
+    r = as_reader("ledger", "verify", db, "--key", f"{key}.pub",
+                  "--format", "text")  # the -shm is there: read it all
     assert r.returncode == 0 and "ledger size 5" in r.stdout, r.stdout + r.stderr
     shared_dir.chmod(0o755)
     Path(f"{db}-shm").unlink()

@@ -25,8 +25,9 @@ from ..report.i18n import LANGS
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["fail_on_option", "output_options", "lang_option", "scan_param_options", "grid_option",
-           "trust_options", "report_created", "command_inputs", "check_output", "write_output",
-           "progress_printer", "clear_progress", "default_format"]
+           "trust_options", "signing_key_option", "renamed_option", "spelling_used",
+           "report_created", "command_inputs", "check_output", "write_output", "progress_printer",
+           "clear_progress", "default_format"]
 
 
 def fail_on_option(f: F) -> F:
@@ -76,10 +77,16 @@ _PARAM_OPTIONS = {
 }
 
 
+#: every detector parameter is a positive number; a confidence is also at most 1
+_PARAM_RANGES = {"splice_min_confidence": click.FloatRange(min=0, max=1, min_open=True)}
+
+
 def scan_param_options(f: F) -> F:
-    """Options that override the detectors' parameters."""
+    """Options that override the detectors' parameters (click refuses a value out of range,
+    saying the range; the library checks again, for callers that are not the command line)."""
     for name, text in reversed(_PARAM_OPTIONS.items()):
-        f = click.option("--" + name.replace("_", "-"), name, type=float, default=None,
+        kind = _PARAM_RANGES.get(name, click.FloatRange(min=0, min_open=True))
+        f = click.option("--" + name.replace("_", "-"), name, type=kind, default=None,
                          help=text)(f)
     return click.option("--detectors", default=None, metavar="NAME,...",
                         help="Run only these detectors (comma-separated).")(f)
@@ -99,21 +106,77 @@ def grid_option(f: F) -> F:
     )(f)  # fmt: skip
 
 
+def renamed_option(old: str, new: str, dest: str, *, required: bool = False,
+                   **attrs: Any) -> Callable[[F], F]:
+    """The old spelling ``old`` of the option ``new`` (whose value goes to ``dest``): hidden from
+    the help, it still does what it did, and says on standard error which spelling replaces it.
+
+    Decorate the command with this *below* the ``new`` option. Giving both is a usage error;
+    with ``required``, giving neither is one (the ``new`` option itself must then not be
+    required, or the old spelling alone would be refused).
+    """
+    hidden_dest = "old_" + dest
+
+    def warn(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None and not ctx.resilient_parsing:
+            click.echo(f"auditor: warning: {old} is deprecated here: use {new} (the same value; "
+                       f"{old} still works for now)", err=True)  # fmt: skip
+        return value
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            value = kwargs.pop(hidden_dest)
+            if value is not None:
+                if kwargs.get(dest) not in (None, "", value):
+                    raise click.UsageError(f"give {new} only ({old} is its old spelling)")
+                kwargs[dest] = value
+            if required and kwargs.get(dest) is None:
+                raise click.UsageError(f"Missing option '{new}'.", click.get_current_context())
+            return f(*args, **kwargs)
+
+        option = click.option(old, hidden_dest, hidden=True, expose_value=True, callback=warn,
+                              **attrs)  # fmt: skip
+        return option(command)  # type: ignore[return-value]
+
+    return decorate
+
+
+def spelling_used(new: str, old: str, dest: str) -> str:
+    """The spelling of an option the user typed: ``old`` when the hidden old spelling was used."""
+    ctx = click.get_current_context(silent=True)
+    return old if ctx is not None and ctx.params.get("old_" + dest) is not None else new
+
+
 def trust_options(fn: F) -> F:
-    """``--key`` (the public key you trust) and ``--no-key``, shared by the verifying commands.
+    """``--trusted-key KEYFILE.pub`` (the public key you trust; old spelling ``--key``) and
+    ``--no-key``, shared by the verifying commands.
 
     Without a trusted key a check proves only that the input is internally consistent: anyone
     can make a consistent ledger or bundle with a key of his own. Such a result is therefore
     exit 2 ("could not authenticate") unless ``--no-key`` accepts a consistency-only check.
     """
+    path = click.Path(dir_okay=False, exists=True)
+    fn = renamed_option("--key", "--trusted-key", "pubkey", type=path)(fn)
     fn = click.option("--no-key", is_flag=True,
                       help="Accept a consistency-only check when you hold no trusted key: exit 0 "
                            "on a clean result, which then says the signer is NOT "
                            "authenticated.")(fn)  # fmt: skip
-    fn = click.option("--key", "pubkey", type=click.Path(dir_okay=False, exists=True),
-                      help="Public key you trust (KEYFILE.pub): authenticates the signer. "
-                           "Without it (or --no-key) a clean result exits 2.")(fn)  # fmt: skip
+    fn = click.option("--trusted-key", "pubkey", type=path, metavar="KEYFILE.pub",
+                      help="Public key you trust (the signer's KEYFILE.pub): authenticates the "
+                           "signer. Without it (or --no-key) a clean result exits 2. "
+                           "Formerly --key.")(fn)  # fmt: skip
     return fn
+
+
+def signing_key_option(fn: F) -> F:
+    """``--signing-key KEYFILE``: the private key that signs (old spelling ``--key``)."""
+    fn = renamed_option("--key", "--signing-key", "keyfile", required=True,
+                        type=click.Path(dir_okay=False))(fn)
+    return click.option("--signing-key", "keyfile", type=click.Path(dir_okay=False),
+                        metavar="KEYFILE",
+                        help="The ledger's private signing key (auditor keygen); required. "
+                             "Formerly --key.")(fn)  # fmt: skip
 
 
 def report_created() -> datetime:

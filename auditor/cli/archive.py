@@ -5,20 +5,21 @@ Thin: parse the options, call :func:`~auditor.archive.audit.audit_archive`, rend
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import click
 
-from ..errors import InputError
 from ..ledger.keyfiles import read_verifier_key
 from ._options import (
     default_format,
     fail_on_option,
     grid_option,
     output_options,
+    renamed_option,
     report_created,
     scan_param_options,
+    spelling_used,
     write_output,
 )
 
@@ -33,15 +34,6 @@ def archive() -> None:
     Example:
       auditor archive audit /archive --ledger court.db --policy kz-2015 -o audit.json
     """
-
-
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of must be a date (YYYY-MM-DD), got {value!r}") from None
 
 
 @archive.command("audit")
@@ -62,9 +54,13 @@ def _as_of(value: str | None) -> date:
               help="How long to wait for the Dask scheduler to answer.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=str),
               help="Resumable state database (default: LEDGER.audit-state.db beside the ledger).")
-@click.option("--as-of", metavar="DATE", help="Reference day for retention (default: today).")
-@click.option("--key", "pubkey", type=click.Path(dir_okay=False, exists=True, path_type=str),
-              help="Public key the ledger must be signed by (KEYFILE.pub); recommended.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Reference day for retention, YYYY-MM-DD (default: today).")
+@click.option("--trusted-key", "pubkey", metavar="KEYFILE.pub",
+              type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="Public key the ledger must be signed by; recommended. Formerly --key.")
+@renamed_option("--key", "--trusted-key", "pubkey",
+                type=click.Path(dir_okay=False, exists=True, path_type=str))
 @output_options(("text", "json"))
 @fail_on_option
 @scan_param_options
@@ -72,7 +68,7 @@ def _as_of(value: str | None) -> date:
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, workers: int,
           scheduler: str | None, connect_timeout: float, state: str | None,
-          as_of: str | None, pubkey: str | None, fmt: str | None, output: str | None,
+          as_of: datetime | None, pubkey: str | None, fmt: str | None, output: str | None,
           fail_on: str, detectors: str | None, grid: str | None, quiet: bool,
           **overrides: float | None) -> None:
     """Audit an archive: missing, altered and unlogged files, retention, continuity, quality.
@@ -86,7 +82,7 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     \b
     Example:
       auditor archive audit /archive --ledger court.db --policy kz-2015 \\
-          --workers 2 --format json -o audit.json
+          --trusted-key court.key.pub --workers 2 --format json -o audit.json
       auditor archive audit /archive --ledger court.db --scheduler tcp://10.0.0.5:8786
       auditor archive audit /archive --ledger court.db --grid 50   # all on a 50 Hz grid
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the archive could not be
@@ -111,11 +107,12 @@ def audit(directory: str, ledger_path: str, sessions: str | None, policy: str, w
     try:
         result = audit_archive(
             directory, ledger=ledger_path, sessions=sessions, policy=policy, state=state,
-            workers=workers, scheduler=scheduler, as_of=_as_of(as_of),
+            workers=workers, scheduler=scheduler, as_of=as_of.date() if as_of else date.today(),
             params=make_params(detectors, overrides, grid), created=report_created(),
             trusted_key=read_verifier_key(pubkey) if pubkey else None,
             progress=None if quiet else progress, connect_timeout=connect_timeout,
-            inputs={"the --key file": pubkey} if pubkey else None,
+            inputs={f"the {spelling_used('--trusted-key', '--key', 'pubkey')} file": pubkey}
+            if pubkey else None,
         )  # fmt: skip
     finally:
         if bar:

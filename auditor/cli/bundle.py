@@ -1,4 +1,5 @@
-"""``auditor bundle verify``: an evidence bundle checked offline, with no database."""
+"""``auditor bundle verify`` (also ``auditor ledger bundle-verify``): an evidence bundle checked
+offline, with no database."""
 
 from __future__ import annotations
 
@@ -10,25 +11,35 @@ import click
 from ..errors import InputError, VerificationError
 from ..ledger.check import NOT_AUTHENTICATED, unauthenticated
 from ..ledger.keyfiles import read_verifier_key
-from ._options import trust_options
+from ._options import spelling_used, trust_options
 
-__all__ = ["bundle", "trusted_key_or_none"]
+__all__ = ["bundle", "bundle_verify", "trusted_key_or_none", "unauthenticated_hint"]
 
 
 def trusted_key_or_none(pubkey: str | None, no_key: bool) -> Any:
-    """The key given with ``--key``, or None (the caller then needs ``--no-key``)."""
+    """The key given with ``--trusted-key``, or None (the caller then needs ``--no-key``)."""
     if pubkey and no_key:
-        raise InputError("give either --key or --no-key, not both")
+        used = spelling_used("--trusted-key", "--key", "pubkey")
+        raise InputError(f"give either {used} or --no-key, not both")
     return read_verifier_key(pubkey) if pubkey else None
+
+
+def unauthenticated_hint(error: InputError) -> InputError:
+    """The library's "not authenticated" error, its hint naming this command line's options."""
+    error.hint = ("give the signer's public key you trust with --trusted-key KEYFILE.pub "
+                  "(formerly --key), or --no-key to accept a consistency-only check")
+    return error
 
 
 @click.group("bundle")
 def bundle() -> None:
     """Evidence bundles made by `auditor ledger bundle`.
 
+    `auditor bundle verify` and `auditor ledger bundle-verify` are the same command.
+
     \b
     Example:
-      auditor bundle verify part1-evidence.zip --key court.key.pub
+      auditor bundle verify part1-evidence.zip --trusted-key court.key.pub
     """
 
 
@@ -64,13 +75,15 @@ def bundle_verify(
 ) -> None:
     """Verify an evidence bundle offline, listing each check; exit 1 if it fails.
 
-    Only --key authenticates who signed the bundle. Without it a clean bundle is merely
-    "internally consistent, signer NOT authenticated" and the exit status is 2, unless
-    --no-key accepts that (then 0).
+    Only --trusted-key authenticates who signed the bundle. Without it a clean bundle is
+    merely "internally consistent, signer NOT authenticated" and the exit status is 2, unless
+    --no-key accepts that (then 0). Also spelt `auditor ledger bundle-verify`, next to
+    `auditor ledger bundle` that makes bundles.
 
     \b
     Example:
-      auditor bundle verify part1-evidence.zip --key court.key.pub
+      auditor bundle verify part1-evidence.zip --trusted-key court.key.pub
+      auditor ledger bundle-verify part1-evidence.zip --trusted-key court.key.pub
     """
     from ..ledger.bundle import verify_bundle
 
@@ -87,4 +100,4 @@ def bundle_verify(
         click.echo(f"bundle {NOT_AUTHENTICATED} (--no-key)")
     else:
         click.echo(f"bundle {NOT_AUTHENTICATED} (no trusted key given)")
-        raise unauthenticated("the bundle")
+        raise unauthenticated_hint(unauthenticated("the bundle"))

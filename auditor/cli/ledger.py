@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,19 @@ import click
 
 from ..errors import InputError
 from ..findings import severity_rank
-from ..ledger.keyfiles import origin_of, read_verifier_key
+from ..ledger.keyfiles import origin_of
 from ._options import (
     check_output,
+    default_format,
     fail_on_option,
     output_options,
     report_created,
+    signing_key_option,
     trust_options,
     write_output,
 )
-from .bundle import trusted_key_or_none
+from .bundle import bundle_verify, trusted_key_or_none, unauthenticated_hint
+from .events import event
 from .keys import signing_key
 
 __all__ = ["ledger"]
@@ -38,14 +40,12 @@ def ledger() -> None:
     \b
     Example:
       auditor keygen court.key
-      auditor ledger init court.db --key court.key
+      auditor ledger init court.db --signing-key court.key
+      auditor ledger verify court.db --trusted-key court.key.pub
+
+    The private key signs (--signing-key KEYFILE); the public key you trust checks
+    (--trusted-key KEYFILE.pub). The old spelling --key still works on each, with a warning.
     """
-
-
-def signing_key_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--key KEYFILE``: the ledger's private signing key, shared by every writing command."""
-    return click.option("--key", "keyfile", required=True, type=click.Path(dir_okay=False),
-                        help="The ledger's private signing key (auditor keygen).")(f)
 
 
 @ledger.command()
@@ -53,11 +53,11 @@ def signing_key_option(f: Callable[..., Any]) -> Callable[..., Any]:
 @signing_key_option
 @click.option("--origin", help="Log name in checkpoints (default: the key's name).")
 def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
-    """Create a new ledger signed by KEY.
+    """Create a new ledger signed by the --signing-key.
 
     \b
     Example:
-      auditor ledger init court.db --key court.key
+      auditor ledger init court.db --signing-key court.key
     """
     from ..ledger.store import Ledger
 
@@ -94,7 +94,7 @@ def add(
 
     \b
     Example:
-      auditor ledger add court.db part1.wav part2.wav --key court.key
+      auditor ledger add court.db part1.wav part2.wav --signing-key court.key
     """
     from ..ledger.recording import add_recording, session_facts
     from ..ledger.store import Ledger
@@ -117,7 +117,7 @@ def add(
     type=click.Path(dir_okay=False),
     help="Checkpoint you trusted before; demands a consistency proof, then is updated.",
 )
-@output_options(("text", "json"), default="text")
+@output_options(("text", "json"))
 @fail_on_option
 def verify(
     ledger_path: str,
@@ -125,25 +125,31 @@ def verify(
     pubkey: str | None,
     no_key: bool,
     trusted: str | None,
-    fmt: str,
+    fmt: str | None,
     fail_on: str,
     output: str | None,
 ) -> None:
     """Check the log itself, and re-hash FILES against it.
 
-    Only --key authenticates who signed the ledger. Without it a clean ledger is merely
-    "internally consistent, signer NOT authenticated" and the exit status is 2, unless
+    Only --trusted-key authenticates who signed the ledger. Without it a clean ledger is
+    merely "internally consistent, signer NOT authenticated" and the exit status is 2, unless
     --no-key accepts that (then 0). Findings exit 1 either way.
+
+    The format is text on a terminal and json into a file or a pipe, as for scan and archive
+    audit (changed: it used to be text everywhere; pass --format text for that).
 
     \b
     Example:
-      auditor ledger verify court.db part1.wav --key court.key.pub --trusted seen.checkpoint
+      auditor ledger verify court.db part1.wav --trusted-key court.key.pub \\
+        --trusted seen.checkpoint
+      auditor ledger verify court.db --trusted-key court.key.pub --format text | less
     """
     from ..atomic import write_atomic
     from ..ledger.check import check_ledger, unauthenticated
     from ..report.model import dumps
 
     check_output(output)
+    fmt = default_format(fmt, output)
     trusted_key = trusted_key_or_none(pubkey, no_key)
     old = Path(trusted).read_text("utf-8") if trusted and Path(trusted).is_file() else None
     result = check_ledger(ledger_path, files, trusted_key=trusted_key, trusted_checkpoint=old,
@@ -159,126 +165,7 @@ def verify(
     if any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings):
         sys.exit(1)
     if trusted_key is None and not no_key:
-        raise unauthenticated("the ledger")
-
-
-@ledger.command()
-@click.argument("ledger_path", metavar="LEDGER.db", type=click.Path(dir_okay=False))
-@click.argument("kind", type=click.Choice(["retention", "hold", "hold_release", "access",
-                                           "destruction", "key_rotation"]))  # fmt: skip
-@signing_key_option
-@click.option("--recording", type=int, help="Recording id (ledger index of its ingest).")
-@click.option(
-    "--file",
-    "file_",
-    type=click.Path(dir_okay=False, exists=True),
-    help="Name the recording by its file instead.",
-)
-@click.option("--by", default="", help="Who acted.")
-@click.option("--reason", default="", help="Why (hold, hold_release).")
-@click.option("--policy", default="", help="Retention policy name.")
-@click.option("--start", default="", help="Retention start date (YYYY-MM-DD).")
-@click.option("--until", default="", help="Retention end date (YYYY-MM-DD).")
-@click.option("--action", default="export", show_default=True, help="Access action.")
-@click.option("--purpose", default="", help="Access purpose.")
-@click.option("--authority", default="", help="Who authorised the destruction.")
-@click.option("--order", default="", help="The destruction order cited.")
-@click.option(
-    "--authorizer-key",
-    type=click.Path(dir_okay=False),
-    help="Authorising private key for a destruction (its .pub names it).",
-)
-@click.option("--new-key", type=click.Path(dir_okay=False), help="New key for key_rotation.")
-def event(
-    ledger_path: str, kind: str, keyfile: str, recording: int | None, file_: str | None, **opts: Any
-) -> None:
-    """Append a lifecycle event about a recording, or rotate the signing key.
-
-    \b
-    Example:
-      auditor ledger event court.db retention --file part1.wav --key court.key \\
-        --policy kz-2015 --start 2026-04-01 --until 2027-04-01
-    """
-    from ..ledger.events import access_entry, destruction_entry, hold_entry, retention_entry
-    from ..ledger.keys import key_entry
-    from ..ledger.store import Ledger
-
-    _check_event_options(ledger_path, kind, opts)
-    key = signing_key(keyfile)
-    with Ledger.open(ledger_path, writable=True) as led:
-        if kind == "key_rotation":
-            new = signing_key(opts["new_key"])
-            led.append([key_entry("rotated", led.origin, new, signer=key)], key=new)
-            click.echo(led.checkpoint(), nl=False)
-            return
-        rec = _recording_id(led, recording, file_)
-        if kind == "retention":
-            entry = retention_entry(rec, policy=opts["policy"], start=opts["start"],
-                                    until=opts["until"])  # fmt: skip
-        elif kind in ("hold", "hold_release"):
-            entry = hold_entry(rec, by=opts["by"], reason=opts["reason"],
-                               release=kind == "hold_release")  # fmt: skip
-        elif kind == "access":
-            entry = access_entry(rec, action=opts["action"], by=opts["by"], purpose=opts["purpose"])
-        else:
-            path = opts["authorizer_key"]
-            pub = Path(path + ".pub")
-            name = read_verifier_key(str(pub)).name if pub.is_file() else Path(path).stem
-            entry = destruction_entry(rec, by=opts["by"], authority=opts["authority"],
-                                      order=opts["order"], authorizer=signing_key(path),
-                                      name=name)  # fmt: skip
-        (index,) = led.append([entry], key=key)
-        click.echo(f"entry {index}: {kind} for recording {rec}")
-
-
-# what each event kind must be told, and what each option says
-_EVENT_NEEDS = {
-    "retention": ("policy", "start", "until"),
-    "hold": ("by", "reason"),
-    "hold_release": ("by", "reason"),
-    "access": ("by", "action", "purpose"),
-    "destruction": ("by", "authority", "order", "authorizer_key"),
-    "key_rotation": ("new_key",),
-}
-_EVENT_OPTION_MEANS = {
-    "policy": "the retention policy's name", "start": "when retention starts, YYYY-MM-DD",
-    "until": "when it ends, YYYY-MM-DD", "by": "who acted", "reason": "why",
-    "action": "what was done", "purpose": "what for", "authority": "who authorised it",
-    "order": "the order cited", "authorizer_key": "the authority's private key",
-    "new_key": "the new signing key",
-}  # fmt: skip
-
-
-def _check_event_options(ledger_path: str, kind: str, opts: dict[str, Any]) -> None:
-    """Raise naming every option this ``kind`` of event needs and was not given (or blank)."""
-    missing = [o for o in _EVENT_NEEDS[kind] if not (opts.get(o) or "").strip()]
-    if not missing:
-        return
-    flags = [f"--{o.replace('_', '-')}" for o in missing]
-    wanted = ", ".join(f"--{o.replace('_', '-')} ({_EVENT_OPTION_MEANS[o]})" for o in missing)
-    example = " ".join(f"{f} ..." for f in flags)
-    raise InputError(
-        f"a {kind} event needs {wanted}",
-        hint=f"add {' and '.join(flags)}: auditor ledger event {ledger_path} {kind} "
-        f"--recording N --key KEY {example}",
-    )
-
-
-def _recording_id(led: Any, recording: int | None, file_: str | None) -> int:
-    from ..media import file_sha256
-
-    if (recording is None) == (file_ is None):
-        raise InputError("name the recording with exactly one of --recording or --file")
-    if file_ is not None:
-        found = led.find_ingests(sha256=file_sha256(file_))
-        if not found:
-            raise InputError("this file is not in the ledger", path=file_,
-                             hint="add it with `auditor ledger add` first")  # fmt: skip
-        return int(found[-1])
-    assert recording is not None
-    if recording >= led.size or led.entry(recording).type != "ingest":
-        raise InputError(f"entry {recording} is not a recording's ingest entry")
-    return recording
+        raise unauthenticated_hint(unauthenticated("the ledger"))
 
 
 @ledger.command()
@@ -286,16 +173,20 @@ def _recording_id(led: Any, recording: int | None, file_: str | None) -> int:
 @click.option("--index", type=int, help="Inclusion proof of this entry.")
 @click.option("--from-size", type=int, help="Consistency proof from this earlier size.")
 @click.option("--size", type=int, help="Tree size to prove against (default: the latest).")
-def prove(ledger_path: str, index: int | None, from_size: int | None, size: int | None) -> None:
-    """Print an inclusion or consistency proof, with the checkpoint it leads to, as JSON.
+@output_options(("json", "text"), default="json")
+def prove(ledger_path: str, index: int | None, from_size: int | None, size: int | None,
+          fmt: str, output: str | None) -> None:
+    """Write an inclusion or consistency proof, with the checkpoint it leads to (JSON).
 
     Every proof is first checked against the root its signed checkpoint signs; one built from
-    a damaged ledger is refused (exit 2) with what is damaged.
+    a damaged ledger is refused (exit 2) with what is damaged. -o never writes over the ledger
+    or another input, and replaces a file only once the proof is whole.
 
     \b
     Example:
       auditor ledger prove court.db --index 5
-      auditor ledger prove court.db --from-size 3
+      auditor ledger prove court.db --from-size 3 -o proof.json
+      auditor ledger prove court.db --index 5 --format text
     """
     from ..ledger._merkle import leaf_hash
     from ..ledger.proofs import checked_consistency_proof, checked_inclusion_proof
@@ -303,6 +194,7 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
 
     if (index is None) == (from_size is None):
         raise InputError("give exactly one of --index or --from-size")
+    check_output(output)
     with Ledger.open(ledger_path) as led:
         size = led.size if size is None else size
         out: dict[str, Any] = {"origin": led.origin, "tree_size": size,
@@ -317,7 +209,25 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
             signed = dict(led.checkpoints())
             out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]
-    click.echo(json.dumps(out, indent=2))
+    write_output(json.dumps(out, indent=2) + "\n" if fmt == "json" else _proof_text(out), output)
+
+
+def _proof_text(out: dict[str, Any]) -> str:
+    """A proof for a person: what it proves, the hashes in order, the checkpoint."""
+    if "index" in out:
+        head = (f"inclusion proof: entry {out['index']} (leaf hash {out['leaf_hash']}, "
+                f"{out['entry'].get('type', '?')}) is in {out['origin']} at tree size "
+                f"{out['tree_size']}")  # fmt: skip
+    else:
+        head = (f"consistency proof: {out['origin']} at tree size {out['from_size']} is a prefix "
+                f"of tree size {out['tree_size']}")  # fmt: skip
+    hashes = [f"  {i}. {h}" for i, h in enumerate(out["proof"], 1)] or ["  (none: nothing to "
+                                                                        "combine)"]
+    lines = [head, f"proof ({len(out['proof'])} hashes):", *hashes, "checkpoint:",
+             out["checkpoint"].rstrip("\n")]
+    if out.get("from_checkpoint"):
+        lines += ["earlier checkpoint:", out["from_checkpoint"].rstrip("\n")]
+    return "\n".join(lines) + "\n"
 
 
 @ledger.command("bundle")
@@ -343,3 +253,8 @@ def ledger_bundle(
         make_bundle(led, file, building, start=start, end=end,
                     as_zip=output.lower().endswith(".zip"))  # fmt: skip
     click.echo(f"wrote {output}")
+
+
+# checked where it is made: `auditor ledger bundle-verify` is `auditor bundle verify`
+ledger.add_command(event)
+ledger.add_command(bundle_verify, "bundle-verify")

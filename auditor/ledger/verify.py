@@ -127,7 +127,9 @@ def verify_log(
     if trusted_checkpoint is not None:
         _check_trusted(report, ledger, history, trusted_checkpoint)
     report.findings.extend(recordings.finish())
-    report.checks.append(f"checked {len(recordings.states)} recordings against their seals")
+    n = len(recordings.states)
+    report.checks.append("checked 1 recording against its seal" if n == 1
+                         else f"checked {n} recordings against their seals")
     return report
 
 
