@@ -37,12 +37,78 @@ from .explain import (
 from .i18n import Lang, get_lang
 from .timeline import COLOURS, build_timeline, grace_lines, timeline_svg
 
-__all__ = ["render_html", "prepare_excerpts"]
+__all__ = ["render_html", "prepare_excerpts", "keep_names", "LONG_NAME"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ESCAPED = re.compile(r"<(U\+[0-9A-F]{4,6})>")
 _SPACE = "\t\n\r"  # white space in HTML: it can neither reorder nor hide text
 _HIDDEN_EVIDENCE = ("rule_text",)
+#: A name made of words joined by separators: a file path, a parameter, a rule, a time.
+_NAME = re.compile(r"\w+(?:[-_./\\:]+\w+)+[/\\]?")
+#: Where browsers break a line inside a name: after a hyphen or a slash.
+_BREAKS = re.compile(r"[-/\\]")
+#: A name this long may wrap, only after a separator (a path's ``/`` first).
+LONG_NAME = 48
+
+
+def _pieces(name: str) -> list[str]:
+    """``name`` cut after separators into pieces of at most :data:`LONG_NAME` characters.
+
+    A name that fits is one piece. A longer one is cut after each path separator, and a part
+    still too long after ``_ . -`` (greedily: as few cuts as fit); a run of letters longer than
+    the limit, which has no separator to break at, is cut every :data:`LONG_NAME` characters.
+    """
+    if len(name) <= LONG_NAME:
+        return [name]
+    out: list[str] = []
+    for part in re.split(r"(?<=[/\\])", name):
+        if len(part) <= LONG_NAME:
+            out.append(part)
+            continue
+        line = ""
+        for bit in re.split(r"(?<=[-_.])", part):
+            while len(bit) > LONG_NAME:
+                if line:
+                    out.append(line)
+                    line = ""
+                out.append(bit[:LONG_NAME])
+                bit = bit[LONG_NAME:]
+            if line and len(line) + len(bit) > LONG_NAME:
+                out.append(line)
+                line = ""
+            line += bit
+        if line:
+            out.append(line)
+    return [p for p in out if p]
+
+
+def keep_names(text: Any) -> Any:
+    """Text with every name in it kept whole on a line (the template's ``keep`` filter).
+
+    Browsers break lines after a hyphen (``hearing-`` / ``part1.wav``), and a table squeezed to
+    its narrowest breaks anywhere; a file name, a parameter or a rule name then no longer reads
+    as one, nor can it be searched for in the PDF. Each name becomes a ``span.nw`` (no wrap);
+    a name longer than :data:`LONG_NAME` is several such spans with a ``<wbr>`` between, so it
+    wraps only after a separator. A shorter name with no hyphen or slash needs nothing (the
+    stylesheet lets a word break only where it would otherwise overflow). Everything else is
+    escaped as usual.
+    """
+    from markupsafe import Markup, escape
+
+    if text is None or isinstance(text, Markup):
+        return text
+    text = str(text)
+    out: list[str] = []
+    last = 0
+    for m in _NAME.finditer(text):
+        if not _BREAKS.search(m.group()) and len(m.group()) <= LONG_NAME:
+            continue  # nowhere a browser would break it: ``tolerances.start_grace_s``
+        out.append(str(escape(text[last:m.start()])))
+        out.append("<wbr>".join(f'<span class="nw">{escape(p)}</span>'
+                                for p in _pieces(m.group())))
+        last = m.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 def _visible(value: Any) -> Any:
@@ -67,6 +133,7 @@ def _env(code: str) -> Any:
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       finalize=_visible)
+    env.filters["keep"] = keep_names
     env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
         get_lang(code).translations, newstyle=True)
     return env
