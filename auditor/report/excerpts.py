@@ -94,18 +94,34 @@ def plan_excerpts(report: dict[str, Any], *, per_file: int = MAX_PER_FILE) -> Ex
     return ExcerptPlan(by_finding=by_finding, windows=windows, capped=capped)
 
 
-def _locate(entry: dict[str, Any], base: Path | None) -> Path | None:
-    """The recording on disk: the location recorded at scan time, else the path (from ``base``)."""
-    candidates = [entry.get("location"), entry["path"]]
+def _roots(report: dict[str, Any], base: Path | None) -> list[Path]:
+    """Folders a report's relative paths are relative to, most specific first.
+
+    An archive audit's paths are relative to the archive root it records (``archive.root``, as
+    given on its command line: when relative, from the folder the audit ran in, which is usually
+    the report's own or the current one); a scan's are relative to ``base``.
+    """
+    roots: list[Path] = []
+    root = (report.get("archive") or {}).get("root")
+    if isinstance(root, str) and root:
+        r = Path(root)
+        roots += [r] if r.is_absolute() else [*([base / r] if base is not None else []), r]
     if base is not None:
-        candidates.insert(1, os.fspath(base / entry["path"]))
+        roots.append(base)
+    return roots
+
+
+def _locate(entry: dict[str, Any], roots: Sequence[Path]) -> Path | None:
+    """The recording on disk: the location recorded at scan time, else the path under a root."""
+    candidates = [entry.get("location"), *(os.fspath(r / entry["path"]) for r in roots),
+                  entry["path"]]
     for c in candidates:
         if c and Path(c).is_file():
             return Path(c)
     return None
 
 
-def _file_excerpts(entry: dict[str, Any], keys: Sequence[Key], base: Path | None
+def _file_excerpts(entry: dict[str, Any], keys: Sequence[Key], roots: Sequence[Path]
                    ) -> dict[Key, Excerpt]:
     from ..media import file_sha256, probe
     from ..media.excerpt import encode_excerpt, read_span
@@ -115,7 +131,7 @@ def _file_excerpts(entry: dict[str, Any], keys: Sequence[Key], base: Path | None
         return {k: Excerpt(k[0], k[1], EXCERPT_SECONDS, problem=kind, detail=detail)
                 for k in keys}
 
-    path = _locate(entry, base)
+    path = _locate(entry, roots)
     if path is None:
         return problem("missing", entry.get("location") or entry["path"])
     try:
@@ -152,7 +168,8 @@ def collect_excerpts(report: dict[str, Any], plan: ExcerptPlan, *, base: Path | 
     plan
         :func:`plan_excerpts` of the same report.
     base
-        A folder relative file paths may resolve against (the saved report's folder).
+        A folder relative file paths may resolve against (the saved report's folder); an
+        archive report's paths resolve against its ``archive.root`` first.
 
     Returns
     -------
@@ -169,6 +186,7 @@ def collect_excerpts(report: dict[str, Any], plan: ExcerptPlan, *, base: Path | 
             s, e = min(s, marks[key][0]), max(e, marks[key][1])
         marks[key] = (s, e)
     out: dict[Key, Excerpt] = {}
+    roots = _roots(report, base)
     for name, keys in plan.windows.items():
         entry = entries.get(name)
         if entry is None:
@@ -176,5 +194,5 @@ def collect_excerpts(report: dict[str, Any], plan: ExcerptPlan, *, base: Path | 
                         for k in keys})
             continue
         entry = {**entry, "_marks": {k[1]: marks[k] for k in keys if k in marks}}
-        out.update(_file_excerpts(entry, keys, base))
+        out.update(_file_excerpts(entry, keys, roots))
     return out

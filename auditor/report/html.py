@@ -37,12 +37,14 @@ from .explain import (
 from .i18n import Lang, get_lang
 from .timeline import COLOURS, build_timeline, grace_lines, timeline_svg
 
-__all__ = ["render_html", "prepare_excerpts", "keep_names", "LONG_NAME"]
+__all__ = ["render_html", "prepare_excerpts", "keep_names", "archive_sessions", "LONG_NAME"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ESCAPED = re.compile(r"<(U\+[0-9A-F]{4,6})>")
 _SPACE = "\t\n\r"  # white space in HTML: it can neither reorder nor hide text
 _HIDDEN_EVIDENCE = ("rule_text",)
+#: Whole numbers that name something rather than count it: written as they are (2026, not 2,026).
+_LABELS = frozenset({"year", "case", "recording", "entry", "index", "leaf", "packet", "number"})
 #: A name made of words joined by separators: a file path, a parameter, a rule, a time.
 _NAME = re.compile(r"\w+(?:[-_./\\:]+\w+)+[/\\]?")
 #: Where browsers break a line inside a name: after a hyphen or a slash.
@@ -146,9 +148,11 @@ def prepare_excerpts(report: dict[str, Any], *, base: Path | None = None
     return plan, collect_excerpts(report, plan, base=base)
 
 
-def _value(lang: Lang, v: Any) -> str:
+def _value(lang: Lang, v: Any, key: str = "") -> str:
     if isinstance(v, bool) or v is None:
         return json.dumps(v)
+    if isinstance(v, int) and key.rpartition(".")[2] in _LABELS:
+        return str(v)  # a year or a case number names something: no thousands separator
     if isinstance(v, int | float):
         return lang.number(v, 6)
     if isinstance(v, str):
@@ -183,7 +187,7 @@ def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
     length = None
     if f.get("start") is not None and f.get("end") is not None:
         length = lang.duration(max(0.0, float(f["end"]) - float(f["start"])))
-    evidence = [(k, _value(lang, v)) for k, v in _flatten("", f.get("evidence") or {})
+    evidence = [(k, _value(lang, v, k)) for k, v in _flatten("", f.get("evidence") or {})
                 if k not in _HIDDEN_EVIDENCE and k]
     return {
         "n": n, "kind": f["kind"], "title": finding_title(lang, f), "event": event,
@@ -196,6 +200,40 @@ def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
         "explanation": finding_text(lang, f), "message": f.get("message", ""),
         "evidence": evidence, "excerpt": excerpt, "shared_with": shared,
     }
+
+
+def archive_sessions(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The session records an archive audit joined, in order of court, case and start.
+
+    Each is the ``archive.cases[].sessions[]`` entry (court, case, start, end, record, files)
+    with its findings as the report's 1-based numbers; empty for a report of one hearing.
+    """
+    rows = [{**s, "numbers": [i + 1 for i in s.get("findings") or []]}
+            for c in (report.get("archive") or {}).get("cases") or []
+            for s in c.get("sessions") or []]
+    return sorted(rows, key=lambda s: (str(s.get("court") or ""), str(s.get("case") or ""),
+                                       str(s.get("start") or "")))
+
+
+def _archive_unchecked(tr: Lang, report: dict[str, Any], lines: list[str]) -> list[str]:
+    """An archive's recordings were each compared with their own session record, if any.
+
+    The brief says "no session record was given" of any report without a top-level one; in an
+    archive report that is true only of the recordings no session record declares.
+    """
+    said = tr.gettext("No session record was given: the recordings were not compared with the "
+                      "session's times.")
+    out = [line for line in lines if line != said]
+    alone = [f["path"] for f in report.get("files") or [] if not f.get("session")]
+    if alone and archive_sessions(report):
+        out.append(tr.ngettext(
+            "No session record declares %(num)s recording; it was not compared with a "
+            "session's times: %(files)s.",
+            "No session record declares %(num)s recordings; they were not compared with a "
+            "session's times: %(files)s.", len(alone), files=", ".join(alone)))
+    elif alone:
+        out.append(said)
+    return out
 
 
 def _css() -> str:
@@ -225,6 +263,9 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
     tr = get_lang(lang)
     plan, media = excerpts or prepare_excerpts(report, base=base)
     summary = brief(tr, report)
+    archive = report.get("archive") or {}
+    if archive:
+        summary["unchecked"] = _archive_unchecked(tr, report, summary["unchecked"])
     event_of = {n: e["n"] for e in summary["events"] for n in e["refs"]}
     findings: list[dict[str, Any]] = []
     first_of: dict[Any, int] = {}
@@ -249,11 +290,15 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "timeline": timeline_svg(tl, title=tr.gettext("Timeline of the session")),
         "grace": grace_lines(tl, tr), "colours": COLOURS, "capped": plan.capped,
         "per_file": MAX_PER_FILE,
-        "parameters": [(k, _value(tr, v)) for k, v in _flatten("", params)
+        "parameters": [(k, _value(tr, v, k)) for k, v in _flatten("", params)
                        if not k.startswith("policy.rules.")],
         "policy_rules": (params.get("policy") or {}).get("rules") or {},
         "conclusion": conclusion(tr, report), "ledger": report.get("ledger"),
-        "ledger_rows": [(k, _value(tr, v)) for k, v in _flatten("", report.get("ledger") or {})],
+        "ledger_rows": [(k, _value(tr, v, k))
+                        for k, v in _flatten("", report.get("ledger") or {})],
+        "archive": archive, "archive_sessions": archive_sessions(report),
+        "archive_courts": sorted({str(c["court"]) for c in archive.get("cases") or []
+                                  if c.get("court")}),
         "kind_title": functools.partial(kind_title, tr),
         "severity_label": functools.partial(severity_label, tr),
         "reason_label": functools.partial(reason_label, tr),
