@@ -109,3 +109,15 @@ def test_a_recording_no_session_declares_is_said_to_be_unchecked(audit: Path,
     text = re.sub(r"<[^>]+>", "", render_html(report, lang="en", base=audit.parent))
     assert "No session record declares 1 recording" in " ".join(text.split())
     assert "No session record was given" not in text
+
+
+def test_the_archive_brief_lists_its_sessions_unrecorded_time(audit: Path,
+                                                              tmp_path: Path) -> None:
+    # the session ran 10:00-10:05 and its recording lasts 30 s: the archive's continuity
+    # findings are events of "not recorded" in the brief, as a scan's are, and counted
+    _, text = _render(audit, "en", tmp_path)
+    brief = text[text.index("In brief"):text.index("Could not be checked")]
+    assert "Not recorded" in brief and "the recording stopped before the session closed" in brief
+    events = int(re.search(r"Events: (\d+)\.", brief).group(1))
+    listed = len(re.findall(r"Findings: \d", brief))
+    assert listed == events

@@ -96,7 +96,7 @@ def brief(tr: Lang, report: dict[str, Any]) -> dict[str, Any]:
         mine = [r for r in rows if r["category"] == cat]
         said: list[str] = []
         if cat == "unrecorded":
-            if not has_session:
+            if not has_session and not mine:  # an archive's sessions bring their own events
                 continue
             bare, with_act = unrecorded_seconds(events)
             if mine:
