@@ -177,7 +177,7 @@ def run_demo(directory: Path, *, fail_on: str = "warning", lang: str = "en") -> 
     """
     build_hearing(directory)
     report, timeline = scan_with_session([], str(directory / "session.json"), "kz-2015",
-                                         ScanParams(), created=datetime.now(UTC))
+                                         ScanParams(), created=datetime.now(UTC), lang=lang)
     (directory / "report.json").write_text(dumps(report))
     report = json.loads(dumps(report))
     lines = [f"Demo hearing written to {directory}/", "",

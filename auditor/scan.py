@@ -246,10 +246,11 @@ def _key(path: str | os.PathLike[str]) -> str:
 
 def scan_with_session(
     files: list[str], session_path: str, policy_name: str, params: ScanParams, *,
-    created: datetime | None = None, progress: Progress | None = None,
+    created: datetime | None = None, progress: Progress | None = None, lang: str = "en",
 ) -> tuple[dict[str, Any], str]:
     """Scan ``files`` (or, when empty, the recordings the record declares) and audit continuity;
-    return the report and the text timeline of the session against what was recorded.
+    return the report and the text timeline of the session against what was recorded (its words
+    in ``lang``).
 
     A declared recording that is absent or unreadable is a ``missing_file`` finding, not an error;
     a file given on the command line that cannot be read goes to the report's ``unreadable`` list
@@ -304,4 +305,4 @@ def scan_with_session(
                          extra_findings=continuity, unreadable=unreadable)
     report["tool"]["parameters"] = {**report["tool"]["parameters"], "policy": policy.to_json()}
     return report, render_timeline(session, coverages, continuity,
-                                   tolerances=policy.tolerances)
+                                   tolerances=policy.tolerances, lang=lang)

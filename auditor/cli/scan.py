@@ -78,7 +78,8 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
     timeline = None
     if session is not None:
         report, timeline = scan_with_session(list(files), session, policy, params,
-                                             created=report_created(), progress=progress)
+                                             created=report_created(), progress=progress,
+                                             lang=lang)
     else:
         params = grid_params(params, policy=load_policy(policy))
         scans, unreadable = scan_files(list(files), params, progress=progress)

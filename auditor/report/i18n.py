@@ -114,6 +114,8 @@ class Lang:
         h, m, s = total // 3600, total % 3600 // 60, total % 60
         if h:
             return self.gettext("%(h)s h %(m)s min", h=h, m=m)
+        if not s:
+            return self.gettext("%(m)s min", m=m)
         return self.gettext("%(m)s min %(s)s s", m=m, s=s)
 
 

@@ -4,7 +4,9 @@ One row for the session, one for its announced breaks, one per recording file, o
 not recorded; then the same events as a chronological list with wall-clock times, then the
 findings. Invisible and bidirectional control characters in names and reasons are shown as
 ``<U+202E>`` (:func:`auditor.findings.printable`), so none can reverse the times on its line.
-Plain ASCII, so it survives terminals, e-mail and court filings alike::
+The words come from the report's message catalogs (:mod:`auditor.report.i18n`), in English,
+Russian or Kazakh; the bars are plain ASCII, so they survive terminals, e-mail and court filings
+alike::
 
     session 2-123/2026: 2026-03-02 10:00:00–12:30:00 (+05:00), 2 h 30 min
                10:00     10:30     11:00     11:30     12:00
@@ -20,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from ..findings import Finding, printable
+from ..report.explain import N_, kind_title, reason_label, rule_label, severity_label
+from ..report.i18n import Lang, get_lang
 from .grace import GraceSpan, grace_spans
 from .record import Session
 from .terms import Tolerances
@@ -32,15 +36,23 @@ _GAP_KINDS = ("missing_segment", "late_start", "early_stop")
 _STEPS_MIN = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 360, 720, 1440)
 #: what each grace period allows, for its line in the list
 GRACE_WHY = {
-    "start_grace_s": "the recording may begin this late after the session opens",
-    "end_grace_s": "the recording may stop this early before the session closes",
-    "break_grace_s": "the recording may stop or resume this far from an announced break",
-    "min_gap_s": "shorter spans are not reported",
+    "start_grace_s": N_("the recording may begin this late after the session opens"),
+    "end_grace_s": N_("the recording may stop this early before the session closes"),
+    "break_grace_s": N_("the recording may stop or resume this far from an announced break"),
+    "min_gap_s": N_("shorter spans are not reported"),
 }
-_LEGEND = (
+_LEGEND = N_(
     "= session  - break  # recorded  + partly  x no real audio in the file  "
     "! not recorded  ? not recorded, act"
 )
+#: where a file's start came from, for its ``recorded`` lines
+_SOURCES = {"record": N_("(start from the record)"), "embedded": N_("(start from the embedded)"),
+            "filename": N_("(start from the filename)")}
+#: why a declared file could not be used, as the scan writes it; others stay as written
+_MISSING = {"not found": N_("not found"),
+            "not among the files given to the audit": N_("not among the files given to the audit")}
+_NOTES = {"full": N_("an act explains it"), "partial": N_("an act explains part of it"),
+          "none": N_("no act")}
 
 
 def _wall(value: str | None) -> datetime | None:
@@ -70,6 +82,7 @@ def render_timeline(
     *,
     width: int = 100,
     tolerances: Tolerances | Mapping[str, float] | None = None,
+    lang: str = "en",
 ) -> str:
     """Draw the session, its breaks, each file's coverage and the gaps as text.
 
@@ -87,17 +100,22 @@ def render_timeline(
         The policy's tolerances: with them, the spans not recorded but inside a grace period
         (so not findings) are lines of their own in the list, and the list has no unexplained
         jumps.
+    lang
+        ``en``, ``ru`` or ``kk``: the language of the words (the bars and times are the same).
 
     Returns
     -------
     str
         The timeline, lines separated by ``\\n``, ending with a newline.
     """
+    tr = get_lang(lang)
+    _ = tr.gettext
     present = [c for c in coverages if c.claimed is not None]
     claimed = [c.claimed for c in present if c.claimed is not None]
     t0 = min([session.start, *(c.start for c in claimed)])
     t1 = max([session.end, *(c.end for c in claimed)])
-    label_w = min(24, max([8, *(len(printable(c.file)) for c in coverages)]))
+    names = [_("session"), _("breaks"), _("not rec.")]
+    label_w = min(24, max([8, *(len(printable(c.file)) for c in coverages), *map(len, names)]))
     cells = max(20, width - label_w - 3)
     step = (t1 - t0).total_seconds() / cells
 
@@ -108,20 +126,21 @@ def render_timeline(
     def row(name: str, bar: str) -> str:
         return f"{label(name):<{label_w}} [{bar}]"
 
-    title = printable(session.case or session.court or "session")
+    title = printable(session.case or session.court or _("session"))
     lines = [
-        f"session {title}: {format_span(session, session.start, session.end)}, "
-        f"{format_duration((session.end - session.start).total_seconds())}",
+        _("session %(title)s: %(span)s, %(duration)s", title=title,
+          span=format_span(session, session.start, session.end),
+          duration=_length(tr, (session.end - session.start).total_seconds())),
         " " * (label_w + 2) + _axis(session, t0, step, cells),
-        row("session", _bar(cells, t0, step, [Interval(session.start, session.end)], "=", "=")),
+        row(names[0], _bar(cells, t0, step, [Interval(session.start, session.end)], "=", "=")),
         row(
-            "breaks",
+            names[1],
             _bar(cells, t0, step, [Interval(b.start, b.end) for b in session.breaks], "-", "-"),
         ),
     ]
     for c in coverages:
         if c.claimed is None:
-            lines.append(row(c.file, " " * cells) + "  MISSING")
+            lines.append(row(c.file, " " * cells) + "  " + _("MISSING"))
             continue
         bar = _bar(cells, t0, step, c.covered(), "#", "+")
         holes = _bar(cells, t0, step, [c.wall(a, b) for a, b in c.uncovered], "x", "x")
@@ -139,18 +158,42 @@ def render_timeline(
     gap_bar = _overlay(
         _bar(cells, t0, step, spans(True), "?", "?"), _bar(cells, t0, step, spans(False), "!", "!")
     )
-    lines.append(row("not rec.", gap_bar))
-    lines.append(_LEGEND)
+    lines.append(row(names[2], gap_bar))
+    lines.append(_(_LEGEND))
     lines.append("")
     grace = grace_spans(session, coverages, tolerances) if tolerances is not None else []
-    lines.extend(_events(session, coverages, gaps, grace))
+    lines.extend(_events(tr, session, coverages, gaps, grace))
     if findings:
         lines.append("")
-        lines.append(f"findings ({len(findings)}):")
+        lines.append(_("findings (%(n)s):", n=len(findings)))
         for f in findings:
-            lines.append(f"  [{f.severity}] {f.kind} ({f.rule or f.detector}): "
-                         f"{printable(f.message)}")
+            cite = _rule(tr, f.rule) if f.rule else f.detector
+            head = (f"[{f.severity}] {f.kind} ({cite})" if tr.code == "en" else
+                    f"[{severity_label(tr, f.severity)}] {kind_title(tr, f.kind)} "
+                    f"({f.kind}; {cite})")
+            lines.append(f"  {head}: {printable(_said(tr, f))}")
     return printable("\n".join(lines), keep="\n") + "\n"
+
+
+def _code(tr: Lang, code: str, words: str) -> str:
+    """A code as English readers know it (``missing_segment``); the words and the code for
+    others (``Часть заседания не записана (missing_segment)``)."""
+    return code if tr.code == "en" else f"{words} ({code})"
+
+
+def _rule(tr: Lang, rule: str | None) -> str:
+    """A rule citation: ``kz-2015 p.6`` in English, ``kz-2015, п. 6`` in the others."""
+    return str(rule) if tr.code == "en" else rule_label(tr, rule)
+
+
+def _length(tr: Lang, seconds: float) -> str:
+    """A length as the continuity messages write it in English, in the language's words else."""
+    return format_duration(seconds) if tr.code == "en" else tr.duration(seconds)
+
+
+def _said(tr: Lang, finding: Finding) -> str:
+    """What a finding says: its message in English; the translated sentence of its kind."""
+    return finding.message
 
 
 def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
@@ -173,52 +216,47 @@ def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
     return "".join(axis).rstrip()
 
 
-def _events(session: Session, coverages: Sequence[Coverage], gaps: Sequence[Finding],
-            grace: Sequence[GraceSpan] = ()) -> list[str]:
+def _events(tr: Lang, session: Session, coverages: Sequence[Coverage],
+            gaps: Sequence[Finding], grace: Sequence[GraceSpan] = ()) -> list[str]:
     """The chronological list: breaks, recorded spans, time not recorded (reported or in a
     grace period)."""
-    events: list[tuple[datetime, datetime, str]] = []
+    _ = tr.gettext
+    events: list[tuple[datetime, datetime, str, str]] = []
     for g in grace:
-        events.append((g.span.start, g.span.end,
-                       f"grace period  {format_duration(g.span.seconds)} not recorded, within "
-                       f"the policy's grace period of {g.limit:g} s (rule tolerances.{g.rule}: "
-                       f"{GRACE_WHY[g.rule]})"))
+        events.append((g.span.start, g.span.end, _("grace period"), _(
+            "%(length)s not recorded, within the policy's grace period of %(limit)s (rule "
+            "tolerances.%(rule)s: %(why)s)", length=_length(tr, g.span.seconds),
+            limit=f"{g.limit:g} s" if tr.code == "en" else tr.duration(g.limit), rule=g.rule,
+            why=_(GRACE_WHY[g.rule]))))
     for brk in session.breaks:
-        events.append((brk.start, brk.end, f"break         {printable(brk.reason or '')}".rstrip()))
+        reason = printable(brk.reason or "") if tr.code == "en" or not brk.reason else \
+            reason_label(tr, brk.reason)
+        events.append((brk.start, brk.end, _("break"), reason))
     for c in coverages:
         if c.claimed is None:
             when = c.wall_start or session.start
-            events.append((when, when, f"MISSING FILE  {printable(c.file)}: "
-                           f"{printable(c.missing or '')}"))
+            why = _(_MISSING[c.missing]) if c.missing in _MISSING else printable(c.missing or "")
+            events.append((when, when, _("MISSING FILE"), f"{printable(c.file)}: {why}"))
             continue
+        source = _(_SOURCES[c.start_source]) if c.start_source in _SOURCES else ""
         for span in c.covered():
             in_file = f"{_hms(c.offset_of(span.start))}–{_hms(c.offset_of(span.end))}"
-            events.append(
-                (
-                    span.start,
-                    span.end,
-                    f"recorded      {printable(c.file)} {in_file} (start from the "
-                    f"{c.start_source})",
-                )
-            )
+            events.append((span.start, span.end, _("recorded"),
+                           f"{printable(c.file)} {in_file} {source}".rstrip()))
     for f in gaps:
         a, b = _wall(f.wall_start), _wall(f.wall_end)
         assert a is not None and b is not None
-        note = {"full": "an act explains it", "partial": "an act explains part of it"}.get(
-            _explained(f), "no act"
-        )
-        events.append(
-            (
-                a,
-                b,
-                f"NOT RECORDED  {format_duration((b - a).total_seconds())}, {f.kind}; {note} "
-                f"[{f.severity}, {f.rule}]",
-            )
-        )
+        severity = f.severity if tr.code == "en" else severity_label(tr, f.severity)
+        events.append((a, b, _("NOT RECORDED"),
+                       f"{_length(tr, (b - a).total_seconds())}, "
+                       f"{_code(tr, f.kind, kind_title(tr, f.kind))}; "
+                       f"{_(_NOTES[_explained(f)])} [{severity}, {_rule(tr, f.rule)}]"))
     events.sort(key=lambda e: (e[0], e[1]))
-    spans = [_when(session, a, b) for a, b, _ in events]
+    spans = [_when(session, a, b) for a, b, _t, _x in events]
     pad = max((len(w) for w in spans), default=0)
-    return [f"{w:<{pad}}  {text}" for w, (_, _, text) in zip(spans, events, strict=True)]
+    tag_w = max([12, *(len(e[2]) for e in events)])
+    return [f"{w:<{pad}}  {tag:<{tag_w}}  {text}".rstrip()
+            for w, (_a, _b, tag, text) in zip(spans, events, strict=True)]
 
 
 def _when(session: Session, start: datetime, end: datetime) -> str:
@@ -231,7 +269,8 @@ def _when(session: Session, start: datetime, end: datetime) -> str:
 
 def _explained(finding: Finding) -> str:
     """``"none"``, ``"partial"`` or ``"full"``: how far acts explain a gap finding."""
-    return str(finding.evidence.get("explained_by_act", "none"))
+    how = str(finding.evidence.get("explained_by_act", "none"))
+    return how if how in _NOTES else "none"
 
 
 def _hms(seconds: float) -> str:
