@@ -31,7 +31,9 @@ def _new_file_mode() -> int:
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (temp file beside it, fsync, ``os.replace``).
 
-    An existing file keeps its permission bits; a new one gets the usual ``0666 & ~umask``.
+    An existing file keeps its permission bits; a new one gets the usual ``0666 & ~umask``. A
+    symbolic link stays a link (the file it names is replaced); what is not a regular file (a
+    device such as ``/dev/null``, a pipe) is written to, never replaced.
 
     Raises
     ------
@@ -41,9 +43,22 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """
     target = Path(path)
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        st = target.stat()  # follows a symbolic link
     except OSError:
-        mode = _new_file_mode()
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # a device, a pipe or a terminal (-o /dev/null, -o /dev/stdout): written to as it is;
+        # replacing it would put a plain file where the system's device was
+        try:
+            with open(target, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise InputError(f"cannot write the output: {exc.strerror or exc}",
+                             path=target) from None
+        return
+    if st is not None:
+        target = Path(os.path.realpath(target))  # the file a link names: the link stays a link
+    mode = stat.S_IMODE(st.st_mode) if st is not None else _new_file_mode()
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
