@@ -16,7 +16,7 @@ from .i18n import Lang
 
 __all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
            "finding_title", "finding_text", "rule_label", "rule_points", "conclusion",
-           "severity_label", "reason_label"]
+           "severity_label", "reason_label", "cite_label", "format_label"]
 
 
 def N_(message: str) -> str:
@@ -149,6 +149,18 @@ POINTS: dict[str, str] = {
 }
 _CITE = re.compile(r"^(?P<profile>\S+)\s+(?P<points>pp?\.\s*.+)$")
 
+#: ffmpeg's demuxer names (a file's ``container``) -> the name people know the format by
+CONTAINERS = {"wav": "WAV", "w64": "Wave64", "flac": "FLAC", "ogg": "Ogg", "mp3": "MP3",
+              "mov,mp4,m4a,3gp,3g2,mj2": "MP4/MOV", "matroska,webm": "MKV/WebM",
+              "asf": "ASF (WMA/WMV)", "avi": "AVI", "mpegts": "MPEG-TS", "aiff": "AIFF",
+              "aac": "AAC", "wv": "WavPack", "caf": "CAF"}
+#: codecs with audio only in an MP4 container: the file is an M4A
+_M4A_CODECS = ("aac", "alac", "mp3")
+#: ffmpeg's codec names -> the name people know the codec by (``pcm_*`` is PCM)
+CODECS = {"aac": "AAC", "mp3": "MP3", "mp3float": "MP3", "flac": "FLAC", "opus": "Opus",
+          "vorbis": "Vorbis", "alac": "ALAC", "wmav1": "WMA", "wmav2": "WMA", "wmapro": "WMA Pro",
+          "h264": "H.264", "hevc": "H.265", "mpeg4": "MPEG-4", "amr_nb": "AMR", "amr_wb": "AMR-WB"}
+
 
 def severity_label(lang: Lang, severity: str) -> str:
     """The severity in words."""
@@ -225,6 +237,28 @@ def rule_label(lang: Lang, rule: str | None) -> str:
     text = lang.ngettext("point %(points)s", "points %(points)s", len(nums),
                          points=", ".join(nums))
     return f"{m.group('profile')}, {text}"
+
+
+def cite_label(lang: Lang, cite: str | None) -> str:
+    """A policy rule's citation for people: ``p.6, p.17`` -> ``points 6, 17`` (translated:
+    ``пп. 6, 17``, ``6, 17-тармақтар``); a citation of another form as written."""
+    nums = _point_numbers(cite or "")
+    if not nums:
+        return cite or ""
+    return lang.ngettext("point %(points)s", "points %(points)s", len(nums),
+                         points=", ".join(nums))
+
+
+def format_label(container: str | None, codec: str | None) -> str:
+    """A file's format as people name it: ``MP4/M4A (AAC)``, ``WAV (PCM)``, ``FLAC``; a format
+    this table does not know by ffmpeg's own name."""
+    box = CONTAINERS.get(container or "", container or "")
+    if box == "MP4/MOV" and (codec or "") in _M4A_CODECS:
+        box = "MP4/M4A"
+    name = "PCM" if (codec or "").startswith("pcm_") else CODECS.get(codec or "", codec or "")
+    if not name or name == box:
+        return box or name
+    return f"{box} ({name})" if box else name
 
 
 def rule_points(lang: Lang, rule: str | None) -> list[str]:

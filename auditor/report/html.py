@@ -25,9 +25,11 @@ from .brief import brief
 from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
 from .explain import (
     CUE_LABELS,
+    cite_label,
     conclusion,
     finding_text,
     finding_title,
+    format_label,
     kind_title,
     reason_label,
     rule_label,
@@ -35,6 +37,7 @@ from .explain import (
     severity_label,
 )
 from .i18n import Lang, get_lang
+from .sentences import finding_sentence
 from .timeline import COLOURS, build_timeline, grace_lines, timeline_svg
 
 __all__ = ["render_html", "prepare_excerpts", "keep_names", "archive_sessions", "LONG_NAME"]
@@ -198,6 +201,7 @@ def _finding(lang: Lang, n: int, f: dict[str, Any], excerpt: Excerpt | None,
         "rule_points": rule_points(lang, f.get("rule")),
         "rule_text": (f.get("evidence") or {}).get("rule_text"),
         "explanation": finding_text(lang, f), "message": f.get("message", ""),
+        "said": finding_sentence(lang, f) if lang.code != "en" else None,
         "evidence": evidence, "excerpt": excerpt, "shared_with": shared,
     }
 
@@ -302,6 +306,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "kind_title": functools.partial(kind_title, tr),
         "severity_label": functools.partial(severity_label, tr),
         "reason_label": functools.partial(reason_label, tr),
+        "cite_label": functools.partial(cite_label, tr), "format_label": format_label,
         "cue_labels": CUE_LABELS,
     }
     from markupsafe import Markup

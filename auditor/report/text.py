@@ -1,8 +1,10 @@
 """Plain-text rendering of a report, for a terminal, in English, Russian or Kazakh.
 
 The words come from the message catalogs (:mod:`auditor.report.i18n`); in English the output is
-the catalogs' source text. The detectors' messages stay as they were written (English technical
-detail); in Russian and Kazakh each finding also names its kind in the reader's language.
+the catalogs' source text and each finding's message as the detector wrote it. In Russian and
+Kazakh each finding names its kind and says what was found in the reader's language
+(:mod:`auditor.report.sentences`); the English message is kept in the JSON report, and shown only
+for a finding that has no sentence.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..findings import format_time, printable
-from .explain import CUE_LABELS, N_, kind_title
+from .explain import CUE_LABELS, N_, format_label, kind_title
 from .i18n import get_lang
+from .sentences import finding_sentence
 
 __all__ = ["render_text"]
 
@@ -28,9 +31,10 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: st
     _ = tr.gettext
     lines: list[str] = []
     for f in report["files"]:
+        codec = f["codec"] if lang == "en" else format_label(f.get("container"), f["codec"])
         lines.append(_("%(path)s: %(duration)s, %(codec)s %(rate)s Hz, %(channels)s ch, "
                        "sha256 %(hash)s…", path=f["path"], duration=_duration(f["duration"]),
-                       codec=f["codec"], rate=f["sample_rate"], channels=f["channels"],
+                       codec=codec, rate=f["sample_rate"], channels=f["channels"],
                        hash=f["sha256"][:16]))
         splice = (f.get("checks") or {}).get("splice") or {}
         for name, check in splice.items():
@@ -65,7 +69,8 @@ def render_text(report: dict[str, Any], *, timeline: str | None = None, lang: st
         if f["wall_start"]:
             where = f" [{f['wall_start']}]"
         kind = f["kind"] if lang == "en" else f"{kind_title(tr, f['kind'])} ({f['kind']})"
-        lines.append(f"  {_(_MARK[f['severity']]):4}  {kind:<18} {f['message']}{where}")
+        said = (finding_sentence(tr, f) if lang != "en" else None) or f["message"]
+        lines.append(f"  {_(_MARK[f['severity']]):4}  {kind:<18} {said}{where}")
     s = report["summary"]
     if report["findings"]:
         sev = ", ".join(f"{n} {_(k)}" for k, n in s.get("by_severity", {}).items())

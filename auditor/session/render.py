@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from ..findings import Finding, printable
 from ..report.explain import N_, kind_title, reason_label, rule_label, severity_label
 from ..report.i18n import Lang, get_lang
+from ..report.sentences import finding_sentence
 from .grace import GraceSpan, grace_spans
 from .record import Session
 from .terms import Tolerances
@@ -193,7 +194,9 @@ def _length(tr: Lang, seconds: float) -> str:
 
 def _said(tr: Lang, finding: Finding) -> str:
     """What a finding says: its message in English; the translated sentence of its kind."""
-    return finding.message
+    if tr.code == "en":
+        return finding.message
+    return finding_sentence(tr, finding.to_json()) or finding.message
 
 
 def _axis(session: Session, t0: datetime, step: float, cells: int) -> str:
