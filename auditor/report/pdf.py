@@ -1,38 +1,55 @@
-"""The PDF for filing: the HTML report printed by headless Chromium.
+"""The PDF for filing: the HTML report printed by Chromium's own ``--print-to-pdf``.
 
-Chromium (Debian's ``chromium``, or the binary ``AUDITOR_CHROMIUM`` names) is driven through the
-``playwright`` package with ``executable_path``: nothing is downloaded at install or run time.
-Every page carries the case number in its header and "page N of M" in its footer (Chromium's
-``pageNumber``/``totalPages`` print template classes). The browser runs with a fresh profile, no
-sandbox (it often runs as root in CI containers), and every background network feature off; the
-page itself is rendered offline from ``data:`` URIs, under the report's Content-Security-Policy.
+Chromium (Debian's ``chromium``, or the binary ``AUDITOR_CHROMIUM`` names) is run once per
+document, from the command line, with no Python package between: the self-contained HTML is
+written to a temporary file and the PDF read back. It is the engine the HTML report is checked in,
+so the PDF lays out as the page does on screen; it writes a tagged PDF (headings, tables and
+reading order for a screen reader) with an outline of the report's sections.
+
+Every page carries the title and the case number at the top and the case number and "page N of M"
+at the bottom: CSS ``@page`` margin boxes with ``counter(page)`` / ``counter(pages)``, added to
+the document as a style sheet of their own and allowed by the report's Content-Security-Policy
+through its hash. Chromium's own header and footer (date, file name) are off. The browser runs
+with a fresh profile, no sandbox (it often runs as root in CI containers), and every background
+network feature off; the page loads nothing from the network (the policy allows ``data:`` only).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
 import shutil
+import signal
+import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
 
-from markupsafe import escape
-
-from ..errors import InputError
+from ..errors import ToolError
 from ..findings import printable
 from .i18n import get_lang
 
-__all__ = ["find_chromium", "pdf_printer", "render_pdf", "LAUNCH_FLAGS"]
+__all__ = ["ChromiumMissing", "LAUNCH_FLAGS", "PARALLEL", "PRINT_FLAGS", "TIMEOUT_S",
+           "find_chromium", "page_style", "print_pdf", "render_pdf"]
 
 LAUNCH_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync")
+PRINT_FLAGS = ("--no-pdf-header-footer", "--generate-pdf-document-outline")
+TIMEOUT_S = 120.0
+"""Seconds one document may take to print (the demo's takes about one)."""
+PARALLEL = 2
+"""Documents printed at once (a report's three languages): each Chromium takes about one core."""
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_INSTALL = ("install it (apt install chromium) or set AUDITOR_CHROMIUM to a Chromium binary; "
+            "--format html gives the same report without it")
+_CSP_STYLE = re.compile(r'(<meta http-equiv="Content-Security-Policy" content="[^"]*?style-src )')
 
 
-class ChromiumMissing(InputError):
+class ChromiumMissing(ToolError):
     """No Chromium to print the PDF with."""
 
 
@@ -54,84 +71,131 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise ChromiumMissing("a PDF is printed by Chromium, and none was found",
-                          hint="install it (apt install chromium) or set AUDITOR_CHROMIUM to a "
-                          "Chromium binary; --format html gives the same report without it")
+    raise ChromiumMissing("a PDF is printed by Chromium, and none was found", hint=_INSTALL)
 
 
-def _templates(case: str | None, lang: str) -> tuple[str, str]:
-    tr = get_lang(lang)
-    title = escape(tr.gettext("Recording integrity report"))
-    case_text = escape(tr.gettext("Case %(case)s", case=printable(case))) if case else ""
-    page = tr.gettext("Page %(page)s of %(pages)s", page='<span class="pageNumber"></span>',
-                      pages='<span class="totalPages"></span>')
-    font = 'font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #333;'
-    header = (f'<div style=\'{font} width: 100%; margin: 0 14mm; display: flex; '
-              f'justify-content: space-between;\'><span>{title}</span>'
-              f"<span>{case_text}</span></div>")
-    footer = (f'<div style=\'{font} width: 100%; margin: 0 14mm; display: flex; '
-              f'justify-content: space-between;\'><span>{case_text}</span>'
-              f"<span>{page}</span></div>")
-    return header, footer
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: anything but letters, digits and plain punctuation is
+    escaped, so no case number can end the string, the rule or the ``<style>`` element."""
+    return '"' + "".join(c if c.isalnum() or c in " -/.,:()" else f"\\{ord(c):x} "
+                         for c in text) + '"'
 
 
-@contextmanager
-def pdf_printer() -> Iterator[Any]:
-    """A running headless Chromium; yields ``print(html, case=..., lang=...) -> bytes``.
+def page_style(case: str | None, lang: str) -> str:
+    """The ``@page`` rules that put the title, the case number and "page N of M" on every page.
 
-    One browser prints several documents (the three languages of a report) for one start-up.
+    Parameters
+    ----------
+    case
+        The case number, or None (then the header gives the title alone).
+    lang
+        ``en``, ``ru`` or ``kk``: the language of the title and of "page N of M".
+
+    Returns
+    -------
+    str
+        A style sheet of margin boxes (``@top-left`` ... ``@bottom-right``).
     """
-    exe = find_chromium()
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise ChromiumMissing("the playwright package is not installed",
-                              hint="pip install playwright (no browser download is needed: "
-                              "auditor uses the system chromium)") from None
-    with tempfile.TemporaryDirectory(prefix="auditor-chromium-") as profile:
-        try:
-            with sync_playwright() as pw:
-                ctx = pw.chromium.launch_persistent_context(
-                    profile, executable_path=exe, headless=True, args=list(LAUNCH_FLAGS[1:]),
-                    offline=True, java_script_enabled=False)
-                try:
-                    def print_pdf(html: str, *, case: str | None, lang: str) -> bytes:
-                        page = ctx.new_page()
-                        try:
-                            page.set_content(html, wait_until="load")
-                            header, footer = _templates(case, lang)
-                            data: bytes = page.pdf(
-                                format="A4", print_background=True,
-                                display_header_footer=True, header_template=header,
-                                footer_template=footer, prefer_css_page_size=True,
-                                margin={"top": "18mm", "bottom": "18mm",
-                                        "left": "14mm", "right": "14mm"})
-                            return data
-                        finally:
-                            page.close()
-
-                    yield print_pdf
-                finally:
-                    ctx.close()
-        except PlaywrightError as exc:
-            raise InputError(f"Chromium ({exe}) could not print the PDF: "
-                             f"{str(exc).splitlines()[0]}",
-                             hint="check that this Chromium starts (chromium --headless "
-                             "--version), or set AUDITOR_CHROMIUM to another one") from None
+    tr = get_lang(lang)
+    title = _css_string(tr.gettext("Recording integrity report"))
+    case_text = _css_string(tr.gettext("Case %(case)s", case=printable(case))) if case else '""'
+    page, pages = "\ue000", "\ue001"  # stand-ins for the counters in the translated sentence
+    pieces = re.split(f"([{page}{pages}])", tr.gettext("Page %(page)s of %(pages)s",
+                                                      page=page, pages=pages))
+    numbering = " ".join("counter(page)" if p == page else "counter(pages)" if p == pages
+                         else _css_string(p) for p in pieces if p)
+    box = 'font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #333;'
+    return ("@page {"
+            f" @top-left {{ content: {title}; {box} vertical-align: middle; }}"
+            f" @top-right {{ content: {case_text}; {box} vertical-align: middle; }}"
+            f" @bottom-left {{ content: {case_text}; {box} vertical-align: middle; }}"
+            f" @bottom-right {{ content: {numbering}; {box} vertical-align: middle; }} }}"
+            " html { print-color-adjust: exact; -webkit-print-color-adjust: exact; }")
 
 
-def _render(htmls: Sequence[tuple[str, str | None, str]]) -> list[bytes]:
-    with pdf_printer() as print_pdf:
-        return [print_pdf(html, case=case, lang=lang) for html, case, lang in htmls]
+def _with_style(html: str, css: str) -> str:
+    """``html`` with ``css`` as one more ``<style>`` in its head, its hash in the page's policy."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    html = _CSP_STYLE.sub(lambda m: f"{m.group(1)}'sha256-{digest}' ", html, count=1)
+    head_end = html.find("</head>")
+    at = head_end if head_end >= 0 else 0
+    return f"{html[:at]}<style>{css}</style>{html[at:]}"
+
+
+def _complaint(stderr: str) -> str:
+    """The line of Chromium's stderr that says what went wrong (it also logs audio noise)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line and "alsa" not in line.lower()]
+    return (errors or lines or ["no message"])[-1][:300]
+
+
+def print_pdf(html: str, *, case: str | None, lang: str, chromium: str | None = None,
+              timeout: float = TIMEOUT_S) -> bytes:
+    """Print one HTML document to PDF with ``chromium --headless --print-to-pdf``.
+
+    Parameters
+    ----------
+    html
+        A self-contained document (it is loaded from a temporary file).
+    case, lang
+        For the header and footer of every page (:func:`page_style`).
+    chromium
+        The binary; :func:`find_chromium` when None.
+    timeout
+        Seconds before the browser is stopped and the print given up.
+
+    Returns
+    -------
+    bytes
+        The PDF.
+
+    Raises
+    ------
+    ChromiumMissing
+        No Chromium, or it cannot be started.
+    ToolError
+        Chromium ran but wrote no PDF, or did not finish in ``timeout`` seconds.
+    """
+    exe = chromium or find_chromium()
+    with tempfile.TemporaryDirectory(prefix="auditor-pdf-") as tmp:
+        work = Path(tmp)
+        src, out, log = work / "report.html", work / "report.pdf", work / "chromium.log"
+        src.write_text(_with_style(html, page_style(case, lang)), encoding="utf-8")
+        cmd = [exe, *LAUNCH_FLAGS, f"--user-data-dir={work / 'profile'}", *PRINT_FLAGS,
+               f"--print-to-pdf={out}", src.as_uri()]
+        with log.open("wb") as err:
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                        start_new_session=True)
+            except OSError as exc:
+                raise ChromiumMissing(f"Chromium ({exe}) could not be started: {exc.strerror}",
+                                      hint=_INSTALL) from None
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the browser and its renderer processes
+                proc.wait()
+                raise ToolError(f"Chromium ({exe}) did not print the PDF in {timeout:g} s",
+                                hint="try again on a less busy machine, or use --format html"
+                                ) from None
+        data = out.read_bytes() if out.exists() else b""
+        if code != 0 or not data.startswith(b"%PDF"):
+            raise ToolError(f"Chromium ({exe}) wrote no PDF (exit status {code}): "
+                            f"{_complaint(log.read_text(errors='replace'))}",
+                            hint="check that this Chromium starts (chromium --headless "
+                            "--version), or set AUDITOR_CHROMIUM to another one")
+        return data
 
 
 def render_pdf(htmls: Sequence[tuple[str, str | None, str]]) -> list[bytes]:
-    """Print HTML documents ``(html, case, lang)`` to PDF with one browser start-up.
+    """Print HTML documents ``(html, case, lang)`` to PDF, one Chromium run each, two at a time.
 
-    The browser is driven from a thread of its own, so this works the same when the caller
-    already runs an event loop (playwright's synchronous API refuses to run inside one).
+    Raises
+    ------
+    ChromiumMissing
+        Before anything is printed, when there is no Chromium.
     """
-    find_chromium()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_render, list(htmls)).result()
+    exe = find_chromium()
+    with ThreadPoolExecutor(max_workers=max(1, min(len(htmls), PARALLEL))) as pool:
+        return list(pool.map(lambda doc: print_pdf(doc[0], case=doc[1], lang=doc[2],
+                                                   chromium=exe), htmls))
