@@ -16,7 +16,7 @@ from .i18n import Lang
 
 __all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
            "finding_title", "finding_text", "rule_label", "rule_points", "conclusion",
-           "severity_label", "reason_label", "cite_label", "format_label"]
+           "severity_label", "reason_label", "cite_label", "format_label", "policy_text"]
 
 
 def N_(message: str) -> str:
@@ -247,6 +247,15 @@ def cite_label(lang: Lang, cite: str | None) -> str:
         return cite or ""
     return lang.ngettext("point %(points)s", "points %(points)s", len(nums),
                          points=", ".join(nums))
+
+
+def policy_text(lang: Lang, text: Any) -> Any:
+    """A text of a policy (a rule's, its title, source or grid note) in the reader's language
+    when the catalogs hold it (the built-in profiles' texts: the project's translation), else as
+    written; a value that is not text, as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    return str(lang.translations.gettext(text))
 
 
 def format_label(container: str | None, codec: str | None) -> str:

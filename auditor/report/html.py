@@ -31,6 +31,7 @@ from .explain import (
     finding_title,
     format_label,
     kind_title,
+    policy_text,
     reason_label,
     rule_label,
     rule_points,
@@ -307,6 +308,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "severity_label": functools.partial(severity_label, tr),
         "reason_label": functools.partial(reason_label, tr),
         "cite_label": functools.partial(cite_label, tr), "format_label": format_label,
+        "policy_text": functools.partial(policy_text, tr),
         "cue_labels": CUE_LABELS,
     }
     from markupsafe import Markup
