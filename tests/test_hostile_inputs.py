@@ -508,11 +508,12 @@ def test_csv_cells_show_escapes(saved: dict, tmp_path: Path) -> None:
 
 
 def test_pdf_header_shows_escapes() -> None:
-    from auditor.report.pdf import _templates
+    # the PDF's running header and footer are CSS margin boxes (auditor.report.pdf.page_style)
+    from auditor.report.pdf import page_style
 
-    header, footer = _templates(f"2-1{RLO}/2026", "en")
-    _clean(header + footer)
-    assert "2-1&lt;U+202E&gt;/2026" in header
+    style = page_style(f"2-1{RLO}/2026", "en")
+    _clean(style)
+    assert "2-1<U+202E>/2026" in style
 
 
 def test_error_messages_show_escapes(tmp_path: Path) -> None:
