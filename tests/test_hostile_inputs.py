@@ -513,7 +513,8 @@ def test_pdf_header_shows_escapes() -> None:
 
     style = page_style(f"2-1{RLO}/2026", "en")
     _clean(style)
-    assert "2-1<U+202E>/2026" in style
+    # "<U+202E>" in a CSS string, its "<", "+" and ">" escaped as CSS hex escapes
+    assert "2-1\\3c U\\2b 202E\\3e /2026" in style
 
 
 def test_error_messages_show_escapes(tmp_path: Path) -> None:
