@@ -178,3 +178,24 @@ def test_the_first_screen_gives_the_answer(browser: Any, demo: dict[str, Any],
         assert page.evaluate("() => location.hash") == "#e3"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("lang,words", [("en", "They describe 4 events"),
+                                        ("ru", "Они описывают 4 события"),
+                                        ("kk", "Олар 4 оқиғаны сипаттайды")])
+def test_the_conclusion_counts_events_too(demo: dict[str, Any], lang: str, words: str) -> None:
+    from auditor.report.explain import conclusion
+    from auditor.report.i18n import get_lang
+
+    text = " ".join(conclusion(get_lang(lang), demo["report"]))
+    assert words in text
+
+
+def test_the_conclusion_does_not_claim_every_check_ran_when_a_file_was_unreadable() -> None:
+    from auditor.report.explain import conclusion
+    from auditor.report.i18n import get_lang
+
+    report = {"files": [], "findings": [], "unreadable": [{"path": "b.wav", "error": "x"}]}
+    text = " ".join(conclusion(get_lang("en"), report))
+    assert "every check" not in text.lower()
+    assert "No findings in the recordings that could be checked." in text

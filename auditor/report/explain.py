@@ -286,6 +286,9 @@ def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
     out = [lang.ngettext("%(num)s recording was examined.", "%(num)s recordings were examined.",
                          nfiles)]
     if not findings:
+        if report.get("unreadable"):  # not every check ran: some files could not be read
+            out.append(lang.gettext("No findings in the recordings that could be checked."))
+            return out
         out.append(lang.gettext(
             "Every check that applies to these recordings ran and found nothing to report. "
             "This does not prove that no edit was made: it means that none of the methods "
@@ -293,6 +296,12 @@ def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
         return out
     out.append(lang.ngettext("The examination located %(num)s finding.",
                              "The examination located %(num)s findings.", len(findings)))
+    from .events import group_events
+
+    events = len(group_events(report))
+    out.append(lang.ngettext("They describe %(num)s event, listed under “In brief” at the top.",
+                             "They describe %(num)s events, listed under “In brief” at the top.",
+                             events))
     gaps = [f for f in findings if f["kind"] in ("missing_segment", "late_start", "early_stop")]
     if gaps:
         total = sum(_span(f) for f in gaps)
