@@ -122,16 +122,20 @@ class Hum:
     level_db: float
     harmonics: tuple[tuple[int, float, float], ...]  # (k, relative amplitude, phase rad)
 
+    def reference(self) -> tuple[np.ndarray, int]:
+        """The reference's unwrapped fundamental phase and its rate."""
+        return ref_phase(self.ref, self.nominal)
+
     def phase_at(self, sample: int) -> float:
         """Phase (rad) of the fundamental at ``sample`` of the recording it hums in."""
-        phase, sr = ref_phase(self.ref, self.nominal)
+        phase, sr = self.reference()
         t = self.offset + sample / RATE
         return float(np.interp(t, np.arange(phase.size) / sr, phase)) + self.harmonics[0][2]
 
     def render(self, n: int) -> np.ndarray:
         from auditor.synth import hum_from_phase
 
-        phase, sr = ref_phase(self.ref, self.nominal)
+        phase, sr = self.reference()
         rel = np.array([a for _, a, _ in self.harmonics])
         scale = 10 ** (self.level_db / 20) * np.sqrt(2.0 / float(np.sum(rel**2)))
         return hum_from_phase(phase, sr, RATE, n, offset=self.offset,

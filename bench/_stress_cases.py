@@ -42,30 +42,14 @@ EDGE = 3.0  # seconds of each reference left unused
 
 
 @dataclass(frozen=True)
-class Hum:
-    """Mains hum from a stretch of a reference (``_voices.Reference.rel``), RMS ``level_db``."""
+class Hum(sc.Hum):
+    """Mains hum from a stretch of a reference (``_voices.Reference.rel``), RMS ``level_db``:
+    the splice benchmark's hum, its phase read as ``_voices`` reads each reference (from the
+    harmonic and band the reference needs)."""
 
-    ref: str
-    nominal: float
-    offset: float
-    level_db: float
-    harmonics: tuple[tuple[int, float, float], ...]  # (k, relative amplitude, phase rad)
-
-    def phase_at(self, sample: int) -> float:
-        """Phase (rad) of the fundamental at ``sample`` of the recording it hums in."""
+    def reference(self) -> tuple[np.ndarray, int]:
         phase, sr, _ = vo.reference_phase(self.ref)
-        t = self.offset + sample / RATE
-        return float(np.interp(t, np.arange(phase.size) / sr, phase)) + self.harmonics[0][2]
-
-    def render(self, n: int) -> np.ndarray:
-        from auditor.synth import hum_from_phase
-
-        phase, sr, _ = vo.reference_phase(self.ref)
-        rel = np.array([a for _, a, _ in self.harmonics])
-        scale = 10 ** (self.level_db / 20) * np.sqrt(2.0 / float(np.sum(rel**2)))
-        return hum_from_phase(phase, sr, RATE, n, offset=self.offset,
-                              amplitudes={k: a * scale for k, a, _ in self.harmonics},
-                              phases={k: p for k, _, p in self.harmonics})
+        return phase, sr
 
 
 def pick_hum(rng: np.random.Generator, split: str, level_db: float, need: float, *,
