@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["CATEGORIES", "Event", "Unchecked", "category_of", "group_events", "unchecked",
-           "unrecorded_seconds"]
+__all__ = ["CATEGORIES", "GAP_KINDS", "Event", "Unchecked", "category_of", "group_events",
+           "unchecked", "unrecorded_seconds"]
 
 #: kinds that are session time no recording covers
 GAP_KINDS = ("missing_segment", "late_start", "early_stop")

@@ -38,13 +38,12 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InputError
+from .events import GAP_KINDS
 from .validate import validate_report
 
 __all__ = ["GAP_KINDS", "UNKNOWN", "ALL", "TABLES", "Hearing", "Source", "Study", "read_study",
            "study_tables"]
 
-#: The kinds of finding that are session time no recording covers.
-GAP_KINDS = ("late_start", "missing_segment", "early_stop")
 UNKNOWN = "(unknown)"
 ALL = "(all)"
 #: The tables of a study, in the order a reader meets them: name -> columns.

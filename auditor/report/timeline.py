@@ -23,14 +23,13 @@ from markupsafe import escape
 
 from ..errors import AuditorError
 from ..findings import printable
-from .events import Event, group_events
+from .events import GAP_KINDS, Event, group_events
 from .explain import N_
 from .i18n import Lang
 
 __all__ = ["Bar", "Timeline", "build_timeline", "grace_lines", "place_marks", "timeline_svg",
            "MARK_W"]
 
-GAP_KINDS = ("missing_segment", "late_start", "early_stop")
 COLOURS = {"session": "#9e9e9e", "break": "#9ecae1", "recorded": "#2ca02c",
            "noaudio": "#ff7f0e", "gap": "#d62728", "gap_act": "#9467bd", "missing": "#d62728",
            "grace": "#f4b4b4"}
