@@ -12,37 +12,23 @@ from typing import Any
 
 from ..findings import format_time, severity_rank
 from .audit import NEAR, SOURCE_CONFIDENCE, Audit
+from .grace import unrecorded_spans
 from .record import file_key
-from .timeline import Interval, intersect, subtract, union
+from .timeline import Interval, intersect, subtract
 from .wording import format_duration, format_span, iso
 
 __all__ = ["unrecorded"]
 
 
+#: where an unreported span lies -> its finding's kind and rule
+_KINDS = {"start": ("late_start", "late_start"), "end": ("early_stop", "early_stop"),
+          "between": ("missing_segment", "continuity")}
+
+
 def unrecorded(audit: Audit) -> None:
-    s = audit.session
-    breaks = [Interval(b.start, b.end) for b in s.breaks]
-    covered = union(span for c in audit.present for span in c.covered())
-    gaps = subtract([Interval(s.start, s.end)], breaks + covered)
-    first = covered[0].start if covered else None
-    last = covered[-1].end if covered else None
-    for gap in gaps:
-        if gap.seconds < audit.tol.min_gap_s:
-            continue
-        near_break = any(gap.start == b.end or gap.end == b.start for b in breaks)
-        if near_break and gap.seconds <= audit.tol.break_grace_s:
-            continue
-        if first is not None and gap.end <= first:
-            kind, rule_id = "late_start", "late_start"
-            if gap.start == s.start and gap.seconds <= audit.tol.start_grace_s:
-                continue
-        elif last is not None and gap.start >= last:
-            kind, rule_id = "early_stop", "early_stop"
-            if gap.end == s.end and gap.seconds <= audit.tol.end_grace_s:
-                continue
-        else:
-            kind, rule_id = "missing_segment", "continuity"
-        _report_gap(audit, gap, kind, rule_id)
+    for gap, place, tolerated in unrecorded_spans(audit.session, audit.coverages, audit.tol):
+        if tolerated is None:
+            _report_gap(audit, gap, *_KINDS[place])
 
 
 def _report_gap(audit: Audit, gap: Interval, kind: str, rule_id: str) -> None:
