@@ -11,6 +11,7 @@ name what is damaged, and nothing is given out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
 from ..errors import AuditorError, LedgerError, VerificationError
@@ -68,17 +69,13 @@ def checked_inclusion_proof(
     """
     checkpoint = checkpoint or signed_checkpoint(ledger, size)
     proof = ledger.inclusion_proof(index, size)
-    try:
-        verify_inclusion(index, size, leaf_hash(ledger.data(index)), proof, checkpoint.root)
-    except VerificationError:
-        used = _Recorder(ledger)
-        _tree.inclusion_proof(used, index, size)
-        damage = _damaged(ledger, used.nodes) or (
-            f"entry {index}'s bytes were changed after they were signed (they no longer hash "
-            f"to what the checkpoint at size {size} covers)"
-        )
-        raise _inconsistent(ledger, f"the inclusion proof of entry {index} does not lead to "
-                                    f"the signed root: {damage}") from None  # fmt: skip
+    _check(ledger,
+           lambda: verify_inclusion(index, size, leaf_hash(ledger.data(index)), proof,
+                                    checkpoint.root),
+           lambda used: _tree.inclusion_proof(used, index, size),
+           f"the inclusion proof of entry {index} does not lead to the signed root",
+           f"entry {index}'s bytes were changed after they were signed (they no longer hash "
+           f"to what the checkpoint at size {size} covers)")  # fmt: skip
     return proof
 
 
@@ -102,18 +99,26 @@ def checked_consistency_proof(ledger: Ledger, size1: int, size2: int) -> list[by
             frontier.append(leaf_hash(row.data))
         old_root = frontier.root()
     proof = ledger.consistency_proof(size1, size2)
+    _check(ledger,
+           lambda: verify_consistency(size1, size2, proof, old_root, new.root),
+           lambda used: _tree.consistency_proof(used, size1, size2),
+           f"the consistency proof from size {size1} to {size2} does not verify",
+           f"entries were changed after they were signed (the roots of sizes {size1} and "
+           f"{size2} do not fit the stored entries)")  # fmt: skip
+    return proof
+
+
+def _check(ledger: Ledger, verify: Callable[[], None],
+           rebuild: Callable[[_Recorder], object], what: str, otherwise: str) -> None:
+    """Run ``verify``; when it fails, rebuild the proof with a :class:`_Recorder` to name the
+    damaged stored nodes (else ``otherwise``) and raise ``ledger_inconsistent``."""
     try:
-        verify_consistency(size1, size2, proof, old_root, new.root)
+        verify()
     except VerificationError:
         used = _Recorder(ledger)
-        _tree.consistency_proof(used, size1, size2)
-        damage = _damaged(ledger, used.nodes) or (
-            f"entries were changed after they were signed (the roots of sizes {size1} and "
-            f"{size2} do not fit the stored entries)"
-        )
-        raise _inconsistent(ledger, f"the consistency proof from size {size1} to {size2} "
-                                    f"does not verify: {damage}") from None  # fmt: skip
-    return proof
+        rebuild(used)
+        damage = _damaged(ledger, used.nodes) or otherwise
+        raise _inconsistent(ledger, f"{what}: {damage}") from None
 
 
 class _Recorder:
