@@ -57,28 +57,36 @@ def _input_args(path: str) -> list[str]:
 def _run_ffmpeg(args: list[str], path: str, *, timeout: float | None = None,
                 exe: str | None = None) -> str:
     """Run ffmpeg to completion; return its stderr (where it reports). Raises MediaError."""
-    try:
-        proc = subprocess.run(
-            [exe or ffmpeg_exe(), *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except OSError as exc:
-        raise ToolError(f"could not run ffmpeg ({exe or ffmpeg_exe()}): {exc}",
-                        hint="check the ffmpeg installation (AUDITOR_FFMPEG names the binary "
-                        "in use)") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise MediaError(f"ffmpeg did not finish reading the file: {exc}", path=path) from exc
-    err = proc.stderr.decode("utf-8", "replace")
+    proc, err = _run_tool("ffmpeg", [exe or ffmpeg_exe(), *args], path, timeout=timeout,
+                          hint="check the ffmpeg installation (AUDITOR_FFMPEG names the binary "
+                          "in use)")  # fmt: skip
     if proc.returncode != 0 and "Input #0" not in err:
-        raise MediaError(
-            f"not a readable audio/video file (ffmpeg: {_last_error(err)})",
-            path=path,
-            hint="check that this is the original recording; re-copy it from the recorder",
-        )
+        raise _unreadable("ffmpeg", err, path)
     return err
+
+
+def _run_tool(name: str, cmd: list[str], path: str, *, timeout: float | None,
+              hint: str) -> tuple[subprocess.CompletedProcess[bytes], str]:
+    """Run ffmpeg or ffprobe (``name``) to completion; return it and its stderr as text.
+
+    A binary that cannot start is a ToolError (with ``hint``), one that times out a MediaError.
+    """
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout, check=False)
+    except OSError as exc:
+        raise ToolError(f"could not run {name} ({cmd[0]}): {exc}", hint=hint) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"{name} did not finish reading the file: {exc}", path=path) from exc
+    return proc, proc.stderr.decode("utf-8", "replace")
+
+
+def _unreadable(name: str, stderr: str, path: str) -> MediaError:
+    return MediaError(
+        f"not a readable audio/video file ({name}: {_last_error(stderr)})",
+        path=path,
+        hint="check that this is the original recording; re-copy it from the recorder",
+    )
 
 
 def _last_error(stderr: str) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from typing import Any
 
-from ..errors import MediaError, ToolError
-from ._ffmpeg import DEMUXERS, _last_error
+from ._ffmpeg import DEMUXERS, _run_tool, _unreadable
 
 __all__ = ["ffprobe_json", "number", "integer"]
 
@@ -31,24 +29,15 @@ def ffprobe_json(exe: str, path: str, args: list[str], *, timeout: float = 3600)
     cmd = [exe, "-v", "error", "-hide_banner", "-protocol_whitelist", "file",
            "-format_whitelist", DEMUXERS, *args, "-of", "json=compact=1",
            "file:" + os.path.abspath(path)]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=timeout, check=False)
-    except OSError as exc:
-        raise ToolError(f"could not run ffprobe ({exe}): {exc}",
-                        hint="check the ffprobe installation, or set AUDITOR_FFPROBE=none "
-                        "to read files with ffmpeg alone") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise MediaError(f"ffprobe did not finish reading the file: {exc}", path=path) from exc
-    err = proc.stderr.decode("utf-8", "replace")
+    proc, err = _run_tool("ffprobe", cmd, path, timeout=timeout,
+                         hint="check the ffprobe installation, or set AUDITOR_FFPROBE=none to "
+                         "read files with ffmpeg alone")  # fmt: skip
     try:
         data = json.loads(proc.stdout.decode("utf-8", "replace") or "null")
     except json.JSONDecodeError:
         data = None
     if proc.returncode != 0 or not isinstance(data, dict):
-        raise MediaError(f"not a readable audio/video file (ffprobe: {_last_error(err)})",
-                         path=path, hint="check that this is the original recording; re-copy "
-                         "it from the recorder")
+        raise _unreadable("ffprobe", err, path)
     return data
 
 
