@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .events import group_events, unrecorded_seconds
 from .i18n import Lang
 
 __all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
@@ -296,18 +297,15 @@ def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
         return out
     out.append(lang.ngettext("The examination located %(num)s finding.",
                              "The examination located %(num)s findings.", len(findings)))
-    from .events import group_events
-
-    events = len(group_events(report))
+    events = group_events(report)
     out.append(lang.ngettext("They describe %(num)s event, listed under “In brief” at the top.",
                              "They describe %(num)s events, listed under “In brief” at the top.",
-                             events))
-    gaps = [f for f in findings if f["kind"] in ("missing_segment", "late_start", "early_stop")]
-    if gaps:
-        total = sum(_span(f) for f in gaps)
+                             len(events)))
+    if any(e.category == "unrecorded" for e in events):
         out.append(lang.gettext(
             "The recordings do not cover the whole session: %(duration)s of session time "
-            "outside announced breaks was not recorded.", duration=lang.duration(total)))
+            "outside announced breaks was not recorded.",
+            duration=lang.duration(sum(unrecorded_seconds(events)))))
     if by_sev["high"]:
         out.append(lang.ngettext(
             "%(num)s finding is of high severity: each one, by itself, means the recording is "
@@ -325,13 +323,3 @@ def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
         "record; they do not establish who caused them or why."))
     return out
 
-
-def _span(f: dict[str, Any]) -> float:
-    from datetime import datetime
-
-    if f.get("wall_start") and f.get("wall_end"):
-        return (datetime.fromisoformat(f["wall_end"])
-                - datetime.fromisoformat(f["wall_start"])).total_seconds()
-    if f.get("start") is not None and f.get("end") is not None:
-        return float(f["end"]) - float(f["start"])
-    return 0.0
