@@ -77,8 +77,10 @@ def _unchecked_lines(tr: Lang, report: dict[str, Any]) -> list[str]:
     return out
 
 
-def brief(tr: Lang, report: dict[str, Any]) -> dict[str, Any]:
-    """The opening section's content: events by category and the sentences around them.
+def brief(tr: Lang, report: dict[str, Any], *,
+          events: list[Event] | None = None) -> dict[str, Any]:
+    """The opening section's content: events by category and the sentences around them
+    (``events``: the report's :func:`~.events.group_events`, when the caller has them).
 
     Returns
     -------
@@ -88,7 +90,8 @@ def brief(tr: Lang, report: dict[str, Any]) -> dict[str, Any]:
         which then say so), ``counts`` (one sentence) and ``unchecked`` (sentences).
     """
     findings = list(report.get("findings") or [])
-    events = group_events(report)
+    if events is None:
+        events = group_events(report)
     rows = [_event(tr, e, findings) for e in events]
     has_session = bool(report.get("session"))
     sections = []

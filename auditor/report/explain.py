@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .events import group_events, unrecorded_seconds
+from .events import Event, group_events, unrecorded_seconds
 from .i18n import Lang
 
 __all__ = ["CUE_LABELS", "KINDS", "POINTS", "SEVERITY", "REASONS", "N_", "kind_title", "kind_text",
@@ -279,8 +279,10 @@ def rule_points(lang: Lang, rule: str | None) -> list[str]:
     return [lang.gettext(POINTS[n]) for n in _point_numbers(m.group("points")) if n in POINTS]
 
 
-def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
-    """The plain-language conclusion: paragraphs, in the reader's language."""
+def conclusion(lang: Lang, report: dict[str, Any], *,
+               events: list[Event] | None = None) -> list[str]:
+    """The plain-language conclusion: paragraphs, in the reader's language (``events``: the
+    report's :func:`~.events.group_events`, when the caller has them)."""
     findings = report.get("findings", [])
     by_sev = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY}
     nfiles = len(report.get("files", []))
@@ -297,7 +299,8 @@ def conclusion(lang: Lang, report: dict[str, Any]) -> list[str]:
         return out
     out.append(lang.ngettext("The examination located %(num)s finding.",
                              "The examination located %(num)s findings.", len(findings)))
-    events = group_events(report)
+    if events is None:
+        events = group_events(report)
     out.append(lang.ngettext("They describe %(num)s event, listed under “In brief” at the top.",
                              "They describe %(num)s events, listed under “In brief” at the top.",
                              len(events)))

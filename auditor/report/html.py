@@ -22,6 +22,7 @@ from typing import Any
 
 from ..findings import printable
 from .brief import brief
+from .events import group_events
 from .excerpts import MAX_PER_FILE, Excerpt, collect_excerpts, plan_excerpts
 from .explain import (
     CUE_LABELS,
@@ -267,7 +268,8 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
     """
     tr = get_lang(lang)
     plan, media = excerpts or prepare_excerpts(report, base=base)
-    summary = brief(tr, report)
+    events = group_events(report)  # one grouping for the brief, the timeline and the conclusion
+    summary = brief(tr, report, events=events)
     archive = report.get("archive") or {}
     if archive:
         summary["unchecked"] = _archive_unchecked(tr, report, summary["unchecked"])
@@ -283,7 +285,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
                                  event_of.get(i + 1)))
     session = report.get("session") or {}
     files = report.get("files", [])
-    tl = build_timeline(report, tr)
+    tl = build_timeline(report, tr, events=events)
     css = _css()
     css_hash = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
     params = report.get("tool", {}).get("parameters", {})
@@ -298,7 +300,7 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
         "parameters": [(k, _value(tr, v, k)) for k, v in _flatten("", params)
                        if not k.startswith("policy.rules.")],
         "policy_rules": (params.get("policy") or {}).get("rules") or {},
-        "conclusion": conclusion(tr, report), "ledger": report.get("ledger"),
+        "conclusion": conclusion(tr, report, events=events), "ledger": report.get("ledger"),
         "ledger_rows": [(k, _value(tr, v, k))
                         for k, v in _flatten("", report.get("ledger") or {})],
         "archive": archive, "archive_sessions": archive_sessions(report),

@@ -99,7 +99,7 @@ def _match(entries: dict[str, dict[str, Any]], declared: str) -> dict[str, Any] 
     return same[0] if len(same) == 1 else None
 
 
-def _session_timeline(report: dict[str, Any], lang: Lang) -> Timeline:
+def _session_timeline(report: dict[str, Any], lang: Lang, events: list[Event]) -> Timeline:
     from ..session import Recording, Session, build_coverage
 
     session = Session.from_json(report["session"])
@@ -162,7 +162,7 @@ def _session_timeline(report: dict[str, Any], lang: Lang) -> Timeline:
         gaps.spans.insert(0, (sec(g.span.start), sec(g.span.end), "grace"))
         gaps.titles.insert(0, lang.gettext("not recorded, within the policy's grace period"))
     marks = Bar(lang.gettext("events"))
-    for e in group_events(report):
+    for e in events:
         when = datetime.fromisoformat(e.wall_start) if e.wall_start else None
         if when is None and e.file in starts and e.start is not None:
             when = starts[e.file] + timedelta(seconds=float(e.start))
@@ -204,20 +204,23 @@ def _grace(session: Any, coverages: list[Any], tolerances: Any) -> list[Any]:
     return grace_spans(session, coverages, tolerances)
 
 
-def build_timeline(report: dict[str, Any], lang: Lang) -> Timeline:
-    """The timeline rows of a report: session mode when it has a session record.
+def build_timeline(report: dict[str, Any], lang: Lang, *,
+                   events: list[Event] | None = None) -> Timeline:
+    """The timeline rows of a report: session mode when it has a session record (``events``:
+    the report's :func:`~.events.group_events`, when the caller has them).
 
     A session record that cannot place the files on its clock (a hand-edited report) gives the
     files' own time axes rather than no report.
     """
+    if events is None:
+        events = group_events(report)
     if report.get("session"):
         try:
-            return _session_timeline(report, lang)
+            return _session_timeline(report, lang, events)
         except (AuditorError, KeyError, TypeError, ValueError):
             pass
     rows = []
     findings = report.get("findings", [])
-    events: list[Event] = group_events(report)
     for entry in report.get("files", []):
         bar = Bar(entry["path"], [(0.0, float(entry.get("duration") or 0.0), "recorded")])
         bar.spans += [(a, b, "noaudio") for a, b in _uncovered(findings, entry["path"])]
