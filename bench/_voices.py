@@ -219,3 +219,34 @@ def reference_phase(rel: str) -> tuple[object, int, float]:
     x, sr = sf.read(CORPUS / rel, dtype="float64")
     ph = phase_of(x, sr, ref.nominal * ref.harmonic, bandwidth=ref.bandwidth) / ref.harmonic
     return ph, int(sr), x.size / sr
+
+
+#: a reference's 0.1 s mean frequency this far (Hz) from its 10 s running median is a glitch of
+#: the recording (a recorder fault or a burst of interference read as phase), not grid wander:
+#: the clean references stay within 0.01 Hz of it; ``Grid_A_A1`` departs by 0.34 Hz at 1070 s
+GLITCH_HZ = 0.1
+#: seconds either side of a glitch that no hearing's hum may use
+GLITCH_GUARD = 2.0
+
+
+@functools.cache
+def glitches(rel: str) -> tuple[tuple[float, float], ...]:
+    """Spans (seconds into the reference, guard included) where a reference's phase holds a
+    glitch: a hum built across one would hold a real phase step that no edit made, and the
+    benchmark would count its detection as a false alarm."""
+    import numpy as np
+
+    from auditor.detect.splice.enf.track import running_median
+
+    phase, sr, _ = reference_phase(rel)
+    step = max(1, sr // 10)
+    f = np.diff(np.asarray(phase)[::step]) / (2 * np.pi * step / sr)
+    t = (np.arange(f.size) + 0.5) * step / sr
+    bad = t[np.abs(f - running_median(f, 101)) > GLITCH_HZ]
+    spans: list[list[float]] = []
+    for x in bad:
+        if spans and x - spans[-1][1] <= 2 * GLITCH_GUARD:
+            spans[-1][1] = float(x)
+        else:
+            spans.append([float(x), float(x)])
+    return tuple((a - GLITCH_GUARD, b + GLITCH_GUARD) for a, b in spans)

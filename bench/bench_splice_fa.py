@@ -38,8 +38,14 @@ import _stress_cases as st  # noqa: E402
 import _voices as vo  # noqa: E402
 import numpy as np  # noqa: E402
 
+from auditor.detect import ScanParams  # noqa: E402
+
 TOL = 0.5  # s between a finding and a join for a match
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
+#: confidence thresholds of the recall / false-alarm curve: the scan's report threshold (at a
+#: prior of one edited join per 10 hours confidences are small) and stricter ones a user may
+#: choose with --splice-min-confidence
+THRESHOLDS = tuple(sorted({0.002, 0.005, ScanParams().splice_min_confidence, 0.02, 0.05, 0.1,
+                           0.2, 0.5, 0.8}))
 LEVELS = {"info": 0, "warning": 1, "high": 2}
 
 
