@@ -202,3 +202,41 @@ def test_cue_unknown_to_the_table_is_named_in_evidence(modules: list[Any],
     (f,) = sp.splice(_input(signal), ScanParams())
     assert f.evidence["uncalibrated_cues"] == ["spectral"]
     assert f.confidence == round(sp.group_confidence({"spectral": 3.0, "waveform": 2.0}, CAL), 4)
+
+
+BUSY = sp.Calibration.from_json({**CAL.to_json(), "density": {"enf": 1.0, "waveform": 0.5}})
+
+
+def test_a_cue_that_fires_often_in_a_recording_weighs_less_each_time() -> None:
+    one = BUSY.probability({"enf": 3.0}, {"enf": 0.1})
+    many = BUSY.probability({"enf": 3.0}, {"enf": 8.0})
+    assert many < one
+    # exactly the term the docstring gives: max(0, a + w ln s - d ln(1 + r))
+    logit = -3.0 + max(0.0, 4.0 + 2.0 * np.log(3.0) - 1.0 * np.log1p(8.0))
+    assert many == pytest.approx(1 / (1 + np.exp(-logit)))
+    # a module without a density term, and a table without any (schema 1), ignore the rate
+    assert BUSY.probability({"background": 2.0}, {"background": 50.0}) == \
+        BUSY.probability({"background": 2.0}, {"background": 0.0})
+    old = sp.Calibration.from_json({**CAL.to_json(), "schema": "auditor.splice-calibration/1"})
+    assert old.probability({"enf": 3.0}, {"enf": 8.0}) == CAL.probability({"enf": 3.0})
+    # still never lower for one more agreeing cue, however often that cue fires
+    assert BUSY.probability({"enf": 3.0, "waveform": 1.2}, {"enf": 8.0, "waveform": 40.0}) >= many
+    with pytest.raises(InputError, match="density terms must be finite and >= 0"):
+        sp.Calibration.from_json({**CAL.to_json(), "density": {"enf": -1.0}})
+    assert sp.Calibration.from_json(json.loads(json.dumps(BUSY.to_json()))) == BUSY
+
+
+def test_each_cue_rate_is_recorded_and_weighs_the_confidence(
+        monkeypatch: pytest.MonkeyPatch, modules: list[Any], signal: np.ndarray) -> None:
+    monkeypatch.setattr(sp, "load_calibration", lambda: BUSY)
+    # 60 s of audio: 12 ENF candidates is 12 per minute, one waveform candidate 1 per minute
+    enf = [sp.Cue("enf", 5.0 * i + 1.0, 1.5, 0.05) for i in range(12)]
+    modules += [_module("enf", True, enf),
+                _module("waveform", True, [sp.Cue("waveform", 33.5, 2.0, 0.001, 536000)])]
+    inp = _input(signal)
+    found = sp.splice(inp, ScanParams(splice_min_confidence=0.0))
+    assert inp.checks["splice_fusion"]["candidates_per_minute"] == {"enf": 12.0, "waveform": 1.0}
+    f = next(f for f in found if f.start == 1.0)
+    assert f.evidence["cues"]["enf"]["candidates_per_minute"] == 12.0
+    assert f.confidence == round(BUSY.probability({"enf": 1.5}, {"enf": 12.0}), 4)
+    assert f.confidence < round(BUSY.probability({"enf": 1.5}, {"enf": 1.0}), 4)

@@ -38,7 +38,9 @@ from .gate import measure_gate
 __all__ = ["Cue", "CueStatus", "Calibration", "splice", "analysers", "group_confidence",
            "load_calibration", "CUE_MODULES", "CALIBRATION_SCHEMA"]
 
-CALIBRATION_SCHEMA = "auditor.splice-calibration/1"
+CALIBRATION_SCHEMA = "auditor.splice-calibration/2"
+#: older tables (no ``density`` terms) still read
+CALIBRATION_SCHEMAS = (CALIBRATION_SCHEMA, "auditor.splice-calibration/1")
 CALIBRATION_FILE = "splice_calibration.json"
 #: a splice candidate this close (seconds) to the edge of a run of digital silence, seen by no
 #: ENF cue, is the mute's own edge: the digital_silence finding reports it
@@ -49,9 +51,16 @@ MUTE_EDGE = 0.05
 class Calibration:
     """Logistic map from the strengths of the cues in a group to P(real edit).
 
-    ``logit = intercept + sum over present cues of max(0, present + per_log * ln(strength))``.
-    Every term is >= 0 and ``per_log >= 0``, so the confidence never falls when a cue's strength
-    rises or when one more cue agrees. Cues the table does not know are left to
+    ``logit = intercept + sum over present cues of max(0, present + per_log * ln(strength)
+    - density * ln(1 + rate))``, where ``rate`` is how many candidates the cue's module (``enf``,
+    ``background``, ``waveform``) found per minute of this recording: the more often a cue fires
+    in one recording, the less each firing says (a voice that carries its own mains hum steps
+    the hum's phase at every word; in an archive where edits are rare, dozens of steps in a few
+    minutes are that, not dozens of edits). This is the empirical-Bayes reading of many tests on
+    one recording (Efron, "Large-Scale Inference", 2010, ch. 5: a local false-discovery rate
+    grows with how often the test fires where nothing is to be found). Every term is >= 0 and
+    ``per_log >= 0``, so the confidence never falls when a cue's strength rises or when one
+    more cue agrees. Cues the table does not know are left to
     :func:`group_confidence`.
     """
 
@@ -64,13 +73,15 @@ class Calibration:
     high_min_cues: int = 2
     #: the rate of real edits the probability assumes (edited joins per hour of recording)
     prior_per_hour: float | None = None
+    #: per cue module, how much a cue's term falls per unit of ln(1 + its candidates per minute)
+    density: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Any, *, path: str = CALIBRATION_FILE) -> Calibration:
         """Parse and validate a calibration table. Raises InputError naming ``path``."""
         hint = "reinstall auditor, or re-fit it with bench/bench_splice.py --calibrate"
         try:
-            if data.get("schema") != CALIBRATION_SCHEMA:
+            if data.get("schema") not in CALIBRATION_SCHEMAS:
                 raise ValueError(f"schema {data.get('schema')!r}, expected {CALIBRATION_SCHEMA}")
             weights = {}
             for cue, w in data["cues"].items():
@@ -86,8 +97,11 @@ class Calibration:
             if not (0.0 < high <= 1.0 and min_cues >= 1):
                 raise ValueError(f"thresholds {th}")
             prior = (data.get("prior") or {}).get("edited_joins_per_hour")
+            density = {str(k): float(v) for k, v in (data.get("density") or {}).items()}
+            if not all(v >= 0 and math.isfinite(v) for v in density.values()):
+                raise ValueError(f"density terms must be finite and >= 0, got {density}")
             return cls(str(data["version"]), intercept, weights, dict(data.get("fitted", {})),
-                       high, min_cues, None if prior is None else float(prior))
+                       high, min_cues, None if prior is None else float(prior), density)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"invalid splice calibration table: {exc}", path=path,
                              hint=hint) from None
@@ -101,15 +115,21 @@ class Calibration:
                "thresholds": {"high": self.high, "high_min_cues": self.high_min_cues}}
         if self.prior_per_hour is not None:
             out["prior"] = {"edited_joins_per_hour": self.prior_per_hour}
+        if self.density:
+            out["density"] = dict(sorted(self.density.items()))
         return out
 
-    def probability(self, strengths: Mapping[str, float]) -> float:
-        """P(real edit) from the strengths of the cues this table knows (others ignored)."""
+    def probability(self, strengths: Mapping[str, float],
+                    rates: Mapping[str, float] | None = None) -> float:
+        """P(real edit) from the strengths of the cues this table knows (others ignored) and,
+        per cue module, its candidates per minute in the recording (``rates``; none: 0)."""
         logit = self.intercept
         for cue, s in strengths.items():
             if cue in self.weights:
                 present, per_log = self.weights[cue]
-                logit += max(0.0, present + per_log * math.log(max(s, 1e-9)))
+                family = cue.split("/", 1)[0]
+                busy = self.density.get(family, 0.0) * math.log1p((rates or {}).get(family, 0.0))
+                logit += max(0.0, present + per_log * math.log(max(s, 1e-9)) - busy)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
 
 
@@ -133,15 +153,18 @@ def _prior(strength: float) -> float:
 
 
 def group_confidence(strengths: Mapping[str, float],
-                     calibration: Calibration | None = None) -> float:
-    """Confidence that a group of agreeing cues (``{cue: strength}``) marks a real edit.
+                     calibration: Calibration | None = None,
+                     rates: Mapping[str, float] | None = None) -> float:
+    """Confidence that a group of agreeing cues (``{cue: strength}``) marks a real edit, in a
+    recording where each cue module found ``rates`` candidates per minute.
 
     The table's probability for the cues it knows; a cue it does not know (or every cue, with
     no table) joins as an independent witness with its uncalibrated prior (noisy OR).
     """
     known = {c: s for c, s in strengths.items()
              if calibration is not None and c in calibration.weights}
-    miss = 1.0 - calibration.probability(known) if calibration is not None and known else 1.0
+    miss = (1.0 - calibration.probability(known, rates) if calibration is not None and known
+            else 1.0)
     for c, s in strengths.items():
         if c not in known:
             miss *= 1.0 - _prior(s)
@@ -181,9 +204,13 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     inp.checks["splice"] = {s.cue: s.to_json() for s in statuses}
     calibration = load_calibration()
     edges = _mute_edges(inp, params)
+    minutes = inp.features.frames / inp.features.sample_rate / 60 if inp.features.sample_rate \
+        else 0.0
+    rates = {s.cue: len(found[s.cue]) / minutes if minutes > 0 else 0.0
+             for s in statuses if s.applicable}
     out, dropped = [], []
     for group in _group(cues):
-        f = _finding(inp, group, statuses, calibration)
+        f = _finding(inp, group, statuses, calibration, rates)
         edge = _at_mute_edge(f, edges)
         if edge is not None:
             dropped.append({"time": round(f.start or 0.0, 4), "mute_edge": round(edge, 4),
@@ -193,6 +220,10 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     inp.checks["splice_fusion"] = {**inp.checks.get("splice_fusion", {}),
                                    "calibration": calibration_version(calibration),
                                    **_assumptions(calibration, params),
+                                   # how often each applicable cue fired here: the more often,
+                                   # the less each firing weighs (Calibration)
+                                   "candidates_per_minute": {c: round(r, 3) for c, r
+                                                             in sorted(rates.items())},
                                    "at_digital_silence_edge": dropped}
     return out
 
@@ -288,20 +319,23 @@ def _at_mute_edge(f: Finding, edges: np.ndarray) -> float | None:
 
 
 def _finding(inp: DetectorInput, group: list[Cue], statuses: list[CueStatus],
-             calibration: Calibration | None) -> Finding:
+             calibration: Calibration | None, rates: Mapping[str, float]) -> Finding:
     best: dict[str, Cue] = {}
     for c in group:
         if c.cue not in best or c.strength > best[c.cue].strength:
             best[c.cue] = c
     confidence = group_confidence({calibration_key(c): c.strength for c in best.values()},
-                                  calibration)
+                                  calibration, rates)
     # the finest location any cue gives
     loc = min(best.values(), key=lambda c: (c.uncertainty, -c.strength))
     lead = max(best.values(), key=lambda c: c.strength)
     evidence: dict[str, Any] = {
         "location_uncertainty": round(loc.uncertainty, 4),
         "sample": loc.sample,
+        # candidates_per_minute: how often the cue fired in this recording (it weighs each
+        # firing: see Calibration)
         "cues": {name: {"time": round(c.time, 4), "strength": round(c.strength, 3),
+                        "candidates_per_minute": round(rates.get(name, 0.0), 3),
                         **c.evidence} for name, c in sorted(best.items())},
         "not_applicable": sorted(s.cue for s in statuses if not s.applicable),
         "calibration": calibration_version(calibration),
