@@ -38,10 +38,21 @@ slope estimate each side (a line's slope over ``T`` s measured to ``sd_phase sqr
 ``sd_phase`` the window sum's phase noise as above). It finds the join with probability
 ``Phi((|df| - allowance) / sd - 6)``, and the "any cue" column combines all three.
 
+With ``--stress-split calibration|test`` the same ceilings are measured instead at every join of
+the edited hearings (``cut``, ``insert``) of ``bench_splice_fa.py``'s figures on that split
+(``_stress_cases.plan(split, hours=12.0, seconds=450.0)``, built in memory by
+``_stress_cases.compose``), per edit kind, over all joins, by whether the host has hum and by
+whether its hum line is strong enough for the ENF cue; written to
+``out/bound-stress-<split>.json``. Those rooms add ventilation noise to the AR(1) noise, so the
+innovation above is not the best test there: their same-room pause joins are granted, and a
+join counts as in speech from the speech masks of both its sides (``_bound_stress.py`` says
+what else differs and what is granted).
+
 Usage::
 
     python bench/bound_splice.py                # the test set of bench_splice.py (seed 2015, 12 h)
     python bench/bound_splice.py --hours 2      # fewer hearings
+    python bench/bound_splice.py --stress-split test   # the joins of bench_splice_fa.py's figures
 """
 
 from __future__ import annotations
@@ -52,6 +63,7 @@ import functools
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,26 +92,14 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     """The hearing's hum SNR and, per true join, its step and the ideal test's best score."""
     host, edits, _, y, joins = sc.compose(seed, case, seconds)
     steps_ = sc.enf_jumps(host, edits)
-    an = enf.EnfAnalyser(sc.RATE, 1)
-    block = 30 * sc.RATE
-    for a in range(0, y.size, block):
-        an.update(y[a:a + block, None].astype(np.float32), a)
-    sig = an.finish()
-    lines = hum.hum_lines(sig.y, sig.rate)
-    line = hum.best_line(lines)
     out: dict[str, Any] = {"name": case.name, "snr_db": None, "joins": []}
-    if line is None:
+    view = enf_view(y)
+    if view is None:
         return out
+    line, bb, ctx = view
     out["snr_db"] = round(line.snr_db, 1)
     applicable = line.snr_db >= ScanParams().enf_min_snr_db
-    k = line.harmonic
-    bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
-    # the cue's own test, granted a perfect track (no frequency error at all): its standard
-    # error is then the noise of both windows and the grid's wobble only
-    tr = dataclasses.replace(trk.track(bb, k), freq_sd=np.zeros(bb.b.size))
-    ctx = Line(bb, tr, sums(bb, tr), k)
-    bounds = np.array([int(round((j["sample"] / sc.RATE - bb.t0) * bb.r1)) for j in joins],
-                      np.int64)
+    bounds = join_hops(bb, joins)
     # per join: where it lies, and whether the noise on both sides is the same room's
     sides = [(e.where, e.source is None or (e.source.noise_db, e.source.colour)
               == (host.noise_db, host.colour))
@@ -109,18 +109,7 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
         if step is None:
             continue
         where, same = sides[i]
-        best, best_f = 0.0, -math.inf
-        others = np.delete(bounds, i)
-        for w in WINDOWS:
-            n = max(2, int(round(w * bb.r1)))
-            t = st.scale_test(ctx, n, max_rate=ScanParams().enf_max_rate, m=bounds[i: i + 1],
-                              cuts=others)
-            if t.m.size == 0 or t.z_one[0] <= 0:  # a side too short, or without the line
-                continue
-            sd = abs(float(t.dphi[0])) / float(t.z_one[0])
-            best = max(best, abs(math.remainder(k * step, 2 * math.pi)) / sd)
-            best_f = max(best_f, _frequency_z(bb, t, int(bounds[i]), n, others, k, hums[i],
-                                              line.nominal))
+        best, best_f = ideal_z(bb, ctx, bounds, i, step, hums[i], line.nominal, _natural)
         # joins in speech, and to another room's noise (the background cue's), are granted
         p_wave, zw = 1.0, math.nan
         if where == "pause" and same:
@@ -138,7 +127,53 @@ def join_bounds(seed: int, case: sc.Case, seconds: float, z: float) -> dict[str,
     return out
 
 
+def enf_view(y: np.ndarray) -> tuple[hum.HumLine, trk.Baseband, Line] | None:
+    """The ENF cue's view of a hearing: its best hum line (None without one), that line's
+    baseband, and the cue's context granted a perfect track (no frequency error at all: the
+    phase test's standard error is then the noise of both windows and the grid's wobble)."""
+    an = enf.EnfAnalyser(sc.RATE, 1)
+    block = 30 * sc.RATE
+    for a in range(0, y.size, block):
+        an.update(y[a:a + block, None].astype(np.float32), a)
+    sig = an.finish()
+    line = hum.best_line(hum.hum_lines(sig.y, sig.rate))
+    if line is None:
+        return None
+    bb = trk.baseband(sig.y.span(0, None), sig.rate, sig.t0, line.freq)
+    tr = dataclasses.replace(trk.track(bb, line.harmonic), freq_sd=np.zeros(bb.b.size))
+    return line, bb, Line(bb, tr, sums(bb, tr), line.harmonic)
+
+
+def join_hops(bb: trk.Baseband, joins: list[dict[str, Any]]) -> np.ndarray:
+    """The hop boundary of every join (its ``sample`` in the hearing)."""
+    return np.array([int(round((j["sample"] / sc.RATE - bb.t0) * bb.r1)) for j in joins],
+                    np.int64)
+
+
+def ideal_z(bb: trk.Baseband, ctx: Line, bounds: np.ndarray, i: int, step: float,
+            side: Side | None, nominal: float, natural: Natural) -> tuple[float, float]:
+    """The best score over :data:`WINDOWS` of the ideal phase test and of the ideal frequency
+    test (-inf where none applies) at join ``i`` of ``bounds`` whose true phase step is
+    ``step``; ``natural`` gives the grid's own largest frequency change (:func:`_natural`)."""
+    k = ctx.harmonic
+    best, best_f = 0.0, -math.inf
+    others = np.delete(bounds, i)
+    for w in WINDOWS:
+        n = max(2, int(round(w * bb.r1)))
+        t = st.scale_test(ctx, n, max_rate=ScanParams().enf_max_rate, m=bounds[i: i + 1],
+                          cuts=others)
+        if t.m.size == 0 or t.z_one[0] <= 0:  # a side too short, or without the line
+            continue
+        sd = abs(float(t.dphi[0])) / float(t.z_one[0])
+        best = max(best, abs(math.remainder(k * step, 2 * math.pi)) / sd)
+        best_f = max(best_f, _frequency_z(bb, t, int(bounds[i]), n, others, k, side, nominal,
+                                          natural))
+    return best, best_f
+
+
 Side = tuple[sc.Hum, int, sc.Hum, int]
+#: (nominal, before, after) -> the grid's own largest change of the mean frequency (Hz)
+Natural = Callable[[float, float, float], float]
 
 
 def _join_hums(host: sc.Recording, edits: list[sc.Edit]) -> list[Side | None]:
@@ -183,7 +218,7 @@ def _natural(nominal: float, before: float, after: float) -> float:
 
 
 def _frequency_z(bb: trk.Baseband, t: st.ScaleTest, m: int, n: int, cuts: np.ndarray, k: int,
-                 side: Side | None, nominal: float) -> float:
+                 side: Side | None, nominal: float, natural: Natural) -> float:
     """The ideal frequency test at boundary ``m`` with windows of ``n`` hops each side
     (stopped at ``cuts``), whose phase test ``t`` measured the window sums: the true frequency
     change beyond the grid's own largest, in standard errors of the best line slope each side
@@ -199,7 +234,7 @@ def _frequency_z(bb: trk.Baseband, t: st.ScaleTest, m: int, n: int, cuts: np.nda
     hum_l, end, hum_r, start = side
     df = (_mean_freq(hum_r, start, start + round(tr_ * sc.RATE))
           - _mean_freq(hum_l, end - round(tl * sc.RATE), end))
-    return (abs(df) - _natural(nominal, round(tl, 2), round(tr_, 2))) / max(sd, 1e-12)
+    return (abs(df) - natural(nominal, round(tl, 2), round(tr_, 2))) / max(sd, 1e-12)
 
 
 def _innovation_z(y: np.ndarray, j: int, colour: float) -> float:
@@ -219,8 +254,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hours", type=float, default=12.0)
     ap.add_argument("--minutes", type=float, default=9.5)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    ap.add_argument("--stress-split", choices=("calibration", "test"), default=None,
+                    help="bound the edited hearings of bench_splice_fa.py's split instead")
     args = ap.parse_args(argv)
     z = ScanParams().enf_z
+    if args.stress_split is not None:
+        import _bound_stress  # noqa: E402 - bench/ is on sys.path when run as a script
+
+        res = _bound_stress.run(args.stress_split, z)
+        args.out.mkdir(parents=True, exist_ok=True)
+        dst = args.out / f"bound-stress-{args.stress_split}.json"
+        dst.write_text(json.dumps(res, indent=1) + "\n")
+        print(_bound_stress.table(res))
+        print(f"written: {dst}")
+        return 0
     rows = [join_bounds(seed, case, args.minutes * 60, z)
             for seed, case in plan(args.seed, args.hours, args.minutes * 60, False)
             if case.hum and case.op != "clean"]
