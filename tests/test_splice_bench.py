@@ -215,7 +215,8 @@ def test_ideal_frequency_test_needs_more_than_the_grids_own_change(bound, rng) -
 
     def z(df: float) -> float:
         side = (_SteadyHum(50.0, sc.RATE), 10 * sc.RATE, _SteadyHum(50.0 + df, sc.RATE), 0)
-        return float(bound._frequency_z(bb, t, m, n, none, line.harmonic, side, 50.0))
+        return float(bound._frequency_z(bb, t, m, n, none, line.harmonic, side, 50.0,
+                                        bound._natural))
 
     assert z(0.0) < 0.0
     assert z(0.2) > 12.0
