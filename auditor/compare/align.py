@@ -1,0 +1,293 @@
+"""Align a copy's fingerprint with a reference's: a piecewise-constant offset path.
+
+1. **Candidate offsets, coarse to fine.** The copy is read in blocks of 6.4 s. Each block is
+   first tried at the offsets already found (and 8 hops either side: a slowly drifting clock);
+   only a block that none of them explains is searched for over the whole reference, by
+   cross-correlating its 32 bit planes with the reference's through the FFT (every 20 ms phase
+   of the reference's 0.16 s grid), then checked by its bit error rate (BER).
+2. **The path.** A Viterbi pass over the copy in steps of one reference word (0.16 s) chooses,
+   for every step, one candidate offset or "unmatched" (audio of the copy that is not the
+   reference's at that place). Each step costs the bit errors of the copy's sub-fingerprint
+   against the reference's at that offset; unmatched costs a fixed ``unmatched_ber``; changing
+   offset costs ``switch_bits`` and entering or leaving unmatched ``gap_bits``. Reference words
+   whose frame is quiet (``quiet_db`` under the reference's loud frames: pauses, room noise
+   that lossy coders do not keep) cost the same in every state, so they vote for nothing.
+3. **Boundaries** lie midway between the last sub-fingerprint of one state and the first of
+   the next, on the 20 ms grid of the copy (a cut's two offsets are each known to 20 ms, so a
+   missing or inserted length is known to that too).
+
+The method follows Haitsma and Kalker 2002 (matching by bit error rate); the path is the
+usual dynamic programming over offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+from ._fpformat import Fingerprint
+
+__all__ = ["AlignParams", "Segment", "align", "word_errors"]
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Parameters of the alignment (recorded in every report)."""
+
+    block_s: float = 6.4
+    accept_ber: float = 0.30
+    unmatched_ber: float = 0.36
+    switch_bits: float = 100.0
+    gap_bits: float = 8.0
+    quiet_db: float = 30.0
+    drift_hops: int = 8
+
+    def to_json(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of the path: copy frames ``[start, end)`` (20 ms hops, fractional at a boundary)
+    at ``offset`` hops (reference frame = copy frame + offset), or unmatched (``None``)."""
+
+    start: float
+    end: float
+    offset: int | None
+    ber: float
+
+    @property
+    def ref_start(self) -> float:
+        assert self.offset is not None
+        return self.start + self.offset
+
+    @property
+    def ref_end(self) -> float:
+        assert self.offset is not None
+        return self.end + self.offset
+
+
+def _informative(ref: Fingerprint, quiet_db: float) -> np.ndarray:
+    level = ref.loudness.astype(np.float32) / 2 - 120
+    if level.size == 0:
+        return np.zeros(0, bool)
+    return level > np.percentile(level, 95) - quiet_db
+
+
+def word_errors(copy: np.ndarray, ref: np.ndarray, stride: int, offsets: np.ndarray,
+                steps: np.ndarray) -> np.ndarray:
+    """Bit errors, shape ``(len(offsets), len(steps))``, -1 where no word is comparable.
+
+    At step ``k`` and offset ``d`` the copy's frame ``k * stride + (-d mod stride)`` meets the
+    reference's word ``(frame + d) / stride``.
+    """
+    d = offsets[:, None]
+    frame = steps[None, :] * stride + (-d) % stride
+    j = (frame + d) // stride
+    ok = (frame < copy.size) & (j >= 0) & (j < ref.size)
+    diff = copy[np.where(ok, frame, 0)] ^ ref[np.where(ok, j, 0)]
+    return np.where(ok, np.bitwise_count(diff).astype(np.int16), np.int16(-1))
+
+
+class _Searcher:
+    """Where in the whole reference a block of the copy fits: FFT cross-correlation of the
+    ±1 bit planes (quiet reference words weigh 0), every phase of the reference grid."""
+
+    def __init__(self, ref: Fingerprint, informative: np.ndarray, block: int) -> None:
+        self.ref = ref
+        self.block = block
+        n = ref.words.size
+        self.n_fft = scipy.fft.next_fast_len(n + block)
+        planes = self._planes(ref.words) * informative[:, None]
+        self.ref_f = scipy.fft.rfft(planes, self.n_fft, axis=0)
+        self.count_f = scipy.fft.rfft(informative.astype(np.float32), self.n_fft)
+
+    @staticmethod
+    def _planes(words: np.ndarray) -> np.ndarray:
+        bits = (words[:, None] >> np.arange(32, dtype=np.uint32)) & np.uint32(1)
+        return bits.astype(np.float32) * 2 - 1
+
+    def best(self, copy: np.ndarray, first_step: int, steps: int) -> tuple[int, float]:
+        """The offset (hops) and BER that best explain ``steps`` steps from ``first_step``."""
+        s = self.ref.stride
+        best = (0, 1.0)
+        for phase in range(s):
+            frames = first_step * s + phase + s * np.arange(steps)
+            frames = frames[frames < copy.size]
+            if frames.size < max(2, steps // 2):
+                continue
+            ones = scipy.fft.rfft(np.ones(frames.size, np.float32), self.n_fft)
+            count = scipy.fft.irfft(np.conj(ones) * self.count_f, self.n_fft)
+            cf = scipy.fft.rfft(self._planes(copy[frames]), self.n_fft, axis=0)
+            corr = scipy.fft.irfft((np.conj(cf) * self.ref_f).sum(axis=1), self.n_fft)
+            agree = corr / np.maximum(count, 1.0)          # per word: 32 * (1 - 2 BER)
+            agree[count < max(4.0, 0.3 * frames.size)] = -32.0
+            lag = int(np.argmax(agree))
+            ber = (32.0 - agree[lag]) / 64.0
+            if ber < best[1]:
+                lag = lag - self.n_fft if lag > self.n_fft - steps else lag
+                # copy frame first*s + phase + s*t meets reference word t + lag
+                best = (s * (lag - first_step) - phase, float(ber))
+        return best
+
+
+def _candidates(copy: np.ndarray, ref: Fingerprint, informative: np.ndarray,
+                params: AlignParams, timing: dict[str, float]) -> list[int]:
+    import time
+
+    s = ref.stride
+    n_steps = -(-copy.size // s)
+    block = max(8, int(round(params.block_s / (0.02 * s))))
+    found: list[int] = []
+    searcher: _Searcher | None = None
+    quiet_val = np.int16(-2)
+    for first in range(0, n_steps, block):
+        steps = np.arange(first, min(n_steps, first + block))
+        if found:
+            near = np.unique(np.concatenate(
+                [np.arange(d - params.drift_hops, d + params.drift_hops + 1) for d in found]))
+            err = word_errors(copy, ref.words, s, near, steps)
+            j = (steps[None, :] * s + (-near[:, None]) % s + near[:, None]) // s
+            quiet = ~informative[np.clip(j, 0, informative.size - 1)]
+            err = np.where(quiet & (err >= 0), quiet_val, err)
+            valid = err >= 0
+            n = valid.sum(axis=1)
+            ber = np.where(n >= max(4, steps.size // 4),
+                           np.where(valid, err, 0).sum(axis=1) / np.maximum(n, 1) / 32, 1.0)
+            if ber.min() < params.accept_ber:
+                d = int(near[int(np.argmin(ber))])
+                if d not in found:
+                    found.append(d)
+                continue
+        t0 = time.perf_counter()
+        if searcher is None:
+            searcher = _Searcher(ref, informative, block)
+        d, ber_g = searcher.best(copy, first, steps.size)
+        timing["searches"] = timing.get("searches", 0) + 1
+        timing["search_s"] = timing.get("search_s", 0.0) + time.perf_counter() - t0
+        if ber_g < params.accept_ber and d not in found:
+            found.append(d)
+    return sorted(found)
+
+
+def _viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float) -> np.ndarray:
+    """The cheapest state path. ``cost`` is ``(steps, K)``; states ``0..K-1`` are the offsets,
+    ``K..2K-1`` unmatched-after-offset. Returns the state of every step."""
+    n, k = cost.shape
+    m = cost[0].astype(np.float64).copy()
+    u = np.full(k, unmatched + gap)
+    back_m = np.empty((n, k), np.int32)   # 0 stay, 1 jump from best M, 2 from own U, 3 best U
+    back_u = np.empty((n, k), np.int8)    # 0 stay, 1 from own M
+    jump_m = np.empty(n, np.int32)
+    jump_u = np.empty(n, np.int32)
+    idx = np.arange(k)
+    for t in range(1, n):
+        bm, bu = int(np.argmin(m)), int(np.argmin(u))
+        opts = np.stack([m, np.full(k, m[bm] + switch), u + gap, np.full(k, u[bu] + gap + switch)])
+        choice = np.argmin(opts, axis=0)
+        new_m = opts[choice, idx] + cost[t]
+        stay_u = u <= m + gap
+        new_u = np.where(stay_u, u, m + gap) + unmatched
+        back_m[t], back_u[t] = choice, ~stay_u
+        jump_m[t], jump_u[t] = bm, bu
+        m, u = new_m, new_u
+    states = np.empty(n, np.int64)
+    state = int(np.argmin(np.concatenate([m, u])))
+    for t in range(n - 1, -1, -1):
+        states[t] = state
+        if t == 0:
+            break
+        if state < k:
+            c = back_m[t, state]
+            state = state if c == 0 else (jump_m[t] if c == 1 else
+                                          (state + k if c == 2 else jump_u[t] + k))
+        else:
+            state = state - k if back_u[t, state - k] else state
+    return states
+
+
+def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None,
+          timing: dict[str, float] | None = None) -> list[Segment]:
+    """The copy as a list of segments, each at one offset into the reference or unmatched.
+
+    ``copy`` must have stride 1 (every 20 ms); ``ref`` any stride. ``timing`` receives the
+    number of whole-reference searches and their seconds.
+    """
+    params = params or AlignParams()
+    if copy.stride != 1:
+        raise ValueError("the copy's fingerprint must have stride 1")
+    timing = timing if timing is not None else {}
+    s = ref.stride
+    informative = _informative(ref, params.quiet_db)
+    words = copy.words
+    n_steps = -(-words.size // s)
+    if n_steps == 0 or ref.words.size == 0:
+        return [Segment(0.0, float(words.size), None, 0.5)]
+    offsets = np.array(_candidates(words, ref, informative, params, timing), np.int64)
+    unmatched = params.unmatched_ber * 32
+    if offsets.size == 0:
+        return [Segment(0.0, float(words.size), None, 0.5)]
+    steps = np.arange(n_steps)
+    err = word_errors(words, ref.words, s, offsets, steps).astype(np.float32)
+    j = (steps[None, :] * s + (-offsets[:, None]) % s + offsets[:, None]) // s
+    quiet = ~informative[np.clip(j, 0, informative.size - 1)]
+    cost = np.where(err < 0, 16.0, np.where(quiet, unmatched, err)).T
+    states = _viterbi(cost, unmatched, params.switch_bits, params.gap_bits)
+    change = _refine(states, offsets.size, err.T, quiet.T, unmatched)
+    return _segments(states, change, offsets, err, quiet, s, words.size)
+
+
+def _refine(states: np.ndarray, k: int, err: np.ndarray, quiet: np.ndarray,
+            unmatched: float, reach: int = 40) -> np.ndarray:
+    """Move each change of state across the quiet steps around it (where the path had no
+    evidence) to where the unmasked bit errors say the two states meet; to the middle of the
+    quiet stretch when they cannot tell (a pause whose noise the coder did not keep)."""
+    change = np.flatnonzero(np.diff(states)) + 1
+    out = change.copy()
+    for n, c in enumerate(change):
+        a, b = int(states[c - 1]), int(states[c])
+        lo_lim = change[n - 1] + 1 if n else 1
+        hi_lim = change[n + 1] - 1 if n + 1 < change.size else states.size - 1
+        lo, hi = c, c
+        while lo - 1 >= max(lo_lim, c - reach) and quiet[lo - 1, a % k]:
+            lo -= 1
+        while hi + 1 <= min(hi_lim, c + reach) and quiet[hi, b % k]:
+            hi += 1
+        if hi == lo:
+            continue
+        span = np.arange(lo - 1, hi + 1)
+        ea = err[span, a % k].astype(np.float64) if a < k else np.full(span.size, unmatched)
+        eb = err[span, b % k].astype(np.float64) if b < k else np.full(span.size, unmatched)
+        ea, eb = np.where(ea < 0, 16.0, ea), np.where(eb < 0, 16.0, eb)
+        # change at span[i]: steps before it in a, from it on in b (i = 1..len-1)
+        total = np.concatenate([[0], np.cumsum(ea)])[1:-1] + np.cumsum(eb[::-1])[::-1][1:]
+        mid = (lo + hi) // 2
+        best = int(np.argmin(total)) + 1
+        gain = total[mid - span[0] - 1] - total[best - 1]
+        out[n] = span[best] if gain > 10.0 else mid
+    return out
+
+
+def _segments(states: np.ndarray, change: np.ndarray, offsets: np.ndarray, err: np.ndarray,
+              quiet: np.ndarray, s: int, n_frames: int) -> list[Segment]:
+    k = offsets.size
+    run_states = states[np.concatenate([[0], np.flatnonzero(np.diff(states)) + 1])]
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [states.size]])
+    runs: list[tuple[int, int, int | None, float]] = []
+    for a, b, st in zip(starts, ends, run_states.tolist(), strict=True):
+        d = int(offsets[st % k])
+        first = a * s + (-d) % s
+        last = (b - 1) * s + (-d) % s
+        e, q = err[st % k, a:b], quiet[st % k, a:b]
+        use = (e >= 0) & ~q
+        ber = float(e[use].mean() / 32) if use.any() else 0.5
+        runs.append((first, last, d if st < k else None, ber))
+    out = []
+    for n, (first, last, off, ber) in enumerate(runs):
+        start = 0.0 if n == 0 else (runs[n - 1][1] + first) / 2
+        end = float(n_frames) if n == len(runs) - 1 else (last + runs[n + 1][0]) / 2
+        out.append(Segment(float(start), float(end), off, ber))
+    return out
