@@ -65,3 +65,4 @@ def cli() -> None:
 for _command in (scan.scan, scan.demo, report.report, keys.keygen, ledger.ledger, bundle.bundle,
                  archive.archive, stats.stats):
     cli.add_command(_command)
+cli.add_command(__import__(__name__ + ".compare", fromlist=["compare"]).compare)
