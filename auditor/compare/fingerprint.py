@@ -27,12 +27,17 @@ enough to keep in a ledger and still placed on the same 20 ms grid.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.fft
 
 from ._fpformat import Fingerprint
 from .resample import Resampler
+
+if TYPE_CHECKING:
+    from ..media import Decoder
 
 __all__ = ["RATE", "HOP", "TIME0", "REFERENCE_STRIDE", "Extractor", "fingerprint_signal",
            "fingerprint_files", "band_edges"]
@@ -58,14 +63,22 @@ def band_edges() -> np.ndarray:
     return np.geomspace(LOW_HZ, HIGH_HZ, N_BANDS + 1)
 
 
-def _band_matrix() -> np.ndarray:
-    """Weights, shape ``(WIN_SAMPLES // 2 + 1, 33)``: the fraction of each FFT bin in a band."""
-    edges = band_edges()
-    width = RATE / WIN_SAMPLES
-    lo = (np.arange(WIN_SAMPLES // 2 + 1) - 0.5) * width
-    hi = lo + width
-    overlap = (np.minimum(hi[:, None], edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1]))
-    return (np.clip(overlap, 0.0, None) / width).astype(np.float32)
+def _edge_positions() -> np.ndarray:
+    """The band edges in FFT bins (bin ``k`` spans ``[k - 0.5, k + 0.5]`` bin widths)."""
+    return band_edges() / (RATE / WIN_SAMPLES) + 0.5
+
+
+def _band_energies(power: np.ndarray, first_bin: int, edges: np.ndarray) -> np.ndarray:
+    """Energy of each band, shape ``(n, 33)``, from power spectra whose column 0 is bin
+    ``first_bin``: each bin's power spread evenly over its width, integrated between the
+    edges (a cumulative sum over bins, interpolated at the fractional edges)."""
+    pos = edges - first_bin
+    k = np.floor(pos).astype(np.int64)
+    frac = (pos - k).astype(np.float32)
+    csum = np.concatenate([np.zeros((power.shape[0], 1), np.float32),
+                           np.cumsum(power, axis=1, dtype=np.float32)], axis=1)
+    at_edge = csum[:, k] + frac * power[:, k]
+    return at_edge[:, 1:] - at_edge[:, :-1]
 
 
 class Extractor:
@@ -80,7 +93,9 @@ class Extractor:
             raise ValueError("stride must be positive")
         self.stride = stride
         self._window = np.hanning(WIN_SAMPLES + 1)[:-1].astype(np.float32)
-        self._bands = _band_matrix()
+        self._edges = _edge_positions()
+        self._lo = int(np.floor(self._edges[0]))
+        self._hi = int(np.floor(self._edges[-1])) + 1
         self._tail = np.zeros(0, np.float32)       # samples not yet in a whole short window
         self._short = np.zeros((0, N_BANDS), np.float32)  # last SUM_FRAMES - 1 short energies
         self._last: np.ndarray | None = None       # the previous long frame's band energies
@@ -100,15 +115,19 @@ class Extractor:
             return
         frames = np.lib.stride_tricks.sliding_window_view(buf, WIN_SAMPLES)[::HOP_SAMPLES][:count]
         self._tail = buf[count * HOP_SAMPLES:]
-        spec = np.fft.rfft(frames * self._window, axis=1)
-        power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-        short = np.concatenate([self._short, power @ self._bands])
+        spec = scipy.fft.rfft(frames * self._window, axis=1)[:, self._lo:self._hi]
+        power = spec.real ** 2 + spec.imag ** 2
+        short = np.concatenate([self._short, _band_energies(power, self._lo, self._edges)])
         if short.shape[0] < SUM_FRAMES:
             self._short = short
             return
-        # a plain sum per frame (not a running one): the same bits however the stream is cut
-        energy = np.lib.stride_tricks.sliding_window_view(short, SUM_FRAMES, axis=0).sum(
-            axis=-1, dtype=np.float32)                              # long frames
+        # pairwise sums in a fixed order (not a running sum): the same bits however the
+        # stream is cut into blocks
+        energy = short
+        width = 1
+        while width < SUM_FRAMES:
+            energy = energy[:-width] + energy[width:]
+            width *= 2                                                # long frames
         self._short = short[-(SUM_FRAMES - 1):]
         self._emit(energy)
 
@@ -158,14 +177,25 @@ def fingerprint_signal(x: np.ndarray, rate: int, *, stride: int = 1) -> Fingerpr
     return ext.finish()
 
 
-def _mono_blocks(path: str, block_seconds: float) -> Iterator[tuple[int, np.ndarray]]:
-    from ..media import decode_blocks, probe
+def _decoder(path: str, block_seconds: float) -> Decoder:
+    """A decoder that hands over the audio as mono at :data:`RATE`: ffmpeg downmixes and
+    resamples it while decoding (one pass, in its own process), whatever the format."""
+    from dataclasses import replace
+
+    from ..media import Decoder, probe
 
     info = probe(path)
-    for block in decode_blocks(path, block_frames=max(1, int(block_seconds * info.sample_rate)),
-                               info=info):
-        yield info.sample_rate, (block[:, 0] if block.shape[1] == 1
-                                 else block.mean(axis=1, dtype=np.float32))
+    block = max(1, int(block_seconds * RATE))
+    if info.sample_rate == RATE and info.channels == 1:
+        return Decoder(info, block_frames=block)
+    # the decoder asks ffmpeg for the info's rate and channels; its trim of encoder priming
+    # (audio_window, seconds) is counted in samples of that rate, so it is scaled to match
+    window = info.audio_window
+    scale = info.sample_rate / RATE
+    return Decoder(replace(info, sample_rate=RATE, channels=1, backend="ffmpeg",
+                           audio_window=None if window is None
+                           else (window[0] * scale, window[1] * scale)),
+                   block_frames=block)
 
 
 def fingerprint_files(paths: Iterable[str | os.PathLike[str]], *, stride: int = 1,
@@ -185,26 +215,19 @@ def fingerprint_files(paths: Iterable[str | os.PathLike[str]], *, stride: int = 
     spent = {"decode": 0.0, "fingerprint": 0.0}
     for path in paths:
         name = os.fspath(path)
-        res: Resampler | None = None
         before = ext.samples
-        blocks = _mono_blocks(name, 30.0)
+        blocks = iter(_decoder(name, 30.0))
         while True:
             t0 = time.perf_counter()
-            item = next(blocks, None)
+            block = next(blocks, None)
             t1 = time.perf_counter()
             spent["decode"] += t1 - t0
-            if item is None:
+            if block is None:
                 break
-            rate, mono = item
-            res = res or Resampler(rate, RATE)
-            ext.update(res.update(mono))
+            ext.update(block[:, 0])
             spent["fingerprint"] += time.perf_counter() - t1
             if progress is not None:
                 progress(name, (ext.samples - before) / RATE, 0.0)
-        t1 = time.perf_counter()
-        if res is not None:
-            ext.update(res.flush())
-        spent["fingerprint"] += time.perf_counter() - t1
         parts.append((ext.samples - before) / RATE)
     if timer is not None:
         for key, value in spent.items():
