@@ -96,7 +96,10 @@ def run_case(case: Case, ref_cache: dict[tuple[str, ...], Any]) -> dict[str, Any
             "decode_s": rt["decode"] + timer["decode"],
             "fingerprint_s": rt["fingerprint"] + timer["fingerprint"],
             "align_s": timing["align_s"], "searches": timing.get("searches", 0),
-            "beyond_decoding_s": beyond, "beyond_per_2h_s": beyond / hours}
+            "beyond_decoding_s": beyond,
+            "longest_unmatched_s": max([sg["copy_end"] - sg["copy_start"]
+                                        for sg in result.segments if sg["offset"] is None],
+                                       default=0.0), "beyond_per_2h_s": beyond / hours}
 
 
 def _stat(values: list[float]) -> str:
@@ -130,6 +133,8 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
             "false_edits_on_unedited": sum(len(r["false"]) for r in results
                                            if r["case"] in CLEAN),
             "boundary_max_s": max(bounds, default=0.0),
+            "longest_unmatched_on_unedited_s": max((r["longest_unmatched_s"] for r in results
+                                                    if r["case"] in CLEAN), default=0.0),
             "length_error_max_s": max(lens, default=0.0),
             "beyond_decoding_per_2h_max_s": max(r["beyond_per_2h_s"] for r in results),
             "beyond_decoding_per_2h_median_s": median(r["beyond_per_2h_s"] for r in results),

@@ -55,10 +55,11 @@ def compare_fingerprints(reference: Fingerprint, copy: Fingerprint, *,
 
     t0 = time.perf_counter()
     params = params or AlignParams()
-    segs = align_path(reference, copy, params, timing)
+    segs, usable = align_path(reference, copy, params, timing)
     result = find_edits(segs, n_frames=copy.words.size, copy_duration=copy.duration,
                         reference_duration=reference.duration, min_span=min_span,
-                        drift_hops=params.drift_hops)
+                        drift_hops=params.drift_hops, usable=usable,
+                        reference_stride=reference.stride)
     if timing is not None:
         timing["align_s"] = timing.get("align_s", 0.0) + time.perf_counter() - t0
     return result

@@ -11,7 +11,11 @@
    against the reference's at that offset; unmatched costs a fixed ``unmatched_ber``; changing
    offset costs ``switch_bits`` and entering or leaving unmatched ``gap_bits``. Reference words
    whose frame is quiet (``quiet_db`` under the reference's loud frames: pauses, room noise
-   that lossy coders do not keep) cost the same in every state, so they vote for nothing.
+   that lossy coders may not keep) cost the same in every state, so they vote for nothing,
+   unless the copy kept that noise (the quiet words' median BER at the main offset is under
+   ``quiet_kept_ber``). A copy ``level_db`` quieter or louder than the reference at a place
+   (after the files' overall gain) counts as different there whatever its bits (a mute, or
+   speech over a pause).
 3. **Boundaries** lie midway between the last sub-fingerprint of one state and the first of
    the next, on the 20 ms grid of the copy (a cut's two offsets are each known to 20 ms, so a
    missing or inserted length is known to that too).
@@ -43,6 +47,8 @@ class AlignParams:
     gap_bits: float = 8.0
     quiet_db: float = 30.0
     drift_hops: int = 8
+    level_db: float = 25.0
+    quiet_kept_ber: float = 0.2
 
     def to_json(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.__dict__.items()}
@@ -209,8 +215,10 @@ def _viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float) -> n
 
 
 def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None,
-          timing: dict[str, float] | None = None) -> list[Segment]:
-    """The copy as a list of segments, each at one offset into the reference or unmatched.
+          timing: dict[str, float] | None = None) -> tuple[list[Segment], np.ndarray]:
+    """The copy as a list of segments, each at one offset into the reference or unmatched,
+    and which reference words could show a difference (loud ones, and quiet ones when the
+    copy kept their noise).
 
     ``copy`` must have stride 1 (every 20 ms); ``ref`` any stride. ``timing`` receives the
     number of whole-reference searches and their seconds.
@@ -223,20 +231,38 @@ def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None
     informative = _informative(ref, params.quiet_db)
     words = copy.words
     n_steps = -(-words.size // s)
+    whole = [Segment(0.0, float(words.size), None, 0.5)]
     if n_steps == 0 or ref.words.size == 0:
-        return [Segment(0.0, float(words.size), None, 0.5)]
+        return whole, informative
     offsets = np.array(_candidates(words, ref, informative, params, timing), np.int64)
     unmatched = params.unmatched_ber * 32
     if offsets.size == 0:
-        return [Segment(0.0, float(words.size), None, 0.5)]
+        return whole, informative
     steps = np.arange(n_steps)
     err = word_errors(words, ref.words, s, offsets, steps).astype(np.float32)
-    j = (steps[None, :] * s + (-offsets[:, None]) % s + offsets[:, None]) // s
-    quiet = ~informative[np.clip(j, 0, informative.size - 1)]
-    cost = np.where(err < 0, 16.0, np.where(quiet, unmatched, err)).T
+    frame = steps[None, :] * s + (-offsets[:, None]) % s
+    j = np.clip((frame + offsets[:, None]) // s, 0, informative.size - 1)
+    # levels: a copy much quieter (muted) or much louder (sound over a pause) than the
+    # reference at that place differs whatever its bits say
+    ref_db = ref.loudness.astype(np.float32) / 2 - 120
+    copy_db = copy.loudness.astype(np.float32) / 2 - 120
+    gain = float(np.percentile(copy_db, 90) - np.percentile(ref_db, 90))
+    delta = copy_db[np.clip(frame, 0, copy_db.size - 1)] - ref_db[j] - gain
+    level = np.abs(delta) >= params.level_db
+    quiet = ~informative[j]
+    # quiet words count too when the copy kept the room noise (its bits then match)
+    main = int(np.argmin(np.where(err >= 0, err, 16).mean(axis=1)))
+    kept = (err[main] >= 0) & quiet[main] & ~level[main]
+    usable = bool(kept.any()) and float(np.median(err[main][kept])) < params.quiet_kept_ber * 32
+    if usable:
+        informative = np.ones_like(informative)
+        quiet = np.zeros_like(quiet)
+    neutral = quiet & ~level
+    cost = np.where(err < 0, 16.0, np.where(level, np.maximum(err, 16.0),
+                                            np.where(neutral, unmatched, err))).T
     states = _viterbi(cost, unmatched, params.switch_bits, params.gap_bits)
-    change = _refine(states, offsets.size, err.T, quiet.T, unmatched)
-    return _segments(states, change, offsets, err, quiet, s, words.size)
+    change = _refine(states, offsets.size, err.T, neutral.T, unmatched)
+    return _segments(states, change, offsets, err, neutral, s, words.size), informative
 
 
 def _refine(states: np.ndarray, k: int, err: np.ndarray, quiet: np.ndarray,

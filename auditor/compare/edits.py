@@ -10,20 +10,22 @@ and end of both files) the copy advances ``gc`` seconds and the reference ``gr``
   there (**inserted_in_copy**); that length is the difference of the two offsets, known to
   20 ms, and the span is placed by both of its boundaries' estimates (their mean);
 * ``gr - gc >= min_span``: reference audio absent from the copy (**missing_in_copy**);
-* both ``gc`` and ``gr >= min_span``: aligned time whose audio is not the reference's
+* both ``gc`` and ``gr >= min_span`` (less half a frame: a changed span shows only on the
+  frames wholly inside it): aligned time whose audio is not the reference's
   (muted, replaced, overdubbed: **altered_in_copy**), with a missing or inserted remainder
   when the two lengths differ by ``min_span`` or more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .align import Segment
-from .fingerprint import HOP, TIME0
+from .fingerprint import FRAME_S, HOP, TIME0
 
 __all__ = ["Edit", "Comparison", "find_edits"]
 
@@ -77,9 +79,12 @@ def _chain(segs: list[Segment]) -> list[int]:
     for n, i in enumerate(idx):
         best[i], prev[i] = weight[i], None
         for j in idx[:n]:
+            # reference audio heard twice is unlikely: each second of overlap costs two
+            overlap = max(0.0, segs[j].ref_end - segs[i].ref_start)
+            score = best[j] + weight[i] - 2 * overlap
             if segs[i].ref_end > segs[j].ref_end and segs[i].ref_start > segs[j].ref_start \
-                    and best[j] + weight[i] > best[i]:
-                best[i], prev[i] = best[j] + weight[i], j
+                    and score > best[i]:
+                best[i], prev[i] = score, j
     end: int | None = max(idx, key=lambda i: (best[i], -i))
     chain = []
     while end is not None:
@@ -95,8 +100,23 @@ def _quality(ber: float) -> float:
 
 def find_edits(segs: list[Segment], *, n_frames: int, copy_duration: float,
                reference_duration: float, min_span: float = 0.75,
-               drift_hops: int = 8) -> Comparison:
-    """Classify the gaps of the chain (see the module docstring) into :class:`Edit` values."""
+               drift_hops: int = 8, usable: np.ndarray | None = None,
+               reference_stride: int = 8) -> Comparison:
+    """Classify the gaps of the chain (see the module docstring) into :class:`Edit` values.
+
+    ``usable`` marks the reference words that could show a difference (one per
+    ``reference_stride`` hops); an altered span that comes with an insertion or a cut needs
+    ``min_span`` seconds of them (else it is the edge of a pause, where no one can tell).
+    """
+    step = reference_stride * HOP
+
+    def evidence(r0: float, r1: float) -> float:
+        if usable is None:
+            return r1 - r0
+        a = max(0, int(np.ceil((r0 - TIME0) / step)))
+        b = min(usable.size, int(np.floor((r1 - TIME0) / step)) + 1)
+        return float(usable[a:b].sum()) * step if b > a else 0.0
+
     chain = _chain(segs)
     links: list[tuple[float, float, float, float, float]] = []  # copy a, b; ref a, b; ber
     for i in chain:
@@ -107,7 +127,7 @@ def find_edits(segs: list[Segment], *, n_frames: int, copy_duration: float,
     nodes = [(0.0, 0.0, 0.0, 0.0, 0.0), *links,
              (copy_duration, copy_duration, reference_duration, reference_duration, 0.0)]
     for left, right in zip(nodes[:-1], nodes[1:], strict=True):
-        edits += _gap(left, right, segs, copy_duration, n_frames, min_span)
+        edits += _gap(left, right, segs, copy_duration, n_frames, min_span, evidence)
     covered = _union([(max(0.0, ln[2]), min(reference_duration, ln[3])) for ln in links])
     drift = steady = 0.0
     for one, two, x, y in zip(chain[:-1], chain[1:], links[:-1], links[1:], strict=True):
@@ -142,7 +162,8 @@ def _union(spans: list[tuple[float, float]]) -> float:
 
 
 def _gap(left: tuple[float, ...], right: tuple[float, ...], segs: list[Segment],
-         copy_duration: float, n_frames: int, min_span: float) -> list[Edit]:
+         copy_duration: float, n_frames: int, min_span: float,
+         evidence_s: Callable[[float, float], float]) -> list[Edit]:
     c0, r0, c1, r1 = left[1], left[3], right[0], right[2]
     gc, gr = c1 - c0, r1 - r0
     extra = gc - gr
@@ -160,7 +181,12 @@ def _gap(left: tuple[float, ...], right: tuple[float, ...], segs: list[Segment],
              "reference_end": round(b + (s.offset or 0) * HOP, 3)}
             for s in elsewhere for a, b in [_times(s, copy_duration, n_frames)]]
     out: list[Edit] = []
-    if gc >= min_span and gr >= min_span:
+    # a changed span shows on frames wholly inside it: it looks shorter by up to half a frame
+    smear = FRAME_S / 2
+    altered = gc + smear >= min_span and gr + smear >= min_span
+    if altered and abs(extra) >= min_span:
+        altered = evidence_s(r0, r1) >= min_span
+    if altered:
         out.append(Edit(ALTERED, c0, c1, r0, r1, conf, dict(evidence)))
         if extra >= min_span:
             out.append(Edit(INSERTED, c1 - extra, c1, r1, r1, conf, dict(evidence)))

@@ -39,7 +39,7 @@ from .resample import Resampler
 if TYPE_CHECKING:
     from ..media import Decoder
 
-__all__ = ["RATE", "HOP", "TIME0", "REFERENCE_STRIDE", "Extractor", "fingerprint_signal",
+__all__ = ["RATE", "HOP", "TIME0", "REFERENCE_STRIDE", "FRAME_S", "Extractor", "fingerprint_signal",
            "fingerprint_files", "band_edges"]
 
 #: sample rate (Hz) of the audio the fingerprint is computed from
@@ -50,6 +50,8 @@ WIN_SAMPLES = 512
 #: short windows summed into one long frame: 15 hops + 64 ms = 0.364 s
 SUM_FRAMES = 16
 HOP = HOP_SAMPLES / RATE
+#: the span of audio one long frame measures (s)
+FRAME_S = ((SUM_FRAMES - 1) * HOP_SAMPLES + WIN_SAMPLES) / RATE
 #: time (s) of sub-fingerprint 0: the centre of long frame 1 (word n compares frames n+1 and n)
 TIME0 = HOP + ((SUM_FRAMES - 1) * HOP_SAMPLES + WIN_SAMPLES) / 2 / RATE
 #: stride of a reference fingerprint (kept every 0.16 s: 1.9 KB per minute)
