@@ -7,8 +7,10 @@ trimmed 0.35 s / 0.25 s, loudness-normalised, downmixed and resampled; padded 0.
 split into two files; compared with a reference split into two files), the benchmark reports:
 edits found and missed, boundary errors in both timelines (median, max), errors of the length
 of missing and inserted spans, findings that match no planted edit (false edits), and the
-seconds each pair costs beyond decoding (fingerprinting both sides and aligning), scaled to a
-2 h pair. Decoding is timed apart (the time spent waiting for ffmpeg's blocks).
+CPU seconds each pair costs beyond decoding (fingerprinting both sides and aligning, in this
+process: CPU time, so that other jobs on the machine do not count), scaled to a 2 h pair.
+Decoding (ffmpeg, which also downmixes and resamples to 8 kHz) is timed apart, as the wall time
+spent waiting for its blocks.
 
 Usage::
 
