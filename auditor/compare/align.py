@@ -3,8 +3,9 @@
 1. **Candidate offsets, coarse to fine.** The copy is read in blocks of 6.4 s. Each block is
    first tried at the offsets already found (and 8 hops either side: a slowly drifting clock);
    only a block that none of them explains is searched for over the whole reference, by
-   cross-correlating its 32 bit planes with the reference's through the FFT (every 20 ms phase
-   of the reference's 0.16 s grid), then checked by its bit error rate (BER).
+   cross-correlating 16 of its 32 bit planes with the reference's through the FFT (at every
+   other 20 ms phase of the reference's 0.16 s grid), then refined to the 20 ms hop and
+   checked on all 32 bits by its bit error rate (BER).
 2. **The path.** A Viterbi pass over the copy in steps of one reference word (0.16 s) chooses,
    for every step, one candidate offset or "unmatched" (audio of the copy that is not the
    reference's at that place). Each step costs the bit errors of the copy's sub-fingerprint
@@ -32,6 +33,7 @@ import numpy as np
 import scipy.fft
 
 from ._fpformat import Fingerprint
+from .path import best_path
 
 __all__ = ["AlignParams", "Segment", "align", "word_errors"]
 
@@ -110,16 +112,19 @@ class _Searcher:
         self.ref_f = scipy.fft.rfft(planes, self.n_fft, axis=0)
         self.count_f = scipy.fft.rfft(informative.astype(np.float32), self.n_fft)
 
-    @staticmethod
-    def _planes(words: np.ndarray) -> np.ndarray:
-        bits = (words[:, None] >> np.arange(32, dtype=np.uint32)) & np.uint32(1)
+    #: the search correlates every other bit, at every other 20 ms phase (then refined)
+    BITS = np.arange(0, 32, 2, dtype=np.uint32)
+
+    @classmethod
+    def _planes(cls, words: np.ndarray) -> np.ndarray:
+        bits = (words[:, None] >> cls.BITS) & np.uint32(1)
         return bits.astype(np.float32) * 2 - 1
 
     def best(self, copy: np.ndarray, first_step: int, steps: int) -> tuple[int, float]:
         """The offset (hops) and BER that best explain ``steps`` steps from ``first_step``."""
         s = self.ref.stride
         best = (0, 1.0)
-        for phase in range(s):
+        for phase in range(0, s, 2):
             frames = first_step * s + phase + s * np.arange(steps)
             frames = frames[frames < copy.size]
             if frames.size < max(2, steps // 2):
@@ -128,10 +133,11 @@ class _Searcher:
             count = scipy.fft.irfft(np.conj(ones) * self.count_f, self.n_fft)
             cf = scipy.fft.rfft(self._planes(copy[frames]), self.n_fft, axis=0)
             corr = scipy.fft.irfft((np.conj(cf) * self.ref_f).sum(axis=1), self.n_fft)
-            agree = corr / np.maximum(count, 1.0)          # per word: 32 * (1 - 2 BER)
-            agree[count < max(4.0, 0.3 * frames.size)] = -32.0
+            nb = float(self.BITS.size)
+            agree = corr / np.maximum(count, 1.0)          # per word: nb * (1 - 2 BER)
+            agree[count < max(4.0, 0.3 * frames.size)] = -nb
             lag = int(np.argmax(agree))
-            ber = (32.0 - agree[lag]) / 64.0
+            ber = (nb - agree[lag]) / (2 * nb)
             if ber < best[1]:
                 lag = lag - self.n_fft if lag > self.n_fft - steps else lag
                 # copy frame first*s + phase + s*t meets reference word t + lag
@@ -171,47 +177,17 @@ def _candidates(copy: np.ndarray, ref: Fingerprint, informative: np.ndarray,
         if searcher is None:
             searcher = _Searcher(ref, informative, block)
         d, ber_g = searcher.best(copy, first, steps.size)
+        if ber_g < 0.4:     # refine the phase on every bit
+            near = np.arange(d - 2, d + 3)
+            err = word_errors(copy, ref.words, s, near, steps)
+            valid = err >= 0
+            mean = np.where(valid, err, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1) / 32
+            d, ber_g = int(near[int(np.argmin(mean))]), float(mean.min())
         timing["searches"] = timing.get("searches", 0) + 1
         timing["search_s"] = timing.get("search_s", 0.0) + time.perf_counter() - t0
         if ber_g < params.accept_ber and d not in found:
             found.append(d)
     return sorted(found)
-
-
-def _viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float) -> np.ndarray:
-    """The cheapest state path. ``cost`` is ``(steps, K)``; states ``0..K-1`` are the offsets,
-    ``K..2K-1`` unmatched-after-offset. Returns the state of every step."""
-    n, k = cost.shape
-    m = cost[0].astype(np.float64).copy()
-    u = np.full(k, unmatched + gap)
-    back_m = np.empty((n, k), np.int32)   # 0 stay, 1 jump from best M, 2 from own U, 3 best U
-    back_u = np.empty((n, k), np.int8)    # 0 stay, 1 from own M
-    jump_m = np.empty(n, np.int32)
-    jump_u = np.empty(n, np.int32)
-    idx = np.arange(k)
-    for t in range(1, n):
-        bm, bu = int(np.argmin(m)), int(np.argmin(u))
-        opts = np.stack([m, np.full(k, m[bm] + switch), u + gap, np.full(k, u[bu] + gap + switch)])
-        choice = np.argmin(opts, axis=0)
-        new_m = opts[choice, idx] + cost[t]
-        stay_u = u <= m + gap
-        new_u = np.where(stay_u, u, m + gap) + unmatched
-        back_m[t], back_u[t] = choice, ~stay_u
-        jump_m[t], jump_u[t] = bm, bu
-        m, u = new_m, new_u
-    states = np.empty(n, np.int64)
-    state = int(np.argmin(np.concatenate([m, u])))
-    for t in range(n - 1, -1, -1):
-        states[t] = state
-        if t == 0:
-            break
-        if state < k:
-            c = back_m[t, state]
-            state = state if c == 0 else (jump_m[t] if c == 1 else
-                                          (state + k if c == 2 else jump_u[t] + k))
-        else:
-            state = state - k if back_u[t, state - k] else state
-    return states
 
 
 def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None,
@@ -260,7 +236,7 @@ def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None
     neutral = quiet & ~level
     cost = np.where(err < 0, 16.0, np.where(level, np.maximum(err, 16.0),
                                             np.where(neutral, unmatched, err))).T
-    states = _viterbi(cost, unmatched, params.switch_bits, params.gap_bits)
+    states = best_path(cost, unmatched, params.switch_bits, params.gap_bits)
     change = _refine(states, offsets.size, err.T, neutral.T, unmatched)
     return _segments(states, change, offsets, err, neutral, s, words.size), informative
 
