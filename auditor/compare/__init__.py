@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from ._fpformat import FORMAT_VERSION, METHOD, Fingerprint
-from .align import AlignParams, Segment
+from .align import AlignParams, Segment, fine_offset
 from .align import align as align_path
 from .edits import Comparison, Edit, find_edits
-from .fingerprint import REFERENCE_STRIDE, fingerprint_files, fingerprint_signal
+from .fingerprint import HOP, REFERENCE_STRIDE, fingerprint_files, fingerprint_signal
 
 __all__ = ["Fingerprint", "FORMAT_VERSION", "METHOD", "AlignParams", "Segment", "Comparison",
            "Edit", "REFERENCE_STRIDE", "fingerprint_reference", "fingerprint_copy",
@@ -60,6 +61,10 @@ def compare_fingerprints(reference: Fingerprint, copy: Fingerprint, *,
                         reference_duration=reference.duration, min_span=min_span,
                         drift_hops=params.drift_hops, usable=usable,
                         reference_stride=reference.stride)
+    first = next((g for g in segs if g.offset is not None), None)
+    if first is not None:   # the overall offset to a fraction of the 20 ms hop
+        fine = fine_offset(reference, copy, first, usable)
+        result = replace(result, offset=result.offset + (fine - (first.offset or 0)) * HOP)
     if timing is not None:
         timing["align_s"] = timing.get("align_s", 0.0) + time.process_time() - t0
     return result

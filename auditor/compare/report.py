@@ -92,7 +92,7 @@ def build_compare_report(*, comparison: Comparison, reference_files: Sequence[di
                 for e in comparison.edits]
     extra = {"comparison": {
         "reference": refs, "copy": copies,
-        "offset": round(comparison.offset, 3),
+        "offset": round(comparison.offset, 3) + 0.0,   # never -0.0
         "speed_ratio": round(comparison.speed_ratio, 6),
         "coverage": round(comparison.coverage, 4),
         "reference_duration": round(comparison.reference_duration, 3),
