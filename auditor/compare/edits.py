@@ -30,6 +30,8 @@ from .fingerprint import FRAME_S, HOP, TIME0
 __all__ = ["Edit", "Comparison", "find_edits"]
 
 MISSING, INSERTED, ALTERED = "missing_in_copy", "inserted_in_copy", "altered_in_copy"
+#: shortest matched segment that links the chain (s)
+MIN_LINK = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,10 @@ def _times(seg: Segment, copy_duration: float, n_frames: int) -> tuple[float, fl
 
 def _chain(segs: list[Segment]) -> list[int]:
     """Indices of the heaviest chain of matched segments advancing in the reference."""
-    idx = [i for i, s in enumerate(segs) if s.offset is not None]
+    # a match shorter than MIN_LINK (a step or two between two unmatched stretches) is no
+    # evidence of where the copy is
+    idx = [i for i, s in enumerate(segs) if s.offset is not None
+           and (s.end - s.start) * HOP >= MIN_LINK]
     if not idx:
         return []
     weight = {i: segs[i].end - segs[i].start for i in idx}
@@ -171,7 +176,7 @@ def _gap(left: tuple[float, ...], right: tuple[float, ...], segs: list[Segment],
                _quality(right[4]) if right[0] < copy_duration else 1.0)
     evidence: dict[str, Any] = {"copy_gap": round(gc, 3), "reference_gap": round(gr, 3),
                                 "ber_before": round(left[4], 4), "ber_after": round(right[4], 4)}
-    elsewhere = [s for s in segs if s.offset is not None
+    elsewhere = [s for s in segs if s.offset is not None and (s.end - s.start) * HOP >= MIN_LINK
                  and _times(s, copy_duration, n_frames)[0] >= c0 - 1e-6
                  and _times(s, copy_duration, n_frames)[1] <= c1 + 1e-6]
     if elsewhere:

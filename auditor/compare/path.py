@@ -11,6 +11,7 @@ copy of two hours costs a few thousand steps instead of 45,000.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 __all__ = ["best_path", "viterbi"]
 
@@ -32,7 +33,12 @@ def best_path(cost: np.ndarray, unmatched: float, switch: float, gap: float) -> 
     order = np.sort(mean, axis=1)
     best = np.argmin(mean, axis=1)
     margin = order[:, 1] - order[:, 0] if k > 1 else np.full(mean.shape[0], np.inf)
-    clean = (order[:, 0] <= ANCHOR_BITS) & (margin >= ANCHOR_MARGIN)
+    # and no 3 steps (0.5 s) inside the window cost more than unmatched: a short mute or
+    # replacement in a clean stretch still goes to the Viterbi pass
+    c3 = (csum[3:] - csum[:-3]) / 3
+    peak = maximum_filter1d(c3, size=w - 2, axis=0, mode="nearest")[(w - 2) // 2:][: n - w + 1]
+    clean = ((order[:, 0] <= ANCHOR_BITS) & (margin >= ANCHOR_MARGIN)
+             & (peak[np.arange(best.size), best] < unmatched))
     label = np.where(clean, best, -1)                        # per window start
     # a step is anchored when every window that holds it is clean at one and the same offset
     padded = np.concatenate([np.full(w - 1, label[0]), label, np.full(w - 1, label[-1])])
@@ -72,7 +78,7 @@ def viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float,
         m += np.where(np.arange(k) == start, 0.0, _FORBID)
         u += _FORBID
     back_m = np.empty((n, k), np.int32)   # 0 stay, 1 jump from best M, 2 from own U, 3 best U
-    back_u = np.empty((n, k), np.int8)    # 0 stay, 1 from own M
+    back_u = np.empty((n, k), np.int8)    # 0 stay, 1 from own M, 2 from best U (switch)
     jump_m = np.empty(n, np.int32)
     jump_u = np.empty(n, np.int32)
     idx = np.arange(k)
@@ -81,9 +87,10 @@ def viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float,
         opts = np.stack([m, np.full(k, m[bm] + switch), u + gap, np.full(k, u[bu] + gap + switch)])
         choice = np.argmin(opts, axis=0)
         new_m = opts[choice, idx] + cost[t]
-        stay_u = u <= m + gap
-        new_u = np.where(stay_u, u, m + gap) + unmatched
-        back_m[t], back_u[t] = choice, ~stay_u
+        opts_u = np.stack([u, m + gap, np.full(k, u[bu] + switch)])
+        choice_u = np.argmin(opts_u, axis=0)
+        new_u = opts_u[choice_u, idx] + unmatched
+        back_m[t], back_u[t] = choice, choice_u
         jump_m[t], jump_u[t] = bm, bu
         m, u = new_m, new_u
     states = np.empty(n, np.int64)
@@ -97,7 +104,8 @@ def viterbi(cost: np.ndarray, unmatched: float, switch: float, gap: float,
             state = state if c == 0 else (jump_m[t] if c == 1 else
                                           (state + k if c == 2 else jump_u[t] + k))
         else:
-            state = state - k if back_u[t, state - k] else state
+            c = back_u[t, state - k]
+            state = state if c == 0 else (state - k if c == 1 else jump_u[t] + k)
     return states
 
 
