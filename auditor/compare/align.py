@@ -33,6 +33,7 @@ import numpy as np
 import scipy.fft
 
 from ._fpformat import Fingerprint
+from .fingerprint import HOP
 from .path import best_path
 
 __all__ = ["AlignParams", "Segment", "align", "word_errors"]
@@ -59,12 +60,16 @@ class AlignParams:
 @dataclass(frozen=True)
 class Segment:
     """A run of the path: copy frames ``[start, end)`` (20 ms hops, fractional at a boundary)
-    at ``offset`` hops (reference frame = copy frame + offset), or unmatched (``None``)."""
+    at ``offset`` hops (reference frame = copy frame + offset), or unmatched (``None``).
+    ``start_spread``/``end_spread``: seconds of silence around a boundary where no evidence
+    placed it (it was put in the middle); 0 where the bits placed it."""
 
     start: float
     end: float
     offset: int | None
     ber: float
+    start_spread: float = 0.0
+    end_spread: float = 0.0
 
     @property
     def ref_start(self) -> float:
@@ -236,26 +241,47 @@ def align(ref: Fingerprint, copy: Fingerprint, params: AlignParams | None = None
     neutral = quiet & ~level
     cost = np.where(err < 0, 16.0, np.where(level, np.maximum(err, 16.0),
                                             np.where(neutral, unmatched, err))).T
-    states = best_path(cost, unmatched, params.switch_bits, params.gap_bits)
-    change = _refine(states, offsets.size, err.T, neutral.T, unmatched)
-    return _segments(states, change, offsets, err, neutral, s, words.size), informative
+    states = _one_unmatched_run(best_path(cost, unmatched, params.switch_bits,
+                                          params.gap_bits), offsets.size)
+    change, spread = _refine(states, offsets.size, err.T, neutral.T, unmatched)
+    return _segments(states, change, spread * s * HOP, offsets, err, neutral, s,
+                     words.size), informative
+
+
+def _one_unmatched_run(states: np.ndarray, k: int) -> np.ndarray:
+    """Unmatched steps all take the offset of the match before them (of the first match, at
+    the start): a stretch of unmatched audio is one run, whatever offset the path passed
+    through while in it."""
+    n = states.size
+    matched = states < k
+    if not matched.any():
+        return np.full(n, k, states.dtype)
+    last = np.maximum.accumulate(np.where(matched, np.arange(n), -1))
+    first = int(np.argmax(matched))
+    prev = np.where(last >= 0, states[np.maximum(last, 0)], states[first])
+    return np.where(matched, states, prev + k)
 
 
 def _refine(states: np.ndarray, k: int, err: np.ndarray, quiet: np.ndarray,
-            unmatched: float, reach: int = 40) -> np.ndarray:
+            unmatched: float, reach: int = 40) -> tuple[np.ndarray, np.ndarray]:
     """Move each change of state across the quiet steps around it (where the path had no
     evidence) to where the unmasked bit errors say the two states meet; to the middle of the
     quiet stretch when they cannot tell (a pause whose noise the coder did not keep)."""
     change = np.flatnonzero(np.diff(states)) + 1
     out = change.copy()
+    spread = np.zeros(change.size)
     for n, c in enumerate(change):
         a, b = int(states[c - 1]), int(states[c])
         lo_lim = change[n - 1] + 1 if n else 1
         hi_lim = change[n + 1] - 1 if n + 1 < change.size else states.size - 1
+        # the stretch around the change where both states cost the same (unmatched, or a
+        # matched state on a neutral step): the path had no evidence there
+        every = np.ones(quiet.shape[0], bool)
+        tie = (quiet[:, a] if a < k else every) & (quiet[:, b] if b < k else every)
         lo, hi = c, c
-        while lo - 1 >= max(lo_lim, c - reach) and quiet[lo - 1, a % k]:
+        while lo - 1 >= max(lo_lim, c - reach) and tie[lo - 1]:
             lo -= 1
-        while hi + 1 <= min(hi_lim, c + reach) and quiet[hi, b % k]:
+        while hi + 1 <= min(hi_lim, c + reach) and tie[hi]:
             hi += 1
         if hi == lo:
             continue
@@ -269,11 +295,12 @@ def _refine(states: np.ndarray, k: int, err: np.ndarray, quiet: np.ndarray,
         best = int(np.argmin(total)) + 1
         gain = total[mid - span[0] - 1] - total[best - 1]
         out[n] = span[best] if gain > 10.0 else mid
-    return out
+        spread[n] = 0.0 if gain > 10.0 else hi - lo
+    return out, spread
 
 
-def _segments(states: np.ndarray, change: np.ndarray, offsets: np.ndarray, err: np.ndarray,
-              quiet: np.ndarray, s: int, n_frames: int) -> list[Segment]:
+def _segments(states: np.ndarray, change: np.ndarray, spread: np.ndarray, offsets: np.ndarray,
+              err: np.ndarray, quiet: np.ndarray, s: int, n_frames: int) -> list[Segment]:
     k = offsets.size
     run_states = states[np.concatenate([[0], np.flatnonzero(np.diff(states)) + 1])]
     starts = np.concatenate([[0], change])
@@ -291,7 +318,9 @@ def _segments(states: np.ndarray, change: np.ndarray, offsets: np.ndarray, err: 
     for n, (first, last, off, ber) in enumerate(runs):
         start = 0.0 if n == 0 else (runs[n - 1][1] + first) / 2
         end = float(n_frames) if n == len(runs) - 1 else (last + runs[n + 1][0]) / 2
-        out.append(Segment(float(start), float(end), off, ber))
+        out.append(Segment(float(start), float(end), off, ber,
+                           float(spread[n - 1]) if n else 0.0,
+                           float(spread[n]) if n < spread.size else 0.0))
     return out
 
 

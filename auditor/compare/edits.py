@@ -123,14 +123,17 @@ def find_edits(segs: list[Segment], *, n_frames: int, copy_duration: float,
         return float(usable[a:b].sum()) * step if b > a else 0.0
 
     chain = _chain(segs)
-    links: list[tuple[float, float, float, float, float]] = []  # copy a, b; ref a, b; ber
+    # copy a, b; ref a, b; ber; spread of the start and end boundaries
+    links: list[tuple[float, ...]] = []
     for i in chain:
         a, b = _times(segs[i], copy_duration, n_frames)
         off = (segs[i].offset or 0) * HOP
-        links.append((a, b, a + off, b + off, segs[i].ber))
+        links.append((a, b, a + off, b + off, segs[i].ber, segs[i].start_spread,
+                      segs[i].end_spread))
     edits: list[Edit] = []
-    nodes = [(0.0, 0.0, 0.0, 0.0, 0.0), *links,
-             (copy_duration, copy_duration, reference_duration, reference_duration, 0.0)]
+    nodes = [(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), *links,
+             (copy_duration, copy_duration, reference_duration, reference_duration, 0.0, 0.0,
+              0.0)]
     for left, right in zip(nodes[:-1], nodes[1:], strict=True):
         edits += _gap(left, right, segs, copy_duration, n_frames, min_span, evidence)
     covered = _union([(max(0.0, ln[2]), min(reference_duration, ln[3])) for ln in links])
@@ -157,6 +160,12 @@ def find_edits(segs: list[Segment], *, n_frames: int, copy_duration: float,
                       reference_duration=reference_duration, copy_duration=copy_duration)
 
 
+def _mean(x: float, spread_x: float, y: float, spread_y: float) -> float:
+    """Two estimates of one time, weighed by the inverse of their uncertainty (s)."""
+    wx, wy = 1.0 / (spread_x + 0.1), 1.0 / (spread_y + 0.1)
+    return (wx * x + wy * y) / (wx + wy)
+
+
 def _union(spans: list[tuple[float, float]]) -> float:
     total, reach = 0.0, -np.inf
     for a, b in sorted(spans):
@@ -176,6 +185,8 @@ def _gap(left: tuple[float, ...], right: tuple[float, ...], segs: list[Segment],
                _quality(right[4]) if right[0] < copy_duration else 1.0)
     evidence: dict[str, Any] = {"copy_gap": round(gc, 3), "reference_gap": round(gr, 3),
                                 "ber_before": round(left[4], 4), "ber_after": round(right[4], 4)}
+    if left[6] or right[5]:   # a boundary in a pause: placed in its middle, this uncertain
+        evidence["boundary_uncertainty"] = round(max(left[6], right[5]) / 2, 2)
     elsewhere = [s for s in segs if s.offset is not None and (s.end - s.start) * HOP >= MIN_LINK
                  and _times(s, copy_duration, n_frames)[0] >= c0 - 1e-6
                  and _times(s, copy_duration, n_frames)[1] <= c1 + 1e-6]
@@ -198,12 +209,13 @@ def _gap(left: tuple[float, ...], right: tuple[float, ...], segs: list[Segment],
         elif -extra >= min_span:
             out.append(Edit(MISSING, c1, c1, r1 + extra, r1, conf, dict(evidence)))
     elif extra >= min_span:
-        start = max(0.0, (c0 + c1 - extra) / 2)          # both boundaries' estimates
-        at = max(0.0, (r0 + r1) / 2)
+        # both boundaries' estimates, each weighed by how sharply the bits placed it
+        start = max(0.0, _mean(c0, left[6], c1 - extra, right[5]))
+        at = max(0.0, _mean(r0, left[6], r1, right[5]))
         out.append(Edit(INSERTED, start, min(copy_duration, start + extra), at, at, conf,
                         evidence))
     elif -extra >= min_span:
-        at = max(0.0, (c0 + c1) / 2)
-        start = max(0.0, (r0 + r1 + extra) / 2)
+        at = max(0.0, _mean(c0, left[6], c1, right[5]))
+        start = max(0.0, _mean(r0, left[6], r1 + extra, right[5]))
         out.append(Edit(MISSING, at, at, start, start - extra, conf, evidence))
     return out
