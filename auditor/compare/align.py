@@ -19,7 +19,10 @@
    speech over a pause).
 3. **Boundaries** lie midway between the last sub-fingerprint of one state and the first of
    the next, on the 20 ms grid of the copy (a cut's two offsets are each known to 20 ms, so a
-   missing or inserted length is known to that too).
+   missing or inserted length is known to that too). Where the path changed state inside a
+   stretch in which both states cost the same (a pause), the change is moved to where the
+   unmasked bit errors of the two states cross, or, when they cannot tell, to the middle of
+   the stretch, whose length is kept as the boundary's uncertainty.
 
 The method follows Haitsma and Kalker 2002 (matching by bit error rate); the path is the
 usual dynamic programming over offsets.
@@ -36,7 +39,7 @@ from ._fpformat import Fingerprint
 from .fingerprint import HOP
 from .path import best_path
 
-__all__ = ["AlignParams", "Segment", "align", "word_errors"]
+__all__ = ["AlignParams", "Segment", "align", "fine_offset", "word_errors"]
 
 
 @dataclass(frozen=True)
