@@ -163,7 +163,7 @@ def build_cases(seconds: float, formats: list[str], edits: list[str], clean: lis
     for n, kind in enumerate(edits):
         lens = [lengths[(n + j) % len(lengths)] for j in range(3)]
         ops, planted = _edit_plan(kind, seconds, lens, other_len)
-        path = OUT / f"edited-{kind}-{tag}.wav"
+        path = OUT / f"edited-{kind}-{tag}-{'-'.join(f'{x:g}' for x in lens)}s.wav"
         if not path.is_file() or path.stat().st_mtime < ref.stat().st_mtime:
             _splice(path, ops, ref, other)
         pcm[kind] = (path, planted)
@@ -201,7 +201,7 @@ def build_cases(seconds: float, formats: list[str], edits: list[str], clean: lis
                 cases.append(Case(fmt, kind, [plain], parts))
         for kind in edits:
             src, planted = pcm[kind]
-            dst = _encode(src, OUT / f"copy-{tag}-{fmt}-{kind}.{ext}", opts)
+            dst = _encode(src, OUT / f"copy-{fmt}-{src.stem}.{ext}", opts)
             cases.append(Case(fmt, kind, [dst], [ref], planted))
     return cases
 
