@@ -126,3 +126,22 @@ def test_copy_in_two_files_is_one_copy(media):
     whole = _encode(ref, media["dir"] / "whole.mp3", acodec="libmp3lame", audio_bitrate="64k")
     split_ref = fingerprint_reference([media["dir"] / "part0.wav", media["dir"] / "part1.wav"])
     assert compare_fingerprints(split_ref, fingerprint_copy([whole])).edits == []
+
+
+def test_a_late_and_incomplete_copy_misses_both_ends(media):
+    ref = media["paths"]["reference"]
+    x, _ = sf.read(ref, dtype="float32")
+    src = media["dir"] / "partial.wav"
+    sf.write(src, x[20 * SR : 135 * SR], SR, subtype="PCM_16")
+    copy = _encode(src, media["dir"] / "partial.mp3", acodec="libmp3lame", audio_bitrate="32k")
+    result = compare_fingerprints(media["reference"], fingerprint_copy([copy]))
+    first, last = result.edits
+    assert first.kind == last.kind == "missing_in_copy"
+    assert first.copy_start == pytest.approx(0.0, abs=0.5)
+    assert (first.ref_start, first.ref_end) == (pytest.approx(0.0, abs=0.5),
+                                                pytest.approx(20.0, abs=0.15))
+    assert last.copy_start == pytest.approx(115.0, abs=0.5)
+    assert (last.ref_start, last.ref_end) == (pytest.approx(135.0, abs=0.15),
+                                              pytest.approx(150.0, abs=0.5))
+    assert result.offset == pytest.approx(20.0, abs=0.01)
+    assert result.coverage == pytest.approx(115 / 150, abs=0.01)
