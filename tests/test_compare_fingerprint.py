@@ -33,6 +33,9 @@ def test_reference_fingerprint_is_at_most_2_kb_per_minute(signal):
     per_minute = len(fp.to_bytes()) / (fp.duration / 60)
     assert 1000 < per_minute <= 2048, per_minute
     assert fp.words.size == pytest.approx(180 / 0.16, abs=3)
+    # every 0.2 s: under 2 KB per minute even as base64 text
+    sparse = fingerprint_signal(signal, SR, stride=10)
+    assert len(sparse.to_base64()) / (sparse.duration / 60) <= 2048
 
 
 def test_other_version_and_damage_are_refused(signal):

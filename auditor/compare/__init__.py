@@ -6,7 +6,7 @@ reference's (:mod:`.fingerprint`: Haitsma and Kalker 2002, 32-bit sub-fingerprin
 20 ms; :mod:`.align`: a piecewise-constant offset path) and reports what is missing from,
 inserted into and altered in the copy, with times in both files (:mod:`.edits`).
 
-The reference side is a :class:`Fingerprint`, a small versioned value (about 1.9 KB per
+The reference side is a :class:`Fingerprint`, a small versioned value (about 1.75 KB per
 minute: :meth:`Fingerprint.to_bytes` / :meth:`Fingerprint.from_bytes`, base64 and JSON too),
 so it can come from a recording (:func:`fingerprint_reference`) or be stored and loaded.
 """
@@ -29,11 +29,17 @@ __all__ = ["Fingerprint", "FORMAT_VERSION", "METHOD", "AlignParams", "Segment", 
 
 
 def fingerprint_reference(paths: Iterable[str | os.PathLike[str]], *,
+                          stride: int = REFERENCE_STRIDE,
                           progress: Callable[[str, float, float], None] | None = None,
                           timer: dict[str, float] | None = None) -> Fingerprint:
-    """The storable fingerprint of a reference recording (one file, or its parts in order):
-    stride 8 (a sub-fingerprint every 0.16 s), about 1.9 KB per minute."""
-    return fingerprint_files(paths, stride=REFERENCE_STRIDE, progress=progress, timer=timer)
+    """The storable fingerprint of a reference recording (one file, or its parts in order).
+
+    With the default stride 8 (a sub-fingerprint every 0.16 s) :meth:`Fingerprint.to_bytes`
+    takes about 1.75 KB per minute of speech (base64 a third more); stride 10 (every 0.2 s)
+    takes about 1.4 KB, under 2 KB per minute even in base64, and places boundaries a little
+    less precisely (bench/bench_compare.py).
+    """
+    return fingerprint_files(paths, stride=stride, progress=progress, timer=timer)
 
 
 def fingerprint_copy(paths: Iterable[str | os.PathLike[str]], *,

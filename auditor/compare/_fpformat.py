@@ -7,7 +7,7 @@ Binary layout (all little-endian), the whole zlib-compressed after the 6-byte he
 
 ``words`` are the 32-bit sub-fingerprints (one every ``stride`` x 20 ms), ``loudness`` the
 energy of each one's frame in 0.5 dB steps (``2 * (dB + 120)``, clipped to 0..255). A reference
-fingerprint (stride 8) takes about 1.9 KB per minute of audio.
+fingerprint (stride 8) takes about 1.75 KB per minute of speech.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ was measured to place the start of a differing region 1.1-1.5 s early; ``fpcalc`
 installed everywhere. This module needs numpy and scipy only.
 
 A :class:`Fingerprint` keeps every ``stride``-th sub-fingerprint: a copy is fingerprinted with
-stride 1 (every 20 ms), a reference with stride 8 (every 0.16 s, 1.9 KB per minute), small
+stride 1 (every 20 ms), a reference with stride 8 (every 0.16 s, about 1.75 KB per minute), small
 enough to keep in a ledger and still placed on the same 20 ms grid.
 """
 
@@ -54,7 +54,7 @@ HOP = HOP_SAMPLES / RATE
 FRAME_S = ((SUM_FRAMES - 1) * HOP_SAMPLES + WIN_SAMPLES) / RATE
 #: time (s) of sub-fingerprint 0: the centre of long frame 1 (word n compares frames n+1 and n)
 TIME0 = HOP + ((SUM_FRAMES - 1) * HOP_SAMPLES + WIN_SAMPLES) / 2 / RATE
-#: stride of a reference fingerprint (kept every 0.16 s: 1.9 KB per minute)
+#: stride of a reference fingerprint (kept every 0.16 s: about 1.75 KB per minute)
 REFERENCE_STRIDE = 8
 N_BANDS = 33
 LOW_HZ, HIGH_HZ = 300.0, 2000.0
