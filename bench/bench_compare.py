@@ -17,6 +17,7 @@ Usage::
     python bench/bench_compare.py                # 2 h reference (the target length)
     python bench/bench_compare.py --minutes 20   # a shorter hearing
     python bench/bench_compare.py --quick        # 4 minutes, two formats: a smoke test
+    python bench/bench_compare.py --minutes 20 --reference-stride 10   # a sparser reference
 
 One process, one core. Inputs and results go to ``bench/out/compare/`` only.
 """
@@ -39,6 +40,7 @@ sys.path.insert(0, str(HERE.parent))
 from _compare_cases import CLEAN, EDITS, FORMATS, OUT, Case, build_cases  # noqa: E402
 
 from auditor.compare import (  # noqa: E402
+    REFERENCE_STRIDE,
     compare_fingerprints,
     fingerprint_copy,
     fingerprint_reference,
@@ -77,12 +79,12 @@ def _match(case: Case, findings: list[dict[str, Any]]) -> dict[str, Any]:
     return {"edits": rows, "false": false}
 
 
-def run_case(case: Case, ref_cache: dict[tuple[str, ...], Any]) -> dict[str, Any]:
+def run_case(case: Case, ref_cache: dict[tuple[str, ...], Any], stride: int) -> dict[str, Any]:
     key = tuple(str(p) for p in case.references)
     timer: dict[str, float] = {}
     if key not in ref_cache:
         rt: dict[str, float] = {}
-        ref_cache[key] = (fingerprint_reference(case.references, timer=rt), rt)
+        ref_cache[key] = (fingerprint_reference(case.references, stride=stride, timer=rt), rt)
     ref, rt = ref_cache[key]
     copy = fingerprint_copy(case.copies, timer=timer)
     timing: dict[str, float] = {}
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="4 minutes, two formats")
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     ap.add_argument("--cases", default=",".join(CLEAN + EDITS), help="comma-separated")
+    ap.add_argument("--reference-stride", type=int, default=REFERENCE_STRIDE,
+                    help="hops (20 ms) between the reference's stored sub-fingerprints")
     args = ap.parse_args(argv)
     minutes = 4.0 if args.quick else args.minutes
     formats = ["mp3-32k", "opus-24k"] if args.quick else args.formats.split(",")
@@ -161,19 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"inputs ready in {time.perf_counter() - t0:.0f} s", flush=True)
     results, cache = [], {}
     for case in cases:
-        r = run_case(case, cache)
+        r = run_case(case, cache, args.reference_stride)
         results.append(r)
         found = sum(e["found"] for e in r["edits"])
         print(f"{case.fmt:12} {case.name:15} found {found}/{len(r['edits'])} "
               f"false {len(r['false'])} offset {r['offset']:+.3f} "
               f"coverage {r['coverage']:.4f} decode {r['decode_s']:.1f} s "
               f"beyond {r['beyond_decoding_s']:.2f} s", flush=True)
-    out = {"minutes": minutes, "formats": formats, "summary": summary(results),
-           "results": results}
-    name = f"results-{int(minutes)}min.json"
-    (OUT / name).write_text(json.dumps(out, indent=1))
+    out = {"minutes": minutes, "formats": formats, "reference_stride": args.reference_stride,
+           "summary": summary(results), "results": results}
+    tag = f"{int(minutes)}min" + ("" if args.reference_stride == REFERENCE_STRIDE
+                                  else f"-stride{args.reference_stride}")
+    (OUT / f"results-{tag}.json").write_text(json.dumps(out, indent=1))
     text = table(results)
-    (OUT / f"table-{int(minutes)}min.md").write_text(text + "\n")
+    (OUT / f"table-{tag}.md").write_text(text + "\n")
     print(text)
     print(json.dumps(out["summary"], indent=1))
     return 0
