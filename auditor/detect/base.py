@@ -44,7 +44,7 @@ class ScanParams:
     video_black_min: float = 2.0
     video_frozen_min: float = 10.0
     # splice: fusion (auditor/detect/splice.py)
-    splice_min_confidence: float = 0.0097  # the calibration table's report threshold
+    splice_min_confidence: float = 0.0089  # the calibration table's report threshold
     # splice: ENF cue (auditor/detect/enf.py)
     enf_min_snr_db: float = 8.0
     enf_z: float = 6.0
