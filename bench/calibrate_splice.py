@@ -249,13 +249,18 @@ def main(argv: list[str] | None = None) -> int:
                        "false_alarms_per_hour": c_eval["fa_per_hour"],
                        "recall": c_eval["recall"]}
     cal = Calibration.from_json(table)
-    out: dict[str, Any] = {"calibration": {**c_eval, "ece": ece(cal_recs, cal, report, w_pos)},
+    out: dict[str, Any] = {"calibration": {**c_eval, "ece": ece(cal_recs, cal, report, w_pos),
+                                           "fa_unedited_per_hour": evaluate(
+                                               clean_only(cal_recs), cal, report,
+                                               HIGH)["fa_per_hour"]},
                            "table": table}
     test_path = args.out / "splice-fa-test.json"
     if test_path.is_file():
         test = load(args.out, "test")
         t_eval = evaluate(test, cal, report, HIGH)
-        out["test"] = {**t_eval, "ece": ece(test, cal, report, positive_weight(test))}
+        out["test"] = {**t_eval, "ece": ece(test, cal, report, positive_weight(test)),
+                       "fa_unedited_per_hour": evaluate(clean_only(test), cal, report,
+                                                        HIGH)["fa_per_hour"]}
         out["test_curve"] = [{"threshold": t, **{k: v for k, v in
                                                  evaluate(test, cal, t, HIGH).items()
                                                  if k in ("fa_per_hour", "recall")}}
