@@ -119,7 +119,7 @@ def test_end_to_end(tmp_path: Path) -> None:
     assert code == 0, out
     code, out = run(ledger, ["prove", db, "--index", "2"])
     proof = json.loads(out)
-    assert code == 0 and proof["entry"]["type"] == "chunk" and proof["tree_size"] == 10
+    assert code == 0 and proof["entry"]["type"] == "chunk" and proof["tree_size"] == 11
     code, out = run(ledger, ["prove", db, "--from-size", "3"])
     assert code == 0 and json.loads(out)["from_size"] == 3
     assert run(ledger, ["verify", db, "--key", k + ".pub", "--trusted", seen])[0] == 0

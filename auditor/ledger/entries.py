@@ -26,6 +26,16 @@ Types and fields (``recording`` is the leaf index of the recording's ``ingest`` 
 - ``access``: ``recording``, ``action`` (export, listen, copy, ...), ``by``, ``purpose``.
 - ``destruction``: ``recording``, ``by``, ``authority``, ``order`` (the order cited),
   ``authorizer`` (verifier key), ``signature`` (base64 Ed25519 of :func:`statement`).
+- ``fingerprint`` (entry format version 2): ``recording``, ``first_chunk``/``last_chunk`` (the
+  chunks whose decoded audio it was computed from), ``chunks_root`` (hex Merkle Tree Hash of
+  those chunk entries' leaf hashes: the seal's ``root`` when it covers them all), ``method``
+  (``haitsma-kalker-2002/1``), ``stride`` and ``data`` (base64 of the fingerprint's versioned
+  bytes, :mod:`auditor.compare`).
+
+Versions: every type above is written with ``v`` 1, as before, except ``fingerprint``, which
+was added later and is written with ``v`` 2; an entry is accepted only with its type's version.
+A ledger without fingerprints is therefore byte for byte what it was, and an older auditor
+meeting a fingerprint entry says that its version is unknown rather than misreading it.
 """
 
 from __future__ import annotations
@@ -39,7 +49,8 @@ from typing import Any
 
 from ..errors import InputError, VerificationError
 
-__all__ = ["ENTRY_VERSION", "ENTRY_TYPES", "Entry", "canonical_json", "statement", "format_time"]
+__all__ = ["ENTRY_VERSION", "ENTRY_TYPES", "TYPE_VERSIONS", "Entry", "canonical_json",
+           "statement", "format_time", "version_of"]
 
 ENTRY_VERSION = 1
 _STR, _INT, _OBJ, _LIST = (str,), (int,), (dict,), (list,)
@@ -78,10 +89,26 @@ ENTRY_TYPES: Mapping[str, Mapping[str, tuple[type, ...]]] = MappingProxyType(
             "authorizer": _STR,
             "signature": _STR,
         },
+        "fingerprint": {
+            "recording": _INT,
+            "first_chunk": _INT,
+            "last_chunk": _INT,
+            "chunks_root": _STR,
+            "method": _STR,
+            "stride": _INT,
+            "data": _STR,
+        },
     }
 )
+#: Entry format version of the types added after version 1 (every other type: 1).
+TYPE_VERSIONS: Mapping[str, int] = MappingProxyType({"fingerprint": 2})
 _SIGNATURE_FIELDS = ("signature", "signatures")
 _STATEMENT_DOMAIN = b"auditor.ledger.statement/1\n"
+
+
+def version_of(kind: str) -> int:
+    """The entry format version an entry of type ``kind`` is written with."""
+    return TYPE_VERSIONS.get(kind, ENTRY_VERSION)
 
 
 def format_time(now: datetime) -> str:
@@ -149,7 +176,7 @@ class Entry:
         """The entry as a JSON object."""
         if self.at is None:
             raise InputError(f"{self.type} entry has no time yet: append it first")
-        return {"type": self.type, "v": ENTRY_VERSION, "at": self.at, **self.fields}
+        return {"type": self.type, "v": version_of(self.type), "at": self.at, **self.fields}
 
     def encode(self) -> bytes:
         """The canonical bytes: the Merkle leaf input."""
@@ -173,10 +200,12 @@ class Entry:
             raise VerificationError("entry is not a JSON object")
         obj = dict(obj)
         kind, version, at = obj.pop("type", None), obj.pop("v", None), obj.pop("at", None)
-        if version != ENTRY_VERSION:
-            raise VerificationError(f"entry format version {version!r} is not {ENTRY_VERSION}")
         if not isinstance(kind, str) or not isinstance(at, str):
             raise VerificationError("entry lacks a string 'type' or 'at'")
+        if version != version_of(kind) or isinstance(version, bool):
+            raise VerificationError(
+                f"{kind} entry: format version {version!r} is not {version_of(kind)}",
+                hint="a newer auditor may have written it; upgrade")
         try:
             entry = cls(kind, obj, at)
             canonical = entry.encode()

@@ -36,6 +36,7 @@ from ..errors import InputError, LedgerError, MediaError
 from ._merkle import leaf_hash, tree_hash
 from ._signing import SigningKey
 from .entries import Entry
+from .fingerprints import fingerprint_entry, new_fingerprinter
 from .store import Ledger
 
 __all__ = [
@@ -117,7 +118,7 @@ def pcm_layout(info: Any) -> tuple[int, int] | None:
 
 def hash_chunks(
     path: str | os.PathLike[str], *, chunk_frames: int, info: Any = None,
-    pcm: str | None = None,
+    pcm: str | None = None, on_block: Callable[[np.ndarray], None] | None = None,
 ) -> Iterator[ChunkHash]:
     """Decode a recording once and yield the hashes of each ``chunk_frames`` span.
 
@@ -132,6 +133,9 @@ def hash_chunks(
     pcm
         Sample format hashed: ``s16le`` or ``f32le``; default the file's own
         (:func:`auditor.media.native_pcm`).
+    on_block
+        Called with each chunk's samples, shape ``(frames, channels)`` (int16 or float32),
+        before its hash is yielded: another reader of the same decode (the fingerprint).
     """
     from ..media import decode_blocks, native_pcm, probe
 
@@ -139,7 +143,7 @@ def hash_chunks(
     pcm = pcm or native_pcm(info)
     layout = pcm_layout(info)
     if pcm == "s16le" and layout is not None and info.codec == "pcm_s16le":
-        yield from _stored_s16_chunks(info, layout[0], layout[1], chunk_frames)
+        yield from _stored_s16_chunks(info, layout[0], layout[1], chunk_frames, on_block)
         return
     start = 0
     dtype = "<i2" if pcm == "s16le" else "<f4"
@@ -147,6 +151,8 @@ def hash_chunks(
         for index, block in enumerate(decode_blocks(path, block_frames=chunk_frames, info=info,
                                                     pcm=pcm)):
             end = start + block.shape[0]
+            if on_block is not None:
+                on_block(block)
             samples = np.ascontiguousarray(block, dtype=dtype)
             digest = hashlib.sha256(samples.data).hexdigest()
             span: dict[str, Any] | None = None
@@ -160,8 +166,9 @@ def hash_chunks(
             start = end
 
 
-def _stored_s16_chunks(info: Any, offset: int, frame_bytes: int,
-                       chunk_frames: int) -> Iterator[ChunkHash]:
+def _stored_s16_chunks(info: Any, offset: int, frame_bytes: int, chunk_frames: int,
+                       on_block: Callable[[np.ndarray], None] | None = None,
+                       ) -> Iterator[ChunkHash]:
     """Chunks of 16-bit little-endian PCM in RIFF/WAVE, straight from the data chunk's bytes.
 
     libsndfile would return exactly these bytes as int16 samples; the frame count is the one it
@@ -179,6 +186,8 @@ def _stored_s16_chunks(info: Any, offset: int, frame_bytes: int,
             if n == 0:
                 break
             data = data[: n * frame_bytes]
+            if on_block is not None:
+                on_block(np.frombuffer(data, "<i2").reshape(n, -1))
             digest = hashlib.sha256(data).hexdigest()
             span = {"offset": offset + start * frame_bytes, "length": len(data), "sha256": digest}
             yield ChunkHash(index, start, start + n, digest, span)
@@ -204,8 +213,10 @@ def add_recording_at(
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     session: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    fingerprint: bool = True,
 ) -> int:
-    """Hash a recording, then append its ``ingest``, ``chunk`` and ``seal`` entries at once.
+    """Hash a recording, then append its ``ingest``, ``chunk``, ``seal`` and ``fingerprint``
+    entries at once.
 
     Parameters
     ----------
@@ -223,6 +234,9 @@ def add_recording_at(
         What to record about the session record (strings only), or None.
     progress
         Called with (frames hashed, total frames) after each chunk.
+    fingerprint
+        Also log a content fingerprint of the decoded audio (:mod:`.fingerprints`), computed
+        from the same decode as the chunk hashes.
 
     Returns
     -------
@@ -245,12 +259,14 @@ def add_recording_at(
     before = os.stat(spath)
     frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
     hashed: list[ChunkHash] = []
+    printer = new_fingerprinter(info.sample_rate) if fingerprint else None
     # the file's bytes are hashed on a second thread while the audio decodes (both release
     # the GIL)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             file_hash = pool.submit(file_sha256, spath)
-            for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info):
+            for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info,
+                                     on_block=printer.update if printer else None):
                 hashed.append(chunk)
                 if progress is not None:
                     progress(chunk.end, info.frames or chunk.end)
@@ -272,6 +288,7 @@ def add_recording_at(
     if not hashed:
         raise MediaError("the file holds no audio frames; nothing was written to the ledger",
                          path=spath)  # fmt: skip
+    content = printer.finish() if printer is not None else None
 
     def entries(first: int) -> list[Entry]:
         ingest = Entry("ingest", {
@@ -287,7 +304,10 @@ def add_recording_at(
             "recording": first, "chunks": len(chunks), "root": tree_hash(leaves).hex(),
             "frames": hashed[-1].end, "sha256": sha256,
         })  # fmt: skip
-        return [ingest, *chunks, seal]
+        if content is None:
+            return [ingest, *chunks, seal]
+        return [ingest, *chunks, seal, fingerprint_entry(first, 0, len(chunks) - 1, leaves,
+                                                         content)]
 
     try:
         indices = ledger.append_at(entries, key=key, now=now)

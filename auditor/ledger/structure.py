@@ -4,7 +4,8 @@ A recording's chunks must follow its ``ingest`` with consecutive indices and fra
 tile the audio (every chunk ``chunk_frames`` long but the last); its ``seal`` must count them,
 carry the Merkle Tree Hash of their leaf hashes (RFC 9162, 2.1.1), the frame total and the
 file's SHA-256; lifecycle entries must name an ingested recording; a ``destruction`` must carry
-a valid Ed25519 signature of its statement by the authorising key it names.
+a valid Ed25519 signature of its statement by the authorising key it names; a ``fingerprint``
+must follow the seal and name chunks of the recording and their Merkle Tree Hash.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from ._signing import verify_signature
 from .entries import Entry, statement
 from .note import VerifierKey
 
-__all__ = ["RecordingState", "RecordingChecker", "check_destruction"]
+__all__ = ["RecordingState", "RecordingChecker", "check_destruction", "fingerprint_problem"]
+
+FINGERPRINT_METHOD = "haitsma-kalker-2002/1"
+_FINGERPRINT_MAGIC = b"AUFP\x01"
 
 Report = Callable[..., None]
 
@@ -36,6 +40,7 @@ class RecordingState:
     leaves: list[bytes] = field(default_factory=list)
     seal: Entry | None = None
     events: list[tuple[int, Entry]] = field(default_factory=list)
+    fingerprints: list[tuple[int, Entry]] = field(default_factory=list)
 
     @property
     def sealed(self) -> bool:
@@ -56,6 +61,20 @@ def check_destruction(entry: Entry) -> None:
     except ValueError:
         raise AuditorError("the destruction's signature is not base64") from None
     verify_signature(key.public, raw, statement(entry))
+
+
+def fingerprint_problem(fields: Any) -> str | None:
+    """What is wrong with a fingerprint entry's method and data (None: nothing), without
+    decoding the fingerprint (its bytes are covered by the leaf hash like any other field)."""
+    if fields["method"] != FINGERPRINT_METHOD:
+        return f"uses method {fields['method']!r}, this auditor knows {FINGERPRINT_METHOD!r}"
+    try:
+        raw = base64.b64decode(fields["data"], validate=True)
+    except ValueError:
+        return "holds data that is not base64"
+    if raw[:5] != _FINGERPRINT_MAGIC or len(raw) < 7 or raw[5] != fields["stride"]:
+        return "holds data that is not a version-1 fingerprint of its stride"
+    return None
 
 
 class RecordingChecker:
@@ -90,6 +109,8 @@ class RecordingChecker:
             self._chunk(idx, state, entry, leaf)
         elif entry.type == "seal":
             self._seal(idx, state, entry)
+        elif entry.type == "fingerprint":
+            self._fingerprint(idx, state, entry)
         else:
             if entry.type == "destruction":
                 try:
@@ -128,6 +149,24 @@ class RecordingChecker:
             self.report(f"entry {idx}: seal of recording {state.index} disagrees with its "
                         f"chunks ({', '.join(wrong)})", index=idx)  # fmt: skip
         state.seal = state.seal or entry
+
+    def _fingerprint(self, idx: int, state: RecordingState, entry: Entry) -> None:
+        f = entry.fields
+        first, last = f["first_chunk"], f["last_chunk"]
+        problem: str | None
+        if not state.sealed:
+            problem = "comes before the recording's seal"
+        elif not 0 <= first <= last < len(state.chunks):
+            problem = f"names chunks {first}-{last} of {len(state.chunks)}"
+        elif f["chunks_root"] != tree_hash(state.leaves[first:last + 1]).hex():
+            problem = f"does not carry the Merkle root of chunks {first}-{last}"
+        else:
+            problem = fingerprint_problem(f)
+        if problem:
+            self.report(f"entry {idx}: fingerprint of recording {state.index} {problem}",
+                        index=idx)  # fmt: skip
+            return
+        state.fingerprints.append((idx, entry))
 
     def finish(self) -> list[Finding]:
         """One ``unsealed`` finding per recording that was ingested but never sealed."""
