@@ -1,9 +1,14 @@
-"""``auditor compare``: verify a transcoded copy against its reference recording."""
+"""``auditor compare``: verify a transcoded copy against its reference recording, an evidence
+bundle's logged fingerprint, or a ledger's (``--name``)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import zipfile
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -19,67 +24,66 @@ from ._options import (
     write_output,
 )
 
-__all__ = ["compare"]
+__all__ = ["compare", "compare_report", "emit_report", "reference_file", "reference_kind"]
+
+_SQLITE = b"SQLite format 3\x00"
 
 
-@click.command()
-@click.argument("reference", type=click.Path(dir_okay=False, path_type=str))
-@click.argument("copies", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("-R", "--reference-part", "reference_parts", multiple=True,
-              type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
-              help="A further part of the reference, joined after REFERENCE in the order "
-                   "given (repeatable): for an original recorded in several files.")
-@click.option("--min-span", type=click.FloatRange(min=0.2), default=0.75, show_default=True,
-              help="Shortest difference reported (s): a copy trimmed or padded by less at "
-                   "either end has no finding.")
-@output_options(formats=("text", "json", "html"))
-@fail_on_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str, ...],
-            min_span: float, fmt: str | None, output: str | None, fail_on: str,
-            quiet: bool) -> None:
-    """Align a copy (MP3, AAC, Opus, a disc's tracks...) with its reference recording and
-    report what is missing from, inserted into or altered in the copy, with times in both.
+def reference_kind(path: str) -> str:
+    """``bundle`` (a folder or a zip), ``ledger`` (an SQLite file) or ``recording``."""
+    if os.path.isdir(path):
+        return "bundle"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_SQLITE))
+    except OSError:
+        return "recording"   # describe_file names the problem
+    if head == _SQLITE:
+        return "ledger"
+    return "bundle" if zipfile.is_zipfile(path) else "recording"
 
-    Several COPY files are played in order as one copy (a recording handed over in parts);
-    -R adds parts to the reference. The report gives the overall offset, the speed ratio and
-    the fraction of the reference the copy covers, and both inputs' SHA-256.
 
-    \b
-    Example:
-      auditor compare hearing.wav copy.mp3
-      auditor compare hearing.wav disc-1.mp3 disc-2.mp3 --format json -o compare.json
-      auditor compare part1.wav -R part2.wav copy.m4a
+def reference_file(source: dict[str, Any], duration: float) -> dict[str, Any]:
+    """The report's ``files`` entry of a reference read from a bundle or a ledger: the logged
+    recording's SHA-256 and media facts (its own bytes are not at hand)."""
+    media = source.get("media") or {}
+    return {"path": source["path"], "role": "reference", "reference_kind": source["kind"],
+            "name": source["name"], "sha256": source["recording_sha256"],
+            "duration": round(duration, 3),
+            **{k: media.get(k) for k in ("sample_rate", "channels", "codec", "container")}}
 
-    Exit codes: 0 the copy holds the reference's audio, 1 differences, 2 an input could not
-    be read.
-    """
-    from ..compare import AlignParams, compare_fingerprints, fingerprint_copy, fingerprint_reference
-    from ..compare.report import build_compare_report, describe_file, render_compare_text
 
-    fmt = default_format(fmt, output)
-    check_output(output)
-    refs = [reference, *reference_parts]
-    ref_files = [describe_file(p, "reference") for p in refs]   # a bad input fails here
-    copy_files = [describe_file(p, "copy") for p in copies]
-    progress = progress_printer(quiet)
-    ref_fp = fingerprint_reference(refs, progress=progress)
+def compare_report(ref_fp: Any, ref_files: list[dict[str, Any]], copies: tuple[str, ...], *,
+                   copy_files: list[dict[str, Any]], source: dict[str, Any], min_span: float,
+                   progress: Callable[..., None] | None,
+                   earlier: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """Fingerprint the copies (``copy_files``: their :func:`describe_file` entries), align them
+    with ``ref_fp`` and build the report (``earlier``: findings made before the comparison,
+    such as a ledger's)."""
+    from ..compare import AlignParams, compare_fingerprints, fingerprint_copy
+    from ..compare.report import build_compare_report
+
     copy_fp = fingerprint_copy(copies, progress=progress)
     clear_progress(progress)
     if copy_fp.words.size < 25:
         raise InputError("the copy holds less than half a second of audio: nothing to compare",
                          path=copies[0], hint="check that this is the copy you were given")
-    if ref_fp.words.size < 4:
-        raise InputError("the reference holds less than a second of audio", path=reference,
+    if ref_fp.words.size * ref_fp.stride < 50:
+        raise InputError("the reference holds less than a second of audio", path=source["path"],
                          hint="check that this is the original recording")
     params = AlignParams()
     result = compare_fingerprints(ref_fp, copy_fp, params=params, min_span=min_span)
-    report = build_compare_report(
+    return build_compare_report(
         comparison=result, reference_files=ref_files, copy_files=copy_files,
         reference_parts=ref_fp.parts, copy_parts=copy_fp.parts,
         parameters={"align": params.to_json(), "min_span": min_span,
                     "reference_stride": ref_fp.stride},
-        created=report_created())
+        created=report_created(), reference_source=source, earlier_findings=earlier)
+
+
+def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: str) -> int:
+    """Write the report as text, JSON or HTML; return the exit code of its findings."""
+    from ..compare.report import render_compare_text
     from ..report import dumps, exit_code
 
     if fmt == "json":
@@ -92,4 +96,83 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
     else:
         text = render_compare_text(report)
     write_output(text, output)
-    sys.exit(exit_code(report["findings"], fail_on))
+    return int(exit_code(report["findings"], fail_on))
+
+
+@click.command()
+@click.argument("reference", type=click.Path(path_type=str))
+@click.argument("copies", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("-R", "--reference-part", "reference_parts", multiple=True,
+              type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="A further part of the reference, joined after REFERENCE in the order "
+                   "given (repeatable): for an original recorded in several files.")
+@click.option("--name", help="When REFERENCE is a ledger: the recording's file name as logged.")
+@click.option("--min-span", type=click.FloatRange(min=0.2), default=0.75, show_default=True,
+              help="Shortest difference reported (s): a copy trimmed or padded by less at "
+                   "either end has no finding.")
+@output_options(formats=("text", "json", "html"))
+@fail_on_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str, ...],
+            name: str | None, min_span: float, fmt: str | None, output: str | None,
+            fail_on: str, quiet: bool) -> None:
+    """Align a copy (MP3, AAC, Opus, a disc's tracks...) with its reference and report what
+    is missing from, inserted into or altered in the copy, with times in both.
+
+    REFERENCE is the original recording, or an evidence bundle (folder or zip, from `auditor
+    ledger bundle`) or a ledger with --name: then the content fingerprint logged with the
+    recording is the reference, checked first (the bundle verified, the ledger entry's
+    inclusion proof checked against its signed checkpoint). Several COPY files are played in
+    order as one copy; -R adds parts to a reference recording. The report gives the overall
+    offset, the speed ratio, the fraction of the reference the copy covers, the inputs'
+    SHA-256 and, for a bundle or ledger, its origin, tree size and root.
+
+    \b
+    Example:
+      auditor compare hearing.wav copy.mp3
+      auditor compare hearing.wav disc-1.mp3 disc-2.mp3 --format json -o compare.json
+      auditor compare part1.wav -R part2.wav copy.m4a
+      auditor compare hearing-evidence.zip copy.mp3
+      auditor compare court.db copy.mp3 --name hearing.wav
+
+    Exit codes: 0 the copy holds the reference's audio, 1 differences, 2 an input could not
+    be read (or a bundle or ledger holds no fingerprint of the recording).
+    """
+    from ..compare import fingerprint_reference
+    from ..compare.report import describe_file
+
+    fmt = default_format(fmt, output)
+    check_output(output)
+    kind = reference_kind(reference)
+    if kind != "ledger" and name is not None:
+        raise InputError("--name names a recording in a ledger, but REFERENCE is not a ledger",
+                         path=reference, hint="drop --name, or give the ledger as REFERENCE")
+    if kind != "recording" and reference_parts:
+        raise InputError(f"-R joins parts of a reference recording; REFERENCE is a {kind}",
+                         path=reference, hint="compare against the bundle or ledger alone")
+    progress = progress_printer(quiet)
+    if kind == "recording":
+        refs = [reference, *reference_parts]
+        ref_files = [describe_file(p, "reference") for p in refs]   # a bad input fails here
+        copy_files = [describe_file(p, "copy") for p in copies]
+        ref_fp = fingerprint_reference(refs, progress=progress)
+        source: dict[str, Any] = {"kind": "recording", "path": reference,
+                                  "sha256": ref_files[0]["sha256"]}
+    else:
+        copy_files = [describe_file(p, "copy") for p in copies]
+        if kind == "ledger":
+            from ..ledger.content import ledger_reference
+
+            if name is None:
+                raise InputError("REFERENCE is a ledger: say which recording with --name",
+                                 path=reference,
+                                 hint=f"auditor compare {reference} COPY --name hearing.wav")
+            ref_fp, source = ledger_reference(reference, name)
+        else:
+            from ..ledger.bundle import bundle_reference
+
+            ref_fp, source = bundle_reference(reference)
+        ref_files = [reference_file(source, ref_fp.duration)]
+    report = compare_report(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
+                            min_span=min_span, progress=progress)
+    sys.exit(emit_report(report, fmt, output, fail_on))

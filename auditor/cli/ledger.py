@@ -83,28 +83,51 @@ def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
     show_default=True,
     help="Length of a hashed chunk of decoded audio.",
 )
+@click.option(
+    "--fingerprint-only",
+    is_flag=True,
+    help="Only log a content fingerprint for recordings already logged without one.",
+)
 def add(
     ledger_path: str,
     files: tuple[str, ...],
     keyfile: str,
     session: str | None,
     chunk_seconds: float,
+    fingerprint_only: bool,
 ) -> None:
-    """Hash recordings in chunks, append them, seal them and sign a checkpoint.
+    """Hash recordings in chunks, append them, seal them, log their content fingerprint (for
+    `auditor compare` against a transcoded copy) and sign a checkpoint.
+
+    With --fingerprint-only, FILES are recordings already in the ledger, logged before
+    fingerprints existed: each is decoded again, every chunk of its audio must hash as
+    logged (else nothing is appended, exit 2), and a `fingerprint` entry naming those chunks
+    is appended. Nothing logged is rewritten; a recording that has a fingerprint is skipped.
 
     \b
     Example:
       auditor ledger add court.db part1.wav part2.wav --signing-key court.key
+      auditor ledger add court.db old-hearing.wav --fingerprint-only --signing-key court.key
     """
     from ..ledger.recording import add_recording, session_facts
     from ..ledger.store import Ledger
 
+    if fingerprint_only and session:
+        raise InputError("--session goes with a new recording, not with --fingerprint-only")
     key = signing_key(keyfile)
     facts = session_facts(session) if session else None
     with Ledger.open(ledger_path, writable=True) as led:
         for path in files:
+            if fingerprint_only:
+                from ..ledger.content import add_fingerprint_at
+
+                recording, entry = add_fingerprint_at(led, path, key=key)
+                click.echo(f"{path}: recording {recording} " + (
+                    "already has a fingerprint" if entry is None
+                    else f"fingerprinted (entry {entry})"))
+                continue
             index = add_recording(led, path, key=key, chunk_seconds=chunk_seconds, session=facts)
-            click.echo(f"{path}: recording {index}, sealed")
+            click.echo(f"{path}: recording {index}, sealed, fingerprinted")
         click.echo(led.checkpoint(), nl=False)
 
 
@@ -117,6 +140,12 @@ def add(
     type=click.Path(dir_okay=False),
     help="Checkpoint you trusted before; demands a consistency proof, then is updated.",
 )
+@click.option(
+    "--copy-of",
+    metavar="NAME",
+    help="FILES are a copy (MP3, a disc's tracks, played in order) of the logged recording "
+    "NAME: compare them with its logged fingerprint, as `auditor compare` does.",
+)
 @output_options(("text", "json"))
 @fail_on_option
 def verify(
@@ -125,11 +154,18 @@ def verify(
     pubkey: str | None,
     no_key: bool,
     trusted: str | None,
+    copy_of: str | None,
     fmt: str | None,
     fail_on: str,
     output: str | None,
 ) -> None:
     """Check the log itself, and re-hash FILES against it.
+
+    With --copy-of NAME, FILES are instead a transcoded copy of the recording logged as NAME,
+    aligned with the content fingerprint logged with it; the report is `auditor compare`'s
+    (missing_in_copy, inserted_in_copy, altered_in_copy) with the ledger's own findings and
+    facts, and the exit codes are compare's: 0 the same audio, 1 differences, 2 could not
+    check (no such recording, no fingerprint: add one with `ledger add --fingerprint-only`).
 
     Only --trusted-key authenticates who signed the ledger. Without it a clean ledger is
     merely "internally consistent, signer NOT authenticated" and the exit status is 2, unless
@@ -143,6 +179,8 @@ def verify(
       auditor ledger verify court.db part1.wav --trusted-key court.key.pub \\
         --trusted seen.checkpoint
       auditor ledger verify court.db --trusted-key court.key.pub --format text | less
+      auditor ledger verify court.db copy.mp3 --copy-of hearing.wav \\
+        --trusted-key court.key.pub
     """
     from ..atomic import write_atomic
     from ..ledger.check import check_ledger, unauthenticated
@@ -152,10 +190,21 @@ def verify(
     fmt = default_format(fmt, output)
     trusted_key = trusted_key_or_none(pubkey, no_key)
     old = Path(trusted).read_text("utf-8") if trusted and Path(trusted).is_file() else None
-    result = check_ledger(ledger_path, files, trusted_key=trusted_key, trusted_checkpoint=old,
-                          no_key=no_key)
+    if copy_of is not None and not files:
+        raise InputError("--copy-of NAME needs the copy's FILES",
+                         hint=f"auditor ledger verify {ledger_path} copy.mp3 --copy-of {copy_of}")
+    result = check_ledger(ledger_path, () if copy_of else files, trusted_key=trusted_key,
+                          trusted_checkpoint=old, no_key=no_key)
     if trusted and result.consistent and result.log.checkpoint:
         write_atomic(trusted, result.log.checkpoint.encode("utf-8"))
+    if copy_of is not None:
+        params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
+        code = _verify_copy(ledger_path, files, copy_of, result, params, fmt, fail_on, output)
+        if code:
+            sys.exit(code)
+        if trusted_key is None and not no_key:
+            raise unauthenticated_hint(unauthenticated("the ledger"))
+        return
     if fmt == "json":
         params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
         text = dumps(result.to_report(params, report_created()))
@@ -210,6 +259,35 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
             out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]
     write_output(json.dumps(out, indent=2) + "\n" if fmt == "json" else _proof_text(out), output)
+
+
+def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,
+                 params: dict[str, Any], fmt: str, fail_on: str, output: str | None) -> int:
+    """``verify --copy-of``: the comparison report, with the ledger check's findings and facts."""
+    from ..compare.report import describe_file
+    from ..ledger.content import ledger_reference
+    from ._options import progress_printer
+    from .compare import compare_report, emit_report, reference_file
+
+    copy_files = [describe_file(p, "copy") for p in copies]
+    ref_fp, source = ledger_reference(ledger_path, name)
+    report = compare_report(ref_fp, [reference_file(source, ref_fp.duration)], copies,
+                            copy_files=copy_files, source=source, min_span=0.75,
+                            progress=progress_printer(True), earlier=tuple(result.findings))
+    report["tool"]["parameters"].update(params, copy_of=name)
+    report["ledger"] = result.to_report(params, None)["ledger"]
+    if fmt == "text":
+        checks = "".join(f"ok: {c}\n" for c in result.log.checks)
+        problems = "".join(f"{f.severity.upper()}: {f.kind}: {f.message}\n"
+                           for f in result.findings)
+        from ..compare.report import render_compare_text
+
+        write_output(checks + problems + render_compare_text(report) + f"ledger: {result.trust}\n",
+                     output)
+        from ..report import exit_code
+
+        return int(exit_code(report["findings"], fail_on))
+    return emit_report(report, fmt, output, fail_on)
 
 
 def _proof_text(out: dict[str, Any]) -> str:

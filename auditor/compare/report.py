@@ -78,18 +78,24 @@ def _finding(edit: Edit, copies: Sequence[str], copy_parts: Sequence[float],
 def build_compare_report(*, comparison: Comparison, reference_files: Sequence[dict[str, Any]],
                          copy_files: Sequence[dict[str, Any]], reference_parts: Sequence[float],
                          copy_parts: Sequence[float], parameters: dict[str, Any],
-                         created: datetime | None = None) -> dict[str, Any]:
+                         created: datetime | None = None,
+                         reference_source: dict[str, Any] | None = None,
+                         earlier_findings: Sequence[Finding] = ()) -> dict[str, Any]:
     """The ``auditor.report/1`` dictionary of a comparison.
 
     ``reference_files`` and ``copy_files`` are :func:`describe_file` entries in the order the
     files were joined; ``*_parts`` their decoded durations (the fingerprints' ``parts``).
+    ``reference_source`` (``comparison.reference_source``) says where the reference came from:
+    ``kind`` ``recording``, ``bundle`` or ``ledger``, and for the last two the bundle's hash,
+    the ledger's origin, tree size, root and the fingerprint entry. ``earlier_findings`` are
+    reported with the comparison's (a ledger's own problems, for ``ledger verify --copy-of``).
     """
     from ..report.model import build_report
 
     refs = [f["path"] for f in reference_files]
     copies = [f["path"] for f in copy_files]
-    findings = [_finding(e, copies, copy_parts, refs, reference_parts)
-                for e in comparison.edits]
+    findings = [*earlier_findings, *(_finding(e, copies, copy_parts, refs, reference_parts)
+                                      for e in comparison.edits)]
     extra = {"comparison": {
         "reference": refs, "copy": copies,
         "offset": round(comparison.offset, 3) + 0.0,   # never -0.0
@@ -99,6 +105,8 @@ def build_compare_report(*, comparison: Comparison, reference_files: Sequence[di
         "copy_duration": round(comparison.copy_duration, 3),
         "segments": comparison.segments,
     }}
+    if reference_source is not None:
+        extra["comparison"]["reference_source"] = reference_source
     params = {"fingerprint": METHOD, **parameters}
     return build_report(files=[*reference_files, *copy_files], findings=findings,
                         parameters=params, created=created, extra=extra)
@@ -114,14 +122,21 @@ def render_compare_text(report: dict[str, Any]) -> str:
     for f in report["files"]:
         lines.append(f"{f.get('role', 'file'):9} {printable(f['path'])}  "
                      f"sha256 {f['sha256'][:16]}...  {format_time(f['duration'])}")
+    src = comp.get("reference_source") or {}
+    if src.get("kind") in ("bundle", "ledger"):
+        lines.append(f"reference: the fingerprint logged as entry {src['fingerprint_entry']} "
+                     f"for recording {src['recording']} ({printable(src['name'])}) in "
+                     f"{src['kind']} {printable(src['path'])}: {printable(src['origin'])} "
+                     f"tree size {src['tree_size']}, root {src['root'][:16]}...")
     lines.append(f"offset {comp['offset']:+.3f} s (reference time minus copy time at the "
                  f"start), speed ratio {comp['speed_ratio']:.6f}, the copy covers "
                  f"{100 * comp['coverage']:.1f} % of the reference")
-    if not report["findings"]:
+    found = [f for f in report["findings"] if f.get("detector") == DETECTOR]
+    if not found:
         lines.append("no difference of at least "
                      f"{report['tool']['parameters'].get('min_span', 0.75)} s: the copy holds "
                      "the reference's audio")
-    for f in report["findings"]:
+    for f in found:
         ev = f["evidence"]
         lines.append(f"  {_TITLES.get(f['kind'], f['kind']):9} copy {printable(f['file'])} "
                      f"{format_time(f['start'])}-{format_time(f['end'])}  reference "

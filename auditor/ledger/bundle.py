@@ -7,11 +7,16 @@ A bundle is a BagIt bag (RFC 8493, see :mod:`._bag`) holding:
 - ``evidence/evidence.json`` (``auditor.bundle/1``): the recording's entries (ingest, every
   chunk, seal, lifecycle events) and all of the log's ``key`` entries, each as its canonical
   bytes with an RFC 9162 inclusion proof to the checkpoint;
-- ``evidence/checkpoint.txt``: the C2SP signed checkpoint; ``evidence/key.pub``: its signer.
+- ``evidence/checkpoint.txt``: the C2SP signed checkpoint; ``evidence/key.pub``: its signer;
+- ``evidence/fingerprint.json`` (``auditor.fingerprint/1``, when the recording has one): its
+  content fingerprint, exactly the data of the logged ``fingerprint`` entry (which is among the
+  bundled entries with its proof), for ``auditor compare BUNDLE COPY``.
 
 :func:`verify_bundle` needs only the bundle (and, ideally, a public key the verifier trusts):
 bag integrity, the key chain, the checkpoint signature, every inclusion proof, the recording's
-structure and, finally, the payload's bytes or decoded chunks against the logged hashes.
+structure, the fingerprint file against its logged entry and, finally, the payload's bytes or
+decoded chunks against the logged hashes. :func:`bundle_reference` is that verification followed
+by reading the fingerprint.
 """
 
 from __future__ import annotations
@@ -29,16 +34,19 @@ from ..errors import AuditorError, InputError, VerificationError
 from ._bag import MAX_BUNDLE_BYTES, MAX_RATIO, Bag, open_bag, safe_name, write_bag
 from ._merkle import leaf_hash, verify_inclusion
 from .entries import Entry
+from .fingerprints import ADD_HINT, decode_fingerprint, latest_fingerprint
 from .keys import KeyHistory
 from .note import Checkpoint, VerifierKey
 from .proofs import checked_inclusion_proof, signed_checkpoint
 from .recording import logged_pcm
 from .store import Ledger
-from .structure import RecordingChecker
+from .structure import RecordingChecker, RecordingState
 
-__all__ = ["BUNDLE_SCHEMA", "make_bundle", "verify_bundle"]
+__all__ = ["BUNDLE_SCHEMA", "FINGERPRINT_FILE", "make_bundle", "verify_bundle",
+           "bundle_reference"]
 
 BUNDLE_SCHEMA = "auditor.bundle/1"
+FINGERPRINT_FILE = "evidence/fingerprint.json"
 
 
 def make_bundle(
@@ -117,6 +125,11 @@ def make_bundle(
             "evidence/checkpoint.txt": checkpoint.encode(),
             "evidence/key.pub": f"{signer}\n".encode(),
         }
+        content = latest_fingerprint(state)
+        if content is not None:
+            fp_json = {**decode_fingerprint(content[1]).to_json(), "recording": state.index,
+                       "entry": content[0], "origin": ledger.origin}
+            tags[FINGERPRINT_FILE] = json.dumps(fp_json, indent=1, sort_keys=True).encode()
         date = (now or datetime.now(UTC)).date().isoformat()
         info = (f"Bagging-Date: {date}\nBag-Software-Agent: auditor {__version__}\n"
                 f"External-Description: evidence for recording {state.index} "
@@ -177,21 +190,68 @@ def verify_bundle(
         if on_check is not None:
             on_check(text)
 
+    _verified(path, trusted_key, passed, max_bytes, max_ratio)
+    return checks
+
+
+def _verified(path: str | os.PathLike[str], trusted: VerifierKey | None,
+              passed: Callable[[str], None], max_bytes: int,
+              max_ratio: float) -> tuple[RecordingState, dict[str, Any], Checkpoint]:
     with open_bag(path, max_bytes=max_bytes, max_ratio=max_ratio) as (bag, bag_checks):
         for text in bag_checks:
             passed(text)
         try:
-            _verify_evidence(bag, trusted_key, passed)
+            return _verify_evidence(bag, trusted, passed)
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationError(f"evidence.json is malformed: {exc!r}") from None
         except AuditorError as exc:
             if isinstance(exc, VerificationError):
                 raise
             raise VerificationError(exc.what) from None
-    return checks
 
 
-def _verify_evidence(bag: Bag, trusted: VerifierKey | None, passed: Callable[[str], None]) -> None:
+def bundle_reference(path: str | os.PathLike[str], *,
+                     trusted_key: VerifierKey | None = None) -> tuple[Any, dict[str, Any]]:
+    """The logged fingerprint of a bundle's recording, once the whole bundle verifies.
+
+    Returns the :class:`~auditor.compare.Fingerprint` and what a report records of its source:
+    the bundle's SHA-256 (of the zip, or of a folder's tag manifest), the ledger's origin, tree
+    size and checkpoint, the fingerprint entry's index and the checks made.
+
+    Raises
+    ------
+    VerificationError
+        If the bundle does not verify.
+    InputError
+        If the bundle holds no fingerprint (a recording logged without one).
+    """
+    from ..media import file_sha256
+
+    checks: list[str] = []
+    state, evidence, checkpoint = _verified(path, trusted_key, checks.append, MAX_BUNDLE_BYTES,
+                                            MAX_RATIO)
+    found = latest_fingerprint(state)
+    if found is None:
+        raise InputError(
+            f"the bundle holds no content fingerprint of recording {state.index} "
+            f"({state.ingest.fields['name']}): it was logged without one", path=os.fspath(path),
+            hint=f"{ADD_HINT}, then make the bundle again with `auditor ledger bundle`, or "
+                 "compare against the original recording")
+    where = Path(path)
+    digest = file_sha256(where if where.is_file() else where / "tagmanifest-sha256.txt")
+    facts = {"kind": "bundle", "path": os.fspath(path), "sha256": digest,
+             "sha256_of": "zip" if where.is_file() else "tagmanifest-sha256.txt",
+             "origin": evidence["origin"], "tree_size": checkpoint.size,
+             "root": checkpoint.root.hex(), "recording": state.index,
+             "name": state.ingest.fields["name"],
+             "media": state.ingest.fields["media"],
+             "recording_sha256": state.ingest.fields["sha256"], "fingerprint_entry": found[0],
+             "authenticated": trusted_key is not None, "checks": checks}
+    return decode_fingerprint(found[1]), facts
+
+
+def _verify_evidence(bag: Bag, trusted: VerifierKey | None, passed: Callable[[str], None],
+                     ) -> tuple[RecordingState, dict[str, Any], Checkpoint]:
     for required in ("evidence/evidence.json", "evidence/checkpoint.txt", "evidence/key.pub"):
         if required not in bag.names:
             raise VerificationError(f"bundle lacks {required}")
@@ -241,6 +301,8 @@ def _verify_evidence(bag: Bag, trusted: VerifierKey | None, passed: Callable[[st
     if problems or state is None or not state.sealed:
         raise VerificationError("; ".join(problems) or "the recording's ingest or seal is missing")
     passed(f"recording {state.index}: {len(state.chunks)} chunks match the seal's Merkle root")
+    if FINGERPRINT_FILE in bag.names:
+        _verify_fingerprint_file(bag.read(FINGERPRINT_FILE), state, passed)
     payload = evidence["payload"]
     target = safe_name(payload["path"])
     if target not in bag.digests or not target.startswith("data/"):
@@ -255,6 +317,21 @@ def _verify_evidence(bag: Bag, trusted: VerifierKey | None, passed: Callable[[st
                             int(payload["last_chunk"]))  # fmt: skip
         passed(f"payload: excerpt chunks {payload['first_chunk']}-{payload['last_chunk']} "
                "hash to the logged chunks")  # fmt: skip
+    return state, evidence, checkpoint
+
+
+def _verify_fingerprint_file(raw: bytes, state: RecordingState,
+                             passed: Callable[[str], None]) -> None:
+    try:
+        data = json.loads(raw.decode("utf-8"))["data"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise VerificationError(f"{FINGERPRINT_FILE} is not an auditor.fingerprint/1 "
+                                "object") from None
+    logged = [i for i, e in state.fingerprints if e.fields["data"] == data]
+    if not logged:
+        raise VerificationError(f"{FINGERPRINT_FILE} is not the fingerprint logged for "
+                                f"recording {state.index}")
+    passed(f"fingerprint: {FINGERPRINT_FILE} is the one logged in entry {logged[-1]}")
 
 
 def _verify_excerpt(path: IO[bytes], state: Any, first: int, last: int) -> None:

@@ -136,6 +136,7 @@ def ledger_reference(ledger_path: str, name: str) -> tuple[Fingerprint, dict[str
         facts = {"kind": "ledger", "path": ledger_path, "origin": led.origin, "name": name,
                  "recording": state.index, "recording_sha256": state.ingest.fields["sha256"],
                  "fingerprint_entry": index, "leaf_hash": leaf_hash(led.data(index)).hex(),
+                 "media": state.ingest.fields["media"],
                  "inclusion_proof": [h.hex() for h in proof], "tree_size": size,
                  "root": signed.root.hex(), "checkpoint": led.checkpoint(size)}
     return decode_fingerprint(entry), facts
