@@ -112,7 +112,7 @@ def test_changed_payload_even_with_fixed_manifests(setup: tuple[Path, Path]) -> 
     lines = [
         f"{hashlib.sha256((bag / n).read_bytes()).hexdigest()}  {n}"
         for n in ["bag-info.txt", "bagit.txt", "evidence/checkpoint.txt", "evidence/evidence.json",
-                  "evidence/key.pub", "manifest-sha256.txt"]
+                  "evidence/fingerprint.json", "evidence/key.pub", "manifest-sha256.txt"]
     ]  # fmt: skip
     (bag / "tagmanifest-sha256.txt").write_text("\n".join(lines) + "\n")
     with pytest.raises(VerificationError, match="SHA-256 differs from the ingest entry"):
