@@ -91,7 +91,8 @@ def add_fingerprint_at(ledger: Ledger, path: str | os.PathLike[str], *, key: Sig
     if len(leaves) != len(state.chunks):
         raise _differs(spath, state, f"it holds {len(leaves)} of the {len(state.chunks)} "
                                      "logged chunks")
-    entry = fingerprint_entry(state.index, 0, len(leaves) - 1, leaves, printer.finish())
+    content = printer.finish()
+    entry = fingerprint_entry(state.index, 0, len(leaves) - 1, leaves, content)
     try:
         (index,) = ledger.append_at([entry], key=key, now=now or datetime.now(UTC))
     except LedgerError as exc:

@@ -271,6 +271,7 @@ def add_recording_at(
                 if progress is not None:
                     progress(chunk.end, info.frames or chunk.end)
             sha256 = file_hash.result()
+        content = printer.finish() if printer is not None and hashed else None
         after = os.stat(spath)
     except OSError as exc:
         raise MediaError(
@@ -288,7 +289,6 @@ def add_recording_at(
     if not hashed:
         raise MediaError("the file holds no audio frames; nothing was written to the ledger",
                          path=spath)  # fmt: skip
-    content = printer.finish() if printer is not None else None
 
     def entries(first: int) -> list[Entry]:
         ingest = Entry("ingest", {
