@@ -123,6 +123,7 @@ frequency moved (grids: about 1-2 mHz/s; 3-5 under speech noise).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,6 +266,8 @@ class _Piece:
 #: minutes: an 8-hour 48 kHz stereo scan peaks at 393 MB, 412 MB with 30-minute pieces)
 PIECE_SECONDS = 900.0
 PIECE_MARGIN = 60.0
+#: pieces analysed at once (on as many threads)
+PIECE_THREADS = 2
 
 
 def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
@@ -281,15 +284,22 @@ def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
                   -math.inf if a == 0 else sig.t0 + a / sig.rate,
                   math.inf if a + piece >= n else sig.t0 + (a + piece) / sig.rate)
                  for a in range(0, n, piece)]
-    out = []
     k2 = second.harmonic if second is not None else None
-    for lo, hi, own_lo, own_hi in spans:
+
+    def one(span: tuple[int, int, float, float]) -> _Piece:
+        lo, hi, own_lo, own_hi = span
         a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg,
                           second)
-        out.append(_Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
-                          [_cue(c, a.bb, line, duration, k2) for c in a.candidates
-                           if own_lo <= c.time < own_hi]))
-    return out
+        return _Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
+                      [_cue(c, a.bb, line, duration, k2) for c in a.candidates
+                       if own_lo <= c.time < own_hi])
+
+    if len(spans) == 1:
+        return [one(spans[0])]
+    # the pieces are independent: PIECE_THREADS at a time (numpy releases the interpreter
+    # lock), each piece's result in its place
+    with ThreadPoolExecutor(max_workers=PIECE_THREADS) as pool:
+        return list(pool.map(one, spans))
 
 
 def _cue(c: Candidate, bb: Baseband, line: hum.HumLine, duration: float,
