@@ -95,11 +95,12 @@ def _scan_file(spath: str, params: ScanParams, label: str,
     want_video = info.video is not None and any(n in VIDEO for n in names)
     # each detector's own streaming work runs on a thread of its own, beside the decoding,
     # the hashing and the features of this thread (lanes.py)
-    analysers = in_lanes(stream_analysers(info.sample_rate, info.channels, params))
+    hop = FeatureExtractor(info.sample_rate, info.channels).block_multiple
+    block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
+    analysers = in_lanes(stream_analysers(info.sample_rate, info.channels, params),
+                         block_bytes=block * info.channels * 4)
     try:
         extractor = FeatureExtractor(info.sample_rate, info.channels, analysers=analysers)
-        hop = extractor.block_multiple
-        block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
         decoder = Decoder(info, block_frames=block, video_checks=want_video,
                           black_min=params.video_black_min, frozen_min=params.video_frozen_min)
         total = info.duration if info.duration != float("inf") else 0.0

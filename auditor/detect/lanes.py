@@ -28,17 +28,20 @@ from .features import StreamAnalyser
 
 __all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "DEPTH"]
 
-#: blocks that may wait for a lane (beyond the one it works on)
+#: blocks that may wait for a lane (beyond the one it works on), at least...
 DEPTH = 2
+#: ...and as many more as fit in this many bytes: the decoder can run ahead of the slowest
+#: lane (its blocks are shared by every lane), and what needs the whole stream starts sooner
+WAITING_BYTES = 48 << 20
 _STOP = None
 
 
 class Lane:
     """One stream analyser on a worker thread of its own (a :class:`StreamAnalyser` itself)."""
 
-    def __init__(self, analyser: StreamAnalyser, name: str = "") -> None:
+    def __init__(self, analyser: StreamAnalyser, name: str = "", depth: int = DEPTH) -> None:
         self.analyser = analyser
-        self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(DEPTH)
+        self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(depth)
         self._result: Any = None
         self._error: BaseException | None = None
         self._finished = False
@@ -79,9 +82,12 @@ class Lane:
             self._queue.put(_STOP)
 
 
-def in_lanes(analysers: Mapping[str, StreamAnalyser]) -> dict[str, StreamAnalyser]:
-    """Each analyser on a lane of its own, by the same names, in the same order."""
-    return {name: Lane(a, name) for name, a in analysers.items()}
+def in_lanes(analysers: Mapping[str, StreamAnalyser], *,
+             block_bytes: int = 0) -> dict[str, StreamAnalyser]:
+    """Each analyser on a lane of its own, by the same names, in the same order; each lane
+    holds up to :data:`WAITING_BYTES` of blocks of ``block_bytes`` (at least :data:`DEPTH`)."""
+    depth = max(DEPTH, WAITING_BYTES // max(block_bytes, 1))
+    return {name: Lane(a, name, depth) for name, a in analysers.items()}
 
 
 def close_lanes(analysers: Mapping[str, StreamAnalyser]) -> None:

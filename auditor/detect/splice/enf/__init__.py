@@ -123,8 +123,9 @@ frequency moved (grids: about 1-2 mHz/s; 3-5 under speech noise).
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -157,15 +158,27 @@ class EnfSignal:
     t0: float
     sample_rate: int
     frames: int
+    #: the cue's result for ``early_params``, under way since the stream ended (see
+    #: :class:`EnfAnalyser`); :func:`cues` with other parameters analyses afresh
+    early: Future[tuple[CueStatus, list[Cue]]] | None = field(default=None, compare=False,
+                                                              repr=False)
+    early_params: ScanParams | None = None
 
 
 class EnfAnalyser:
-    """Low-pass and decimate the mono mix block by block (:class:`StreamAnalyser`)."""
+    """Low-pass and decimate the mono mix block by block (:class:`StreamAnalyser`).
 
-    def __init__(self, sample_rate: int, channels: int):
+    With ``params``, :meth:`finish` also starts the cue's analysis (:func:`cues`) on a thread
+    of its own at once: it needs nothing but this signal, so it runs while the other
+    analysers and detectors are still at work (it is the longest part of a scan after the
+    decoding). :func:`cues` then waits for that result.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, params: ScanParams | None = None):
         self.sample_rate = sample_rate
         self._dec = dec.design_decimation(sample_rate, max(1, channels))
         self._state = dec.Decimator(self._dec, compact=True)
+        self._params = params
         self.frames = 0
 
     def update(self, block: np.ndarray, start: int) -> None:
@@ -174,12 +187,26 @@ class EnfAnalyser:
 
     def finish(self) -> EnfSignal:
         y = self._state.finish_parts()
-        return EnfSignal(y, self.sample_rate / self._dec.factor, self._dec.t0,
-                         self.sample_rate, self.frames)
+        sig = EnfSignal(y, self.sample_rate / self._dec.factor, self._dec.t0,
+                        self.sample_rate, self.frames)
+        if self._params is None:
+            return sig
+        early: Future[tuple[CueStatus, list[Cue]]] = Future()
+        threading.Thread(target=_run_early, args=(early, sig, self._params), daemon=True,
+                         name="auditor-enf").start()
+        return replace(sig, early=early, early_params=self._params)
+
+
+def _run_early(fut: Future[tuple[CueStatus, list[Cue]]], sig: EnfSignal,
+               params: ScanParams) -> None:
+    try:
+        fut.set_result(_analyse(sig, params))
+    except BaseException as exc:  # noqa: BLE001 - handed over by fut.result()
+        fut.set_exception(exc)
 
 
 def analysers(sample_rate: int, channels: int, params: ScanParams) -> dict[str, StreamAnalyser]:
-    return {CUE: EnfAnalyser(sample_rate, channels)}
+    return {CUE: EnfAnalyser(sample_rate, channels, params)}
 
 
 def _r(x: float, digits: int) -> float | None:
@@ -195,6 +222,12 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     sig = inp.features.extra.get(CUE)
     if not isinstance(sig, EnfSignal):
         return CueStatus(CUE, False, "the ENF analyser did not run"), []
+    if sig.early is not None and sig.early_params == params:
+        return sig.early.result()
+    return _analyse(sig, params)
+
+
+def _analyse(sig: EnfSignal, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     duration = sig.frames / sig.sample_rate if sig.sample_rate else 0.0
     if duration < MIN_SECONDS:
         return CueStatus(CUE, False, f"too short to follow mains hum ({duration:.1f} s; needs "
