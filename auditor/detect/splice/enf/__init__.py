@@ -232,7 +232,12 @@ def _analyse(sig: EnfSignal, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     if duration < MIN_SECONDS:
         return CueStatus(CUE, False, f"too short to follow mains hum ({duration:.1f} s; needs "
                          f"{MIN_SECONDS:.0f} s)", {"duration_s": round(duration, 3)}), []
-    choice = grid.choose_line(hum.measure(sig.y, sig.rate), grid=params.grid,
+    # a grid that is given needs only its own lines: not the other grid's, nor the frames
+    # only the test of an "auto" grid reads (grid.py)
+    fixed = params.grid != "auto"
+    scan = hum.measure(sig.y, sig.rate, frames=not fixed,
+                       nominals=(float(params.grid),) if fixed else hum.NOMINALS)
+    choice = grid.choose_line(scan, grid=params.grid,
                               given_by=params.grid_from, min_snr_db=params.enf_min_snr_db)
     lines, line = choice.lines, choice.line
     if line is None and choice.reason:
