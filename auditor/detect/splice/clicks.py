@@ -16,6 +16,7 @@ prediction test only where the side before could pass.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ _FULL_SCALE = 0.9  # |sample| from which a stretch may have been clipped
 _BATCH = 4096  # candidates measured by prediction at once (about 9 MB of rows at 16 kHz)
 _OFFSETS = (-1, 0, 1)  # joins tested by prediction: before, at and after the residual peak
 _ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
+_AHEAD = 2  # batches of candidates that may wait for the prediction test (_flush)
 _MARGIN = 1e-5  # relative margin of the ratio test's shortcut (_scales), far over rounding
 
 
@@ -109,9 +111,11 @@ class ClickAnalyser:
         self._carry = 0  # samples carried at the start of _work
         self._buf0 = 0  # absolute index of _work[0]
         self._next = 0  # next block to screen
-        self._found: list[tuple[np.ndarray, ...]] = []
         self._pending: list[tuple[np.ndarray, ...]] = []  # measured, awaiting _flush
         self._n_pending = 0
+        # the prediction test of each batch, in order, on a thread of its own (_flush)
+        self._tests: list[Future[tuple[np.ndarray, ...] | None]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def update(self, block: np.ndarray, start: int) -> None:
         n = self._carry + block.shape[0]
@@ -192,13 +196,22 @@ class ClickAnalyser:
             self._flush()
 
     def _flush(self) -> None:
-        """Run the prediction test on the pending candidates and keep those that pass either
-        test's share ``_KEEP`` of its threshold."""
+        """Send the pending candidates to the prediction test (:meth:`_tested`), which runs
+        on a worker thread while the screening goes on; at most ``_AHEAD`` batches wait."""
         if not self._pending:
             return
-        *stats, rows, kept, have, sides = (np.concatenate(a)
-                                           for a in zip(*self._pending, strict=True))
+        batch = [np.concatenate(a) for a in zip(*self._pending, strict=True)]
         self._pending, self._n_pending = [], 0
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-clicks")
+        self._tests.append(self._pool.submit(self._tested, batch))
+        if len(self._tests) > _AHEAD:  # one worker: the batches finish in order
+            self._tests[-1 - _AHEAD].result()
+
+    def _tested(self, batch: list[np.ndarray]) -> tuple[np.ndarray, ...] | None:
+        """Run the prediction test on a batch of candidates and keep those that pass either
+        test's share ``_KEEP`` of its threshold (None: none)."""
+        *stats, rows, kept, have, sides = batch
         lpc, offset, clipped = self._lpc(rows, kept)
         ok = kept | (np.minimum(lpc[:, 0], lpc[:, 1]) >= self.keep)
         late = ok & ~have  # kept by the prediction test alone: their scales, measured now
@@ -206,8 +219,9 @@ class ClickAnalyser:
             half = sides.shape[1] // 2
             stats[2][late] = _median_scale(sides[late, :half])
             stats[3][late] = _median_scale(sides[late, half:])
-        if ok.any():
-            self._found.append(tuple(a[ok] for a in (*stats, lpc, offset, clipped)))
+        if not ok.any():
+            return None
+        return tuple(a[ok] for a in (*stats, lpc, offset, clipped))
 
     def _lpc(self, rows: np.ndarray,
              keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,7 +248,13 @@ class ClickAnalyser:
         if self._carry:
             self._screen(self._work[: self._carry], final=True)
         self._flush()
-        parts = list(zip(*self._found, strict=True)) if self._found else None
+        try:
+            found = [f for f in (t.result() for t in self._tests) if f is not None]
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+            self._tests, self._pool = [], None
+        parts = list(zip(*found, strict=True)) if found else None
         if parts is None:
             return Clicks(self.sample_rate, np.zeros(0, np.int64), *(np.zeros(0),) * 4,
                           np.zeros((0, 2 * CONTEXT), np.float32), np.zeros((0, 4)),
