@@ -19,7 +19,7 @@ from typing import Any
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
-from .detect.lanes import close_lanes, in_lanes, single_thread
+from .detect.lanes import close_lanes, in_lanes, single_thread, tune_allocator
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
@@ -83,6 +83,7 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     """
     params = params or ScanParams()
     check_detectors(params)
+    tune_allocator()
     # BLAS on one thread for the whole scan: the scan runs its own threads (lanes.py)
     with single_thread():
         return _scan_file(os.fspath(path), params, label or os.fspath(path), progress)

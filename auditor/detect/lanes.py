@@ -16,7 +16,9 @@ lane reads them without a copy.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
+import platform
 import queue
 import threading
 from collections.abc import Iterator, Mapping
@@ -26,7 +28,7 @@ import numpy as np
 
 from .features import StreamAnalyser
 
-__all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "DEPTH"]
+__all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "tune_allocator", "DEPTH"]
 
 #: blocks that may wait for a lane (beyond the one it works on), at least...
 DEPTH = 2
@@ -137,3 +139,29 @@ def single_thread() -> Iterator[None]:
             if _depth == 0:
                 _limiter.restore_original_limits()
                 _limiter = None
+
+
+#: glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+
+
+@functools.cache
+def tune_allocator() -> None:
+    """Keep the scan's large temporaries in one reused heap (glibc only; once per process).
+
+    A scan allocates and frees arrays of megabytes per block on several threads. By default
+    glibc gives each thread an arena of its own and each such array its own mapping, so its
+    pages are faulted in afresh every time: a fifth of the CPU time of a 2 h scan went to the
+    kernel, and the arenas raised the peak RSS. One arena, arrays under 64 MB from the heap
+    and up to 128 MB of freed heap kept (measured on the 2 h speech hearing: system time
+    0.5-0.7 s -> 0.2-0.3 s, peak RSS 330-370 MB -> 280-305 MB).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, 1)
+        libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 << 20)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc after all
+        pass
