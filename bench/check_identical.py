@@ -9,7 +9,8 @@ set ``SOURCE_DATE_EPOCH`` so the ``created`` field matches too.
 The set: the benchmark's 2 h speech hearing and its 2 h noise-burst recording (``bench_scan.py
 --only wav`` / ``--only bursts``, with every detector, with the core detectors only, and with
 ``--grid 50``), their 64 kbit/s MP3 and AAC copies when present, the ``samples/`` demo files,
-and a few of the splice stress-test hearings (``bench/out/stress-test``, WAV, MP3 and M4A),
+a 10-minute 48 kHz stereo excerpt of the 8 h recording (``--only rss --keep``) when it is
+there, and a few of the splice stress-test hearings (``bench/out/stress-test``, WAV, MP3 and M4A),
 which are copied into the output folder when the reference is made, so a later rebuild of that
 folder does not change what is compared.
 
@@ -39,6 +40,7 @@ EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 STRESS = ("tes-000-gated.wav", "tes-000-gated.m4a", "tes-021-distance.wav",
           "tes-021-distance.mp3", "tes-004-nohum.wav", "tes-1000-cut.wav",
           "tes-1021-insert.mp3", "tes-003-tonal.m4a")
+STEREO = "hearing-48k-2ch-600s.wav"
 CORE = ("digital_silence,dropout,silence,timestamp_gap,level_jump,format_change,video_gap,"
         "video_black,video_frozen")
 
@@ -64,7 +66,21 @@ def cases(inputs: Path) -> list[tuple[str, Path, list[str]]]:
             out.append((f"stress-{name.replace('.', '-')}", path, []))
     out.append(("stress-tes-021-distance-wav-grid60", inputs / "tes-021-distance.wav",
                 ["--grid", "60"]))
+    stereo = inputs / STEREO
+    if stereo.is_file():
+        out.append(("stereo-48k-600s", stereo, []))
     return out
+
+
+def cut_stereo(inputs: Path) -> None:
+    """A 10-minute 48 kHz stereo excerpt of the benchmark's 8 h recording, when it is there
+    (``bench_scan.py --only rss --keep``): the only stereo input of the set."""
+    src = HERE / "out" / "hearing-48k-2ch-28800s.wav"
+    if src.is_file() and not (inputs / STEREO).is_file():
+        from _inputs import ffmpeg
+
+        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-i", str(src), "-t", "600",
+                        "-c", "copy", str(inputs / STEREO)], check=True)
 
 
 def scan(tree: Path, path: Path, extra: list[str], report: Path) -> float:
@@ -110,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             src = HERE / "out" / "stress-test" / name
             if src.is_file() and not (inputs / name).is_file():
                 shutil.copy2(src, inputs / name)
+        cut_stereo(inputs)
     chosen = [c for c in cases(inputs) if not args.only or any(o in c[0] for o in args.only)]
     failed = 0
     for name, path, extra in chosen:

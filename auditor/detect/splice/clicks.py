@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..features import mono_mix
 from . import _lpc
 
 __all__ = ["Clicks", "ClickAnalyser", "CONTEXT"]
@@ -128,7 +129,7 @@ class ClickAnalyser:
         if block.shape[1] == 1:
             self._work[self._carry : n] = block[:, 0]
         else:
-            np.mean(block, axis=1, dtype=np.float32, out=self._work[self._carry : n])
+            mono_mix(block, out=self._work[self._carry : n])
         y = self._work[:n]
         self._screen(y, final=False)
         keep_from = max(self._buf0, (self._next - _REF) * self.blk - 2)
