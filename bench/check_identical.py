@@ -89,7 +89,9 @@ def scan(tree: Path, path: Path, extra: list[str], report: Path) -> float:
     cmd = [sys.executable, "-m", "auditor", "scan", str(path), "--format", "json", "-o",
            str(report), "-q", *extra]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    # run from the tree: ``python -m`` puts the working directory first on sys.path
+    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          cwd=tree)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"scan of {path} failed (exit {proc.returncode}):\n{proc.stderr}")
