@@ -4,6 +4,18 @@
 :func:`scan_files` does several, listing the ones it could not check; :func:`scan_with_session`
 also audits what the recordings cover against the court's record; :func:`scan_report` builds
 the JSON report (``auditor.report/1``). Rendering it is :mod:`auditor.report`'s job.
+
+A scan uses the cores it has. While this thread decodes and measures the features, the file's
+bytes are hashed and its packet times read on a thread pool, and every detector's streaming
+analyser (ENF decimation, background frames, click screening) runs on a lane of its own
+(:mod:`auditor.detect.lanes`); the click analyser hands its prediction tests to one more
+thread. The ENF cue's analysis, the longest work after the stream, starts as soon as its own
+lane ends, two pieces of the file at a time, and the splice detector runs beside the other
+detectors. numpy releases the interpreter lock in all of these, and every analyser still sees
+its blocks in order from one thread, so the reports are those of a serial scan, byte for byte
+(``bench/check_identical.py``). Profiles of the 2 h speech hearing (``bench/bench_scan.py``)
+put about a third of the CPU time in the click analysis, a third in the ENF analysis, and the
+rest in decoding, hashing, the features and the other detectors.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from typing import Any
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
+from .detect.lanes import close_lanes, in_lanes, single_thread, tune_allocator
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
@@ -82,35 +95,47 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     """
     params = params or ScanParams()
     check_detectors(params)
-    spath = os.fspath(path)
-    label = label or spath
+    tune_allocator()
+    # BLAS on one thread for the whole scan: the scan runs its own threads (lanes.py)
+    with single_thread():
+        return _scan_file(os.fspath(path), params, label or os.fspath(path), progress)
+
+
+def _scan_file(spath: str, params: ScanParams, label: str,
+               progress: Progress | None) -> FileScan:
     info = probe(spath)
     names = params.detectors or tuple(REGISTRY)
     want_video = info.video is not None and any(n in VIDEO for n in names)
-    extractor = FeatureExtractor(info.sample_rate, info.channels,
-                                 analysers=stream_analysers(info.sample_rate, info.channels,
-                                                            params))
-    hop = extractor.block_multiple
+    # each detector's own streaming work runs on a thread of its own, beside the decoding,
+    # the hashing and the features of this thread (lanes.py)
+    hop = FeatureExtractor(info.sample_rate, info.channels).block_multiple
     block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
-    decoder = Decoder(info, block_frames=block, video_checks=want_video,
-                      black_min=params.video_black_min, frozen_min=params.video_frozen_min)
-    total = info.duration if info.duration != float("inf") else 0.0
-    # while the audio decodes, other threads hash the file's bytes and read the packet
-    # timestamps (a stream copy in its own ffmpeg process); hashlib, libsndfile and pipes all
-    # release the GIL
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        digest_job = pool.submit(file_sha256, spath)
-        audio_job = pool.submit(packet_times, info, "a") if "timestamp_gap" in names else None
-        video_job = (pool.submit(packet_times, info, "v")
-                     if want_video and "video_gap" in names else None)
-        for chunk in decoder:
-            extractor.update(chunk)
-            if progress is not None:
-                progress(label, extractor.frames / info.sample_rate, total)
-        digest = digest_job.result()
-        audio_packets = audio_job.result() if audio_job else None
-        video_packets = video_job.result() if video_job else None
-    features = extractor.finish()
+    analysers = in_lanes(stream_analysers(info.sample_rate, info.channels, params),
+                         block_bytes=block * info.channels * 4)
+    try:
+        extractor = FeatureExtractor(info.sample_rate, info.channels, analysers=analysers)
+        decoder = Decoder(info, block_frames=block, video_checks=want_video,
+                          black_min=params.video_black_min, frozen_min=params.video_frozen_min)
+        total = info.duration if info.duration != float("inf") else 0.0
+        # while the audio decodes, other threads hash the file's bytes and read the packet
+        # timestamps (a stream copy in its own ffmpeg process); hashlib, libsndfile and pipes
+        # all release the GIL
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            digest_job = pool.submit(file_sha256, spath)
+            audio_job = (pool.submit(packet_times, info, "a") if "timestamp_gap" in names
+                         else None)
+            video_job = (pool.submit(packet_times, info, "v")
+                         if want_video and "video_gap" in names else None)
+            for chunk in decoder:
+                extractor.update(chunk)
+                if progress is not None:
+                    progress(label, extractor.frames / info.sample_rate, total)
+            digest = digest_job.result()
+            audio_packets = audio_job.result() if audio_job else None
+            video_packets = video_job.result() if video_job else None
+        features = extractor.finish()
+    finally:
+        close_lanes(analysers)
     if features.frames == 0:
         raise MediaError("no audio could be decoded from this file", path=spath,
                          hint="the file is damaged or empty; re-copy it from the recorder")

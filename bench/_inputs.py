@@ -75,21 +75,59 @@ class _Speech:
         return np.concatenate(parts)
 
 
+class _Bursts:
+    """An endless, seeded stream of noise bursts at syllable rate, at ``rate``.
+
+    Phrases of 1-4 s of white noise under a ``sin^2`` envelope of 4-6 Hz (a syllable's pace),
+    each phrase at its own level (-20 to -10 dBFS), separated by pauses of 0.3-1.5 s. Noise
+    that swells and fades several times a second is the hardest input for the waveform cue's
+    screening: every 4 ms block's residual peak differs from its neighbours'.
+    """
+
+    def __init__(self, rate: int, rng: np.random.Generator) -> None:
+        self.rate = rate
+        self.rng = rng
+        self.buf = np.zeros(0, np.float32)
+
+    def _phrase(self) -> np.ndarray:
+        n = int(self.rng.uniform(1.0, 4.0) * self.rate)
+        t = np.arange(n) / self.rate
+        env = np.sin(np.pi * t * self.rng.uniform(4.0, 6.0)) ** 2
+        level = 10 ** (self.rng.uniform(-20.0, -10.0) / 20)
+        noise = self.rng.standard_normal(n, dtype=np.float32)
+        return (level * env * noise).astype(np.float32)
+
+    def read(self, n: int) -> np.ndarray:
+        parts, have = [], 0
+        while have < n:
+            if self.buf.size == 0:
+                pause = np.zeros(int(self.rng.uniform(0.3, 1.5) * self.rate), np.float32)
+                self.buf = np.concatenate([self._phrase(), pause])
+            take = self.buf[: n - have]
+            self.buf = self.buf[take.size :]
+            parts.append(take)
+            have += take.size
+        return np.concatenate(parts)
+
+
 class Hearing:
     """A seeded, streamed court recording: speech, room noise, mains hum and one digital gap.
 
     Channel 1 carries the speech at full level, further channels at 0.7 with their own noise
     (another microphone in the same room). Room noise is brown-ish at about -50 dBFS; the hum
     is 50 Hz (+ harmonics) whose frequency wanders like a grid's. Samples ``gap`` (a
-    ``(first, count)`` pair) are exact zeros on every channel.
+    ``(first, count)`` pair) are exact zeros on every channel. With ``bursts=True`` the voice is
+    :class:`_Bursts` (noise bursts at syllable rate) instead of speech.
     """
 
-    def __init__(self, rate: int, channels: int, *, gap: tuple[int, int], seed: int = SEED):
+    def __init__(self, rate: int, channels: int, *, gap: tuple[int, int], seed: int = SEED,
+                 bursts: bool = False):
         from scipy.signal import lfilter_zi
 
         self.rate, self.channels, self.gap = rate, channels, gap
         self.rng = np.random.default_rng(seed)
-        self.speech = _Speech(rate, np.random.default_rng(seed + 1))
+        voice = _Bursts if bursts else _Speech
+        self.speech: _Speech | _Bursts = voice(rate, np.random.default_rng(seed + 1))
         self.zi = [lfilter_zi([1.0], [1.0, -0.95]) * 0.0 for _ in range(channels)]
         self.phase = 0.0
         self.dfreq = 0.0
@@ -161,20 +199,25 @@ def _done(path: Path, tmp: Path, meta: dict[str, Any]) -> Path:
     return path
 
 
-def make_wav(out: Path, seconds: float, rate: int, channels: int) -> Path:
-    """Generate (or reuse) a hearing WAV, streamed in 30 s chunks through soundfile."""
+def make_wav(out: Path, seconds: float, rate: int, channels: int, *,
+             bursts: bool = False) -> Path:
+    """Generate (or reuse) a hearing WAV, streamed in 30 s chunks through soundfile; with
+    ``bursts``, noise bursts at syllable rate over the hum instead of speech."""
     import soundfile as sf
 
-    path = out / f"hearing-{rate // 1000}k-{channels}ch-{int(seconds)}s.wav"
+    kind = "bursts" if bursts else "hearing"
+    path = out / f"{kind}-{rate // 1000}k-{channels}ch-{int(seconds)}s.wav"
     g0, glen = gap_for(seconds)
     meta = {"version": GEN_VERSION, "seed": SEED, "seconds": seconds, "rate": rate,
-            "channels": channels, "gap": [g0, glen], "speech": bool(_speech_clips())}
+            "channels": channels, "gap": [g0, glen],
+            "speech": "bursts" if bursts else bool(_speech_clips())}
     if _fresh(path, meta):
         return path
     print(f"  generating {path.name} ...", flush=True)
     t0 = time.perf_counter()
     frames = int(round(seconds * rate))
-    hearing = Hearing(rate, channels, gap=(int(round(g0 * rate)), int(round(glen * rate))))
+    hearing = Hearing(rate, channels, gap=(int(round(g0 * rate)), int(round(glen * rate))),
+                      bursts=bursts)
     tmp = path.with_suffix(".tmp.wav")
     fmt = "RF64" if frames * channels * 2 >= 2**32 - 64 else "WAV"
     with sf.SoundFile(tmp, "w", samplerate=rate, channels=channels, subtype="PCM_16",

@@ -11,7 +11,9 @@ seconds either side is a finding.
 
 from __future__ import annotations
 
+import threading
 import warnings
+import weakref
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -19,13 +21,31 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..findings import Finding, format_time
 from .base import DetectorInput, ScanParams
 
-__all__ = ["format_change", "band_edges", "band_steps"]
+__all__ = ["format_change", "band_edges", "band_steps", "measure_band_edges"]
 
 _DEFICIT_DB = 20.0
 _CUTOFFS = np.round(np.arange(0.10, 0.951, 0.05), 2)
 
 
+#: the last spectra :func:`band_edges` measured and their edges: the format_change detector
+#: and the splice detector's band cue (which run side by side) read the same ones
+_last: tuple[weakref.ref[np.ndarray], np.ndarray] | None = None
+_last_lock = threading.Lock()
+
+
 def band_edges(spectra: np.ndarray) -> np.ndarray:
+    """:func:`measure_band_edges` of ``spectra``, measured once for the same array (a copy of
+    the remembered result is returned to a second caller)."""
+    global _last
+    with _last_lock:
+        if _last is not None and _last[0]() is spectra:
+            return _last[1].copy()
+        edges = measure_band_edges(spectra)
+        _last = (weakref.ref(spectra), edges)
+        return edges.copy()
+
+
+def measure_band_edges(spectra: np.ndarray) -> np.ndarray:
     """Band edge (fraction of Nyquist, 0..1) of each segment's mean power spectrum.
 
     Each segment's spectrum is compared with the file's median spectrum; its edge is the lowest

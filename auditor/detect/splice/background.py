@@ -43,7 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._rows import kth_of_rows
 from ..base import DetectorInput, ScanParams
-from ..features import Features, StreamAnalyser, blackman_harris
+from ..features import Features, StreamAnalyser, blackman_harris, mono_mix
 from .cue import Cue, CueStatus
 
 __all__ = ["BackgroundFrames", "BackgroundAnalyser", "analysers", "cues", "background_mask"]
@@ -128,7 +128,7 @@ class BackgroundAnalyser:
         self._out: list[np.ndarray] = []
 
     def update(self, block: np.ndarray, start: int) -> None:
-        mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+        mono = block[:, 0] if block.shape[1] == 1 else mono_mix(block)
         end = start + mono.shape[0]
         snaps = []
         if self._pending.size:  # the frame that straddles the previous block's end

@@ -34,11 +34,12 @@ hearings (strength 1.1) and 35 minutes of real speech stay quiet; the benchmark'
 recorded at 8 kHz, though, so its upper band is empty, which makes it easier to predict than
 full-band speech. Stretches that reach ``_FULL_SCALE`` are not tested: clipping is not linear.
 
-The streaming pass screens 4 ms blocks by their largest ``|r|`` against the blocks 8-16 ms
-around them and measures only the few that stand out, keeping each candidate's sample, peak,
-local scales and 32 samples of context. Runs of identical samples near a candidate (a clipped
-flat top, a dropout, an exact-zero mute) mark it as the work of the ``dropout`` /
-``digital_silence`` detectors or of clipping: it is not reported here.
+The streaming pass (:mod:`auditor.detect.splice.clicks`) screens 4 ms blocks by their largest
+``|r|`` against the blocks 8-16 ms around them and measures only the few that stand out,
+keeping each candidate's sample, peak, local scales and 32 samples of context. Runs of
+identical samples near a candidate (a clipped flat top, a dropout, an exact-zero mute) mark it
+as the work of the ``dropout`` / ``digital_silence`` detectors or of clipping: it is not
+reported here.
 
 Band-limit changes (a span encoded with a lower bandwidth inserted into the file) are the
 steps of :func:`auditor.detect.band.band_edges`, located to a frame of the background
@@ -47,230 +48,20 @@ analyser (100 ms) by :mod:`auditor.detect.splice.waveform_band`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..base import DetectorInput, ScanParams
 from ..features import StreamAnalyser
-from . import _lpc
+from .clicks import CONTEXT as _CONTEXT
+from .clicks import ClickAnalyser, Clicks
 from .cue import Cue, CueStatus
 from .waveform_band import band_cues
 
 __all__ = ["Clicks", "ClickAnalyser", "analysers", "cues", "click_cues", "near_isolation"]
 
-_BLOCK = 0.004  # seconds per screened block
-_REF = 5  # blocks of signal carried over a decode-block edge (more than _SCALE)
-_SCALE = 4  # blocks of residual either side that give a candidate's local scale
-_GAUSS_MAD = 0.6745  # median |x| of a unit Gaussian
-_CONTEXT = 16  # samples of signal kept either side of a candidate
 _ISOLATION = 2.5  # a click's peak over its peers (see click_cues)
 _MIN_RATE = 16000  # below it speech itself changes at the scale of a sample
-_SCREEN = 1.5  # a block's peak over its peers' that sends it to be measured
-_KEEP = 0.5  # candidates kept by the streaming pass: above this share of the threshold
 _LPC_ISOLATION = 3.5  # a prediction error's peak over its side's other errors (click_cues)
-_FULL_SCALE = 0.9  # |sample| from which a stretch may have been clipped
-_BATCH = 4096  # candidates measured by prediction at once (about 9 MB of rows at 16 kHz)
-_OFFSETS = (-1, 0, 1)  # joins tested by prediction: before, at and after the residual peak
-_ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
-
-
-@dataclass(frozen=True)
-class Clicks:
-    """Candidate discontinuities found by the streaming pass, in sample order.
-
-    Attributes
-    ----------
-    sample_rate : int
-    sample : np.ndarray, shape (n,), int64
-        Sample index of each residual peak (the first sample after the jump, or the one after).
-    peak : np.ndarray, shape (n,)
-        Residual value at the peak.
-    scale_before, scale_after : np.ndarray, shape (n,)
-        Robust scale of the residual over the 16 ms before and after the peak.
-    neighbour : np.ndarray, shape (n,)
-        Largest ``|residual|`` in those 32 ms, apart from the three samples either side of the
-        peak (voiced speech has a pulse every glottal period: a splice has no peer).
-    context : np.ndarray, shape (n, 32), float32
-        Mono signal ``x[sample - 16 : sample + 16]``.
-    lpc : np.ndarray, shape (n, 4)
-        The linear-prediction test of a join at the sample, the one before or the one after
-        (whichever scores best): :func:`auditor.detect.splice._lpc.join_scores`'s ``z_before``,
-        ``z_after``, ``iso_before``, ``iso_after``.
-    lpc_offset : np.ndarray, shape (n,), int64
-        Where that join lies: between ``sample + lpc_offset - 1`` and ``sample + lpc_offset``.
-    clipped : np.ndarray, shape (n,), bool
-        Whether the predictors read a sample at ``_FULL_SCALE`` or above, where the recording
-        may have been clipped (a lossy codec rounds a clipped flat top to a few samples a
-        little below full scale). Clipping is not linear, so neither predictor can be trusted
-        there.
-    """
-
-    sample_rate: int
-    sample: np.ndarray
-    peak: np.ndarray
-    scale_before: np.ndarray
-    scale_after: np.ndarray
-    neighbour: np.ndarray
-    context: np.ndarray
-    lpc: np.ndarray
-    lpc_offset: np.ndarray
-    clipped: np.ndarray
-
-    @property
-    def isolation(self) -> np.ndarray:
-        """Peak over the largest other residual within 16 ms, shape (n,)."""
-        return np.abs(self.peak) / np.maximum(self.neighbour, 1e-12)
-
-    @property
-    def ratio(self) -> np.ndarray:
-        """Peak over the larger of the two local scales, shape (n,)."""
-        return np.abs(self.peak) / np.maximum(np.maximum(self.scale_before, self.scale_after),
-                                              1e-12)
-
-
-class ClickAnalyser:
-    """Second-difference residual of the mono mix, screened in 4 ms blocks as it streams.
-
-    State across blocks is explicit: the signal from ``_REF`` blocks before the next block to
-    screen is carried over, so a click on a decode-block edge is measured once, with the same
-    context as anywhere else, whatever the decode block size.
-    """
-
-    def __init__(self, sample_rate: int, channels: int, ratio: float):
-        self.sample_rate = sample_rate
-        self.blk = max(16, int(round(_BLOCK * sample_rate)))
-        self.keep = _KEEP * ratio
-        self._work = np.zeros(0, np.float32)  # carried signal + the new block (reused)
-        self._diff = np.zeros(0, np.float32)  # the residual (reused)
-        self._carry = 0  # samples carried at the start of _work
-        self._buf0 = 0  # absolute index of _work[0]
-        self._next = 0  # next block to screen
-        self._found: list[tuple[np.ndarray, ...]] = []
-        self._pending: list[tuple[np.ndarray, ...]] = []  # measured, awaiting _flush
-        self._n_pending = 0
-
-    def update(self, block: np.ndarray, start: int) -> None:
-        n = self._carry + block.shape[0]
-        if self._work.size < n:  # reused buffers: no fresh pages for every block
-            self._work = np.concatenate([self._work[: self._carry],
-                                         np.zeros(n - self._carry, np.float32)])
-            self._diff = np.zeros(n, np.float32)
-        if not self._carry:
-            self._buf0 = start
-        if block.shape[1] == 1:
-            self._work[self._carry : n] = block[:, 0]
-        else:
-            np.mean(block, axis=1, dtype=np.float32, out=self._work[self._carry : n])
-        y = self._work[:n]
-        self._screen(y, final=False)
-        keep_from = max(self._buf0, (self._next - _REF) * self.blk - 2)
-        self._carry = n - (keep_from - self._buf0)
-        self._work[: self._carry] = y[keep_from - self._buf0 :]
-        self._buf0 = keep_from
-
-    def _screen(self, y: np.ndarray, final: bool) -> None:
-        """Screen the blocks whose context is complete: a block passes when its largest
-        ``|residual|`` is ``_SCREEN`` times that of the blocks 2 to ``_SCALE`` away."""
-        blk, y0 = self.blk, self._buf0
-        if y.size < 3:
-            return
-        jb = -(-(y0 + 2) // blk)  # first block whose residual is complete
-        je = (y0 + y.size) // blk  # blocks jb..je-1 are complete
-        stop = je if final else je - _REF
-        first = max(self._next, jb)
-        if stop <= first:
-            return
-        d = np.subtract(y[1:], y[:-1], out=self._diff[: y.size - 1])
-        r = np.subtract(d[1:], d[:-1], out=d[:-1])  # r[i] is |residual| at sample y0 + 2 + i
-        np.abs(r, out=r)
-        off = jb * blk - (y0 + 2)
-        nb = je - jb
-        rb = r[off : off + nb * blk].reshape(nb, blk)
-        bmax = np.zeros(nb + 2 * _SCALE, np.float32)
-        bmax[_SCALE : _SCALE + nb] = np.maximum.reduceat(r[off : off + nb * blk],
-                                                         np.arange(0, nb * blk, blk))
-        early = np.zeros(nb, np.float32)
-        late = np.zeros(nb, np.float32)
-        for k in range(2, _SCALE + 1):
-            np.maximum(early, bmax[_SCALE - k : _SCALE - k + nb], out=early)
-            np.maximum(late, bmax[_SCALE + k : _SCALE + k + nb], out=late)
-        j = np.arange(first, stop) - jb
-        own = bmax[_SCALE + j]
-        hit = j[(own > _SCREEN * np.maximum(early[j], late[j]))
-                | (own > _ONE_SIDE * np.minimum(early[j], late[j]))]
-        self._next = stop
-        if hit.size:
-            self._measure(y, r, rb, hit, jb)
-
-    def _measure(self, y: np.ndarray, r: np.ndarray, rb: np.ndarray, hit: np.ndarray,
-                 jb: int) -> None:
-        blk, y0 = self.blk, self._buf0
-        p = (hit + jb) * blk + np.argmax(rb[hit], axis=1)  # absolute sample
-        ri = p - (y0 + 2)  # index into r
-        c = _SCALE * blk
-        idx = np.arange(-c - 3, c + 4)
-        win = r[np.clip(ri[:, None] + idx, 0, r.size - 1)]
-        sb = np.median(win[:, :c], axis=1) / _GAUSS_MAD
-        sa = np.median(win[:, -c:], axis=1) / _GAUSS_MAD
-        nb = np.maximum(win[:, :c].max(axis=1), win[:, -c:].max(axis=1))
-        yi = p - y0
-        peak = (y[yi].astype(np.float64) - 2.0 * y[yi - 1] + y[np.maximum(yi - 2, 0)])
-        ratio = np.abs(peak) / np.maximum(np.maximum(sb, sa), 1e-12)
-        # the prediction test runs on batches of candidates (a few large array operations)
-        c = _lpc.reach(_SCALE * blk, _OFFSETS)
-        rows = y[np.clip(yi[:, None] - c + np.arange(2 * c), 0, y.size - 1)]
-        xi = np.clip(yi[:, None] + np.arange(-_CONTEXT, _CONTEXT), 0, y.size - 1)
-        self._pending.append((p.astype(np.int64), peak, sb.astype(np.float64),
-                              sa.astype(np.float64), nb.astype(np.float64),
-                              y[xi].astype(np.float32), rows, ratio >= self.keep))
-        self._n_pending += p.size
-        if self._n_pending >= _BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        """Run the prediction test on the pending candidates and keep those that pass either
-        test's share ``_KEEP`` of its threshold."""
-        if not self._pending:
-            return
-        *stats, rows, kept = (np.concatenate(a) for a in zip(*self._pending, strict=True))
-        self._pending, self._n_pending = [], 0
-        lpc, offset, clipped = self._lpc(rows, kept)
-        ok = kept | (np.minimum(lpc[:, 0], lpc[:, 1]) >= self.keep)
-        if ok.any():
-            self._found.append(tuple(a[ok] for a in (*stats, lpc, offset, clipped)))
-
-    def _lpc(self, rows: np.ndarray,
-             keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The linear-prediction join test at the middle sample of each row, the one before
-        and the one after (the residual peaks at the first or second sample after a jump, or
-        one after a change of slope): the best of the three by its weaker side. The side after
-        is measured only where the side before could pass, or where ``keep`` says the
-        candidate is kept anyway."""
-        span = _SCALE * self.blk
-        c = rows.shape[1] // 2
-        clipped = np.abs(rows).max(axis=1) >= _FULL_SCALE
-        x = rows.astype(np.float64)
-        got = np.zeros((rows.shape[0], len(_OFFSETS), 4))
-        got[:, :, 0], got[:, :, 2] = _lpc.side_scores(x, c, span, _OFFSETS)
-        more = keep | (got[:, :, 0].max(axis=1) >= self.keep)
-        if more.any():
-            got[more, :, 1], got[more, :, 3] = _lpc.after_scores(x[more], c, span, _OFFSETS)
-        pick = np.argmax(np.minimum(got[:, :, 0], got[:, :, 1]), axis=1)
-        best = got[np.arange(rows.shape[0]), pick]
-        where = np.asarray(_OFFSETS, np.int64)[pick]
-        return best, where, clipped
-
-    def finish(self) -> Clicks:
-        if self._carry:
-            self._screen(self._work[: self._carry], final=True)
-        self._flush()
-        parts = list(zip(*self._found, strict=True)) if self._found else None
-        if parts is None:
-            return Clicks(self.sample_rate, np.zeros(0, np.int64), *(np.zeros(0),) * 4,
-                          np.zeros((0, 2 * _CONTEXT), np.float32), np.zeros((0, 4)),
-                          np.zeros(0, np.int64), np.zeros(0, bool))
-        return Clicks(self.sample_rate, *(np.concatenate(p) for p in parts))
 
 
 def analysers(sample_rate: int, channels: int, params: ScanParams) -> dict[str, StreamAnalyser]:

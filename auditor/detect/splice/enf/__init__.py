@@ -123,7 +123,9 @@ frequency moved (grids: about 1-2 mHz/s; 3-5 under speech noise).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -156,15 +158,27 @@ class EnfSignal:
     t0: float
     sample_rate: int
     frames: int
+    #: the cue's result for ``early_params``, under way since the stream ended (see
+    #: :class:`EnfAnalyser`); :func:`cues` with other parameters analyses afresh
+    early: Future[tuple[CueStatus, list[Cue]]] | None = field(default=None, compare=False,
+                                                              repr=False)
+    early_params: ScanParams | None = None
 
 
 class EnfAnalyser:
-    """Low-pass and decimate the mono mix block by block (:class:`StreamAnalyser`)."""
+    """Low-pass and decimate the mono mix block by block (:class:`StreamAnalyser`).
 
-    def __init__(self, sample_rate: int, channels: int):
+    With ``params``, :meth:`finish` also starts the cue's analysis (:func:`cues`) on a thread
+    of its own at once: it needs nothing but this signal, so it runs while the other
+    analysers and detectors are still at work (it is the longest part of a scan after the
+    decoding). :func:`cues` then waits for that result.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, params: ScanParams | None = None):
         self.sample_rate = sample_rate
         self._dec = dec.design_decimation(sample_rate, max(1, channels))
         self._state = dec.Decimator(self._dec, compact=True)
+        self._params = params
         self.frames = 0
 
     def update(self, block: np.ndarray, start: int) -> None:
@@ -173,12 +187,26 @@ class EnfAnalyser:
 
     def finish(self) -> EnfSignal:
         y = self._state.finish_parts()
-        return EnfSignal(y, self.sample_rate / self._dec.factor, self._dec.t0,
-                         self.sample_rate, self.frames)
+        sig = EnfSignal(y, self.sample_rate / self._dec.factor, self._dec.t0,
+                        self.sample_rate, self.frames)
+        if self._params is None:
+            return sig
+        early: Future[tuple[CueStatus, list[Cue]]] = Future()
+        threading.Thread(target=_run_early, args=(early, sig, self._params), daemon=True,
+                         name="auditor-enf").start()
+        return replace(sig, early=early, early_params=self._params)
+
+
+def _run_early(fut: Future[tuple[CueStatus, list[Cue]]], sig: EnfSignal,
+               params: ScanParams) -> None:
+    try:
+        fut.set_result(_analyse(sig, params))
+    except BaseException as exc:  # noqa: BLE001 - handed over by fut.result()
+        fut.set_exception(exc)
 
 
 def analysers(sample_rate: int, channels: int, params: ScanParams) -> dict[str, StreamAnalyser]:
-    return {CUE: EnfAnalyser(sample_rate, channels)}
+    return {CUE: EnfAnalyser(sample_rate, channels, params)}
 
 
 def _r(x: float, digits: int) -> float | None:
@@ -194,11 +222,22 @@ def cues(inp: DetectorInput, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     sig = inp.features.extra.get(CUE)
     if not isinstance(sig, EnfSignal):
         return CueStatus(CUE, False, "the ENF analyser did not run"), []
+    if sig.early is not None and sig.early_params == params:
+        return sig.early.result()
+    return _analyse(sig, params)
+
+
+def _analyse(sig: EnfSignal, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     duration = sig.frames / sig.sample_rate if sig.sample_rate else 0.0
     if duration < MIN_SECONDS:
         return CueStatus(CUE, False, f"too short to follow mains hum ({duration:.1f} s; needs "
                          f"{MIN_SECONDS:.0f} s)", {"duration_s": round(duration, 3)}), []
-    choice = grid.choose_line(hum.measure(sig.y, sig.rate), grid=params.grid,
+    # a grid that is given needs only its own lines: not the other grid's, nor the frames
+    # only the test of an "auto" grid reads (grid.py)
+    fixed = params.grid != "auto"
+    scan = hum.measure(sig.y, sig.rate, frames=not fixed,
+                       nominals=(float(params.grid),) if fixed else hum.NOMINALS)
+    choice = grid.choose_line(scan, grid=params.grid,
                               given_by=params.grid_from, min_snr_db=params.enf_min_snr_db)
     lines, line = choice.lines, choice.line
     if line is None and choice.reason:
@@ -265,6 +304,8 @@ class _Piece:
 #: minutes: an 8-hour 48 kHz stereo scan peaks at 393 MB, 412 MB with 30-minute pieces)
 PIECE_SECONDS = 900.0
 PIECE_MARGIN = 60.0
+#: pieces analysed at once (on as many threads)
+PIECE_THREADS = 2
 
 
 def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
@@ -281,15 +322,22 @@ def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
                   -math.inf if a == 0 else sig.t0 + a / sig.rate,
                   math.inf if a + piece >= n else sig.t0 + (a + piece) / sig.rate)
                  for a in range(0, n, piece)]
-    out = []
     k2 = second.harmonic if second is not None else None
-    for lo, hi, own_lo, own_hi in spans:
+
+    def one(span: tuple[int, int, float, float]) -> _Piece:
+        lo, hi, own_lo, own_hi = span
         a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg,
                           second)
-        out.append(_Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
-                          [_cue(c, a.bb, line, duration, k2) for c in a.candidates
-                           if own_lo <= c.time < own_hi]))
-    return out
+        return _Piece(a.grid_like, a.pace, a.min_phase_jump, len(a.gaps),
+                      [_cue(c, a.bb, line, duration, k2) for c in a.candidates
+                       if own_lo <= c.time < own_hi])
+
+    if len(spans) == 1:
+        return [one(spans[0])]
+    # the pieces are independent: PIECE_THREADS at a time (numpy releases the interpreter
+    # lock), each piece's result in its place
+    with ThreadPoolExecutor(max_workers=PIECE_THREADS) as pool:
+        return list(pool.map(one, spans))
 
 
 def _cue(c: Candidate, bb: Baseband, line: hum.HumLine, duration: float,

@@ -7,13 +7,11 @@ Pure numpy; :mod:`auditor.detect.splice.enf` documents the method,
 
 from __future__ import annotations
 
-import contextlib
-import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from ...lanes import single_thread
 
 #: decimated rate is the input rate divided by ``rate // TARGET_RATE`` (so 1.2-2.4 kHz)
 TARGET_RATE = 1200
@@ -24,27 +22,6 @@ PASS_EDGE = 430.0
 STOP_DB = 60.0
 
 # --------------------------------------------------------------------------- decimation
-
-
-@functools.cache
-def _blas() -> Any:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - a declared dependency; else BLAS keeps threads
-        return None
-    return ThreadpoolController()
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run BLAS on one thread: the products here are skinny (a dozen rows), where OpenBLAS's
-    threads only wait on each other (15x slower while the scan hashes the file alongside)."""
-    ctl = _blas()
-    if ctl is None:
-        yield
-        return
-    with ctl.limit(limits=1, user_api="blas"):
-        yield
 
 
 @dataclass(frozen=True)

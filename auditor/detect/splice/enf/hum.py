@@ -84,7 +84,8 @@ SPEECH_DB = 10.0
 
 
 def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
-            segment_seconds: float = 8.0) -> HumScan:
+            segment_seconds: float = 8.0, nominals: tuple[float, ...] = NOMINALS,
+            frames: bool = True) -> HumScan:
     """:func:`hum_lines`' lines, with what the grid test (:mod:`.grid`) reads of each.
 
     Per segment, the line's SNR and its peak frequency (the strongest bin refined by a parabola
@@ -94,6 +95,11 @@ def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
     file's floor says whether someone speaks in it, and each line's SNR is that of the median
     frame without speech (and with it), against the noise beside the line in their mean
     periodogram.
+
+    ``nominals`` limits the lines to those grids' (a grid given by the user: the other
+    grid's lines and the frames, which only the test of an ``auto`` grid reads, are not
+    measured; the lines measured are the same either way), and ``frames=False`` leaves the
+    frames out (``quiet_snr`` and ``speech_snr`` are then NaN, with no frames).
     """
     n = y.size
     seg = int(min(2 ** int(np.log2(max(segment_seconds * rate, 2))), n))
@@ -113,7 +119,7 @@ def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
     top = min(0.45 * rate, PASS_EDGE + 6.0)
     out: list[HumLine] = []
     seg_snr, seg_freq = [], []
-    for f0 in NOMINALS:
+    for f0 in nominals:
         for k in range(1, MAX_HARMONIC + 1):
             h = k * f0
             dev = k * MAX_DEVIATION + df
@@ -134,7 +140,12 @@ def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
                                float(np.median(imax)) * df))
             seg_snr.append(snr)
             seg_freq.append(_refined(p, imax) * df)
-    quiet, speech, nq, ns, fs = _frames(x, rate, out)
+    if frames:
+        quiet, speech, nq, ns, fs = _frames(x, rate, out)
+    else:
+        quiet = speech = np.full(len(out), np.nan)
+        nq = ns = 0
+        fs = 0.0
     return HumScan(out, np.array(seg_snr).reshape(len(out), count),
                    np.array(seg_freq).reshape(len(out), count), seg / rate, quiet, speech,
                    nq, ns, fs)

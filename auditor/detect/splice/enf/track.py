@@ -123,10 +123,19 @@ def local_power(b: np.ndarray, half: int) -> np.ndarray:
 
 
 def box_sum(x: np.ndarray, half: int) -> np.ndarray:
-    """Centred moving sum over 2*half+1 samples (shorter at the edges)."""
+    """Centred moving sum over 2*half+1 samples (shorter at the edges): ``c[min(i + half + 1,
+    n)] - c[max(i - half, 0)]`` of the cumulative sum ``c``, taken by slices (the same
+    differences; gathers through index arrays took three times as long)."""
     c = csum(x)
-    idx = np.arange(x.size)
-    return c[np.minimum(idx + half + 1, x.size)] - c[np.maximum(idx - half, 0)]
+    n = x.size
+    if n <= 2 * half + 1:
+        idx = np.arange(n)
+        return c[np.minimum(idx + half + 1, n)] - c[np.maximum(idx - half, 0)]
+    out = np.empty(n, c.dtype)
+    np.subtract(c[2 * half + 1:], c[: n - 2 * half], out=out[half: n - half])
+    np.subtract(c[half + 1: 2 * half + 1], c[0], out=out[:half])
+    np.subtract(c[n], c[n - 2 * half: n - half], out=out[n - half:])
+    return out
 
 
 def fill(values: np.ndarray, good: np.ndarray) -> np.ndarray:
