@@ -112,6 +112,10 @@ def test_a_damaged_bundle_is_exit_2(court, tmp_path):
     bad.write_bytes(bytes(data))
     res = run("compare", str(bad), court["copy"])
     assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "bad.zip" in res.output and "does not verify" in res.output
+    (tmp_path / "folder").mkdir()
+    res = run("compare", str(tmp_path / "folder"), court["copy"])
+    assert res.exit_code == 2 and "folder: the evidence bundle does not verify" in res.output
 
 
 def test_the_ledger_is_never_an_output(court):

@@ -220,16 +220,21 @@ def bundle_reference(path: str | os.PathLike[str], *,
 
     Raises
     ------
-    VerificationError
-        If the bundle does not verify.
     InputError
-        If the bundle holds no fingerprint (a recording logged without one).
+        If the bundle does not verify (the check that failed is in the message), or holds no
+        fingerprint (a recording logged without one).
     """
     from ..media import file_sha256
 
     checks: list[str] = []
-    state, evidence, checkpoint = _verified(path, trusted_key, checks.append, MAX_BUNDLE_BYTES,
-                                            MAX_RATIO)
+    try:
+        state, evidence, checkpoint = _verified(path, trusted_key, checks.append,
+                                                MAX_BUNDLE_BYTES, MAX_RATIO)
+    except AuditorError as exc:
+        raise InputError(f"the evidence bundle does not verify: {exc.what}",
+                         path=os.fspath(path),
+                         hint="see every check with `auditor bundle verify BUNDLE`; compare "
+                              "against an intact copy of the bundle") from None
     found = latest_fingerprint(state)
     if found is None:
         raise InputError(
