@@ -217,3 +217,25 @@ def test_cli_fingerprint_only(tmp_path, audio):
     assert res.exit_code == 2 and "cut.mp3" in res.output and "Traceback" not in res.output
     res = runner.invoke(cli, ["ledger", "add", "--help"])
     assert "--fingerprint-only --signing-key court.key" in res.output
+
+
+#: root of the ledger below as written by auditor before fingerprints (commit 8781670)
+ROOT_BEFORE_FINGERPRINTS = "833b5286536f5139170f220704bb3031be9d037c5c508e2fd4b4e4f076caf95c"
+
+
+def test_without_fingerprints_a_ledger_is_byte_for_byte_what_older_auditors_wrote(tmp_path):
+    from conftest_ledger import make_wav
+
+    led = Ledger.create(tmp_path / "l.db", key=KEY, origin=ORIGIN, now=NOW)
+    add_recording_at(led, make_wav(tmp_path / "a.wav", 5.0, seed=4), key=KEY, now=NOW,
+                     chunk_seconds=2, fingerprint=False)
+    add_recording_at(led, make_wav(tmp_path / "b.wav", 3.0, seed=5, rate=16000), key=KEY,
+                     now=NOW, fingerprint=False)
+    assert (led.size, led.root().hex()) == (9, ROOT_BEFORE_FINGERPRINTS)
+    report = verify_log(led)
+    assert report.findings == []
+    assert report.checks[-1] == "checked 2 recordings against their seals"
+    led.close()
+    res = CliRunner().invoke(cli, ["ledger", "verify", str(tmp_path / "l.db"),
+                                   str(tmp_path / "a.wav"), "--no-key", "--format", "text"])
+    assert res.exit_code == 0 and "0 finding(s); ledger size 9" in res.output, res.output
