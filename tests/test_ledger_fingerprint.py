@@ -201,11 +201,11 @@ def test_cli_fingerprint_only(tmp_path, audio):
     runner = CliRunner()
     assert runner.invoke(cli, ["keygen", key, "--no-encrypt"]).exit_code == 0
     assert runner.invoke(cli, ["ledger", "init", db, "--signing-key", key]).exit_code == 0
-    with Ledger.open(db, writable=True) as led:
-        from auditor.ledger.keyfiles import read_signing_key
-
-        add_recording_at(led, audio["ref"], key=read_signing_key(key, None), now=NOW,
-                         fingerprint=False)
+    res = runner.invoke(cli, ["ledger", "add", db, str(audio["ref"]), "--no-fingerprint",
+                              "--signing-key", key])
+    assert res.exit_code == 0 and "fingerprinted" not in res.output, res.output
+    with Ledger.open(db) as led:
+        assert json.loads(led.data(led.size - 1))["type"] == "seal"
     res = runner.invoke(cli, ["ledger", "add", db, str(audio["ref"]), "--fingerprint-only",
                               "--signing-key", key])
     assert res.exit_code == 0 and "fingerprinted (entry" in res.output, res.output
