@@ -24,7 +24,8 @@ from ._options import (
     write_output,
 )
 
-__all__ = ["compare", "compare_report", "emit_report", "reference_file", "reference_kind"]
+__all__ = ["check_pdf", "compare", "compare_report", "emit_report", "reference_file",
+           "reference_kind"]
 
 _SQLITE = b"SQLite format 3\x00"
 
@@ -81,18 +82,38 @@ def compare_report(ref_fp: Any, ref_files: list[dict[str, Any]], copies: tuple[s
         created=report_created(), reference_source=source, earlier_findings=earlier)
 
 
+def check_pdf(fmt: str, output: str | None) -> None:
+    """Before any work: a PDF needs ``-o`` and a Chromium to print it."""
+    if fmt == "pdf":
+        if output is None:
+            raise InputError("a PDF is not written to a terminal",
+                             hint="name the file with -o, e.g. -o compare.pdf")
+        from ..report.pdf import find_chromium
+
+        find_chromium()
+
+
 def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: str) -> int:
-    """Write the report as text, JSON or HTML; return the exit code of its findings."""
+    """Write the report as text, JSON, HTML or PDF; return the exit code of its findings.
+
+    HTML and PDF are the comparison's own page (:func:`auditor.compare.html.render_compare_html`,
+    both timelines drawn), rendered from the report as saved; the PDF is that page printed by
+    Chromium, as every PDF report is (:func:`auditor.report.pdf.render_pdf`).
+    """
     from ..compare.report import render_compare_text
     from ..report import dumps, exit_code
 
+    text: str | bytes
     if fmt == "json":
         text = dumps(report)
-    elif fmt == "html":
-        from ..report import render_report
+    elif fmt in ("html", "pdf"):
+        from ..compare.html import render_compare_html
 
-        rendered = render_report(json.loads(dumps(report)), "html")
-        text = rendered.decode("utf-8") if isinstance(rendered, bytes) else rendered
+        text = render_compare_html(json.loads(dumps(report)))
+        if fmt == "pdf":
+            from ..report.pdf import render_pdf
+
+            text = render_pdf([(text, None, "en")])[0]
     else:
         text = render_compare_text(report)
     write_output(text, output)
@@ -110,7 +131,7 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
 @click.option("--min-span", type=click.FloatRange(min=0.2), default=0.75, show_default=True,
               help="Shortest difference reported (s): a copy trimmed or padded by less at "
                    "either end has no finding.")
-@output_options(formats=("text", "json", "html"))
+@output_options(formats=("text", "json", "html", "pdf"))
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str, ...],
@@ -134,6 +155,7 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
       auditor compare part1.wav -R part2.wav copy.m4a
       auditor compare hearing-evidence.zip copy.mp3
       auditor compare court.db copy.mp3 --name hearing.wav
+      auditor compare hearing.wav copy.mp3 --format pdf -o compare.pdf
 
     Exit codes: 0 the copy holds the reference's audio, 1 differences, 2 an input could not
     be read (or a bundle or ledger holds no fingerprint of the recording).
@@ -143,6 +165,7 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
 
     fmt = default_format(fmt, output)
     check_output(output)
+    check_pdf(fmt, output)
     kind = reference_kind(reference)
     if kind != "ledger" and name is not None:
         raise InputError("--name names a recording in a ledger, but REFERENCE is not a ledger",
