@@ -175,7 +175,7 @@ def test_killed_mid_audit_then_resume(tmp_path, sig, workers):
     os.kill(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
-        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     saved = sqlite3.connect(state).execute("SELECT COUNT(*) FROM files").fetchone()[0]
     assert 5 <= saved < 40
     seen, factory = counting()
