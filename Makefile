@@ -28,12 +28,13 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-# The media, scan, demo and archive tests again on the other ffmpeg path: the imageio-ffmpeg
-# wheel's binary alone, no ffprobe (a machine with pip only). `pytest` above takes the system
-# ffmpeg and ffprobe when they are installed.
+# The media, scan, demo, archive and copy-comparison tests again on the other ffmpeg path: the
+# imageio-ffmpeg wheel's binary alone, no ffprobe (a machine with pip only). `pytest` above
+# takes the system ffmpeg and ffprobe when they are installed.
 WHEEL_FFMPEG_TESTS := tests/test_ffmpeg_paths.py tests/test_media.py tests/test_video.py \
 	tests/test_demo.py tests/test_corpus.py tests/test_scan_session.py tests/test_detect_audio.py \
-	tests/test_bad_input.py $(wildcard tests/test_archive_*.py)
+	tests/test_bad_input.py $(wildcard tests/test_archive_*.py) tests/test_compare_edits.py \
+	tests/test_compare_cli.py tests/test_ledger_fingerprint.py
 pytest-wheel-ffmpeg: install
 	AUDITOR_FFMPEG=wheel AUDITOR_FFPROBE=none $(BIN)/python -m pytest -q $(WHEEL_FFMPEG_TESTS)
 
