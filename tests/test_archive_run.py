@@ -144,6 +144,9 @@ def test_rerun_reads_only_changed_files(planted, tmp_path):
     assert kinds(third) == kinds(first)
 
 
+TO_KILL = 120  # files in the archive an audit is killed in
+
+
 @pytest.mark.parametrize(("sig", "workers"), [(signal.SIGKILL, "1"), (signal.SIGINT, "2")])
 def test_killed_mid_audit_then_resume(tmp_path, sig, workers):
     arc = tmp_path / "arc"
@@ -153,8 +156,9 @@ def test_killed_mid_audit_then_resume(tmp_path, sig, workers):
     from auditor.ledger.store import Ledger
 
     Ledger.create(ledger, key=KEY, origin=ORIGIN).close()
-    for i in range(40):
-        wav(arc / f"d{i // 10}/f{i:02d}.wav", 20, i)
+    # enough work that the audit is still running when it is killed, however fast a scan is
+    for i in range(TO_KILL):
+        wav(arc / f"d{i // 10}/f{i:03d}.wav", 20, i)
     state = tmp_path / "state.db"
     cmd = [sys.executable, "-m", "auditor", "archive", "audit", str(arc), "--ledger",
            str(ledger), "--state", str(state), "-q", "--format", "json", "-o",
@@ -177,12 +181,12 @@ def test_killed_mid_audit_then_resume(tmp_path, sig, workers):
     if sig == signal.SIGINT:
         assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     saved = sqlite3.connect(state).execute("SELECT COUNT(*) FROM files").fetchone()[0]
-    assert 5 <= saved < 40
+    assert 5 <= saved < TO_KILL
     seen, factory = counting()
     resumed = audit_archive(arc, ledger=ledger, as_of=AS_OF, state=state, created=CREATED,
                             progress=factory).report  # type: ignore[arg-type]
-    assert seen == [40 - saved]
+    assert seen == [TO_KILL - saved]
     fresh = audit_archive(arc, ledger=ledger, as_of=AS_OF, state=tmp_path / "fresh.db",
                           created=CREATED).report
     assert dumps(resumed) == dumps(fresh)
-    assert len(fresh["files"]) == 40
+    assert len(fresh["files"]) == TO_KILL
