@@ -34,7 +34,9 @@ CONTEXT = 16  # samples of signal kept either side of a candidate
 _SCREEN = 1.5  # a block's peak over its peers' that sends it to be measured
 _KEEP = 0.5  # candidates kept by the streaming pass: above this share of the threshold
 _FULL_SCALE = 0.9  # |sample| from which a stretch may have been clipped
-_BATCH = 4096  # candidates measured by prediction at once (about 9 MB of rows at 16 kHz)
+_BATCH = 4096  # candidates measured by prediction at once at 16 kHz (about 9 MB of rows);
+# fewer at higher rates, whose rows are longer: a batch's arrays stay the same size (at 48 kHz
+# stereo a batch of 4096 held 50 MB in each of four arrays while the screening ran on)
 _OFFSETS = (-1, 0, 1)  # joins tested by prediction: before, at and after the residual peak
 _ONE_SIDE = 4.0  # a block's peak over the peers on one side only (a join of quiet to loud)
 _AHEAD = 2  # batches of candidates that may wait for the prediction test (_flush)
@@ -106,6 +108,7 @@ class ClickAnalyser:
     def __init__(self, sample_rate: int, channels: int, ratio: float):
         self.sample_rate = sample_rate
         self.blk = max(16, int(round(_BLOCK * sample_rate)))
+        self.batch = max(256, _BATCH * 16000 // max(sample_rate, 16000))
         self.keep = _KEEP * ratio
         self._work = np.zeros(0, np.float32)  # carried signal + the new block (reused)
         self._diff = np.zeros(0, np.float32)  # the residual (reused)
@@ -193,7 +196,7 @@ class ClickAnalyser:
                               y[xi].astype(np.float32), rows, have & (ratio >= self.keep),
                               have, sides))
         self._n_pending += p.size
-        if self._n_pending >= _BATCH:
+        if self._n_pending >= self.batch:
             self._flush()
 
     def _flush(self) -> None:
