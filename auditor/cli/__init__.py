@@ -1,8 +1,9 @@
 """The ``auditor`` command line: thin commands over the library, errors mapped in one place.
 
 The only package that imports click. Each command group has its module (``scan``, ``report``,
-``keys``, ``ledger``, ``bundle``, ``archive``); what they share is in ``_options``; this module
-is the root group and the one place an error becomes a message and exit code 2.
+``compare``, ``keys``, ``ledger``, ``bundle``, ``archive``, ``stats``); what they share is in
+``_options``; this module is the root group and the one place an error becomes a message and
+exit code 2.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import AuditorError
-from . import archive, bundle, keys, ledger, report, scan, stats
+from . import archive, bundle, compare, keys, ledger, report, scan, stats
 
 __all__ = ["cli", "AuditorGroup"]
 
@@ -62,7 +63,6 @@ def cli() -> None:
     """
 
 
-for _command in (scan.scan, scan.demo, report.report, keys.keygen, ledger.ledger, bundle.bundle,
-                 archive.archive, stats.stats):
+for _command in (scan.scan, scan.demo, report.report, compare.compare, keys.keygen,
+                 ledger.ledger, bundle.bundle, archive.archive, stats.stats):
     cli.add_command(_command)
-cli.add_command(__import__(__name__ + ".compare", fromlist=["compare"]).compare)
