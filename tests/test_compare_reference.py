@@ -146,3 +146,25 @@ def test_ledger_verify_copy_of(court):
     assert res.exit_code == 2 and "add one with" in res.output
     assert "Example:" in run("ledger", "verify", "--help").output
     assert "--copy-of hearing.wav" in run("ledger", "verify", "--help").output
+
+
+def test_a_trusted_key_authenticates_the_bundles_signer(court, tmp_path):
+    pub = court["key"] + ".pub"
+    res = run("compare", court["zip"], court["copy"], "--format", "json", "--trusted-key", pub)
+    assert res.exit_code == 1, res.output
+    assert json.loads(res.output)["comparison"]["reference_source"]["authenticated"] is True
+    text = run("compare", court["zip"], court["copy"], "--format", "text", "--trusted-key", pub)
+    assert "its signer is authenticated by the trusted key" in text.output
+    bare = run("compare", court["zip"], court["copy"], "--format", "text")
+    assert "its signer is NOT authenticated (no --trusted-key given)" in bare.output
+    # another key: the bundle is not the court's, whatever its content
+    other = str(tmp_path / "other.key")
+    assert run("keygen", other, "--no-encrypt", "--name", "someone.else/log").exit_code == 0
+    res = run("compare", court["zip"], court["copy"], "--trusted-key", other + ".pub")
+    assert res.exit_code == 2 and "not signed by the trusted key" in res.output
+    # a key means nothing against a recording, and a ledger's signer is checked by ledger verify
+    res = run("compare", str(court["dir"] / "hearing.wav"), court["copy"], "--trusted-key", pub)
+    assert res.exit_code == 2 and "REFERENCE is a recording" in res.output
+    res = run("compare", court["db"], court["copy"], "--name", "hearing.wav",
+              "--trusted-key", pub)
+    assert res.exit_code == 2 and "ledger verify" in res.output

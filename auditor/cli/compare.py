@@ -128,6 +128,11 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
               help="A further part of the reference, joined after REFERENCE in the order "
                    "given (repeatable): for an original recorded in several files.")
 @click.option("--name", help="When REFERENCE is a ledger: the recording's file name as logged.")
+@click.option("--trusted-key", "pubkey", type=click.Path(dir_okay=False, exists=True),
+              metavar="KEYFILE.pub",
+              help="When REFERENCE is an evidence bundle: the court's public key you trust; "
+                   "it authenticates who signed the bundle (without it the report says the "
+                   "signer is NOT authenticated).")
 @click.option("--min-span", type=click.FloatRange(min=0.2), default=0.75, show_default=True,
               help="Shortest difference reported (s): a copy trimmed or padded by less at "
                    "either end has no finding.")
@@ -135,8 +140,8 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str, ...],
-            name: str | None, min_span: float, fmt: str | None, output: str | None,
-            fail_on: str, quiet: bool) -> None:
+            name: str | None, pubkey: str | None, min_span: float, fmt: str | None,
+            output: str | None, fail_on: str, quiet: bool) -> None:
     """Align a copy (MP3, AAC, Opus, a disc's tracks...) with its reference and report what
     is missing from, inserted into or altered in the copy, with times in both.
 
@@ -153,7 +158,7 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
       auditor compare hearing.wav copy.mp3
       auditor compare hearing.wav disc-1.mp3 disc-2.mp3 --format json -o compare.json
       auditor compare part1.wav -R part2.wav copy.m4a
-      auditor compare hearing-evidence.zip copy.mp3
+      auditor compare hearing-evidence.zip copy.mp3 --trusted-key court.key.pub
       auditor compare court.db copy.mp3 --name hearing.wav
       auditor compare hearing.wav copy.mp3 --format pdf -o compare.pdf
 
@@ -170,6 +175,12 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
     if kind != "ledger" and name is not None:
         raise InputError("--name names a recording in a ledger, but REFERENCE is not a ledger",
                          path=reference, hint="drop --name, or give the ledger as REFERENCE")
+    if kind != "bundle" and pubkey is not None:
+        hint = (f"check a ledger's signer with `auditor ledger verify {reference} COPY "
+                "--copy-of NAME --trusted-key KEYFILE.pub`" if kind == "ledger"
+                else "drop --trusted-key")
+        raise InputError(f"--trusted-key authenticates an evidence bundle's signer; REFERENCE "
+                         f"is a {kind}", path=reference, hint=hint)
     if kind != "recording" and reference_parts:
         raise InputError(f"-R joins parts of a reference recording; REFERENCE is a {kind}",
                          path=reference, hint="compare against the bundle or ledger alone")
@@ -193,8 +204,10 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
             ref_fp, source = ledger_reference(reference, name)
         else:
             from ..ledger.bundle import bundle_reference
+            from ..ledger.keyfiles import read_verifier_key
 
-            ref_fp, source = bundle_reference(reference)
+            trusted = read_verifier_key(pubkey) if pubkey else None
+            ref_fp, source = bundle_reference(reference, trusted_key=trusted)
         ref_files = [reference_file(source, ref_fp.duration)]
     report = compare_report(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                             min_span=min_span, progress=progress)

@@ -81,6 +81,10 @@ _PAGE = """\
 <tr><th>Tree size</th><td>{{ source.get("tree_size") }}</td></tr>
 <tr><th>Root</th><td class="hash">{{ source.get("root") }}</td></tr>
 <tr><th>Recording's SHA-256</th><td class="hash">{{ source.get("recording_sha256") }}</td></tr>
+{% if source.kind == "bundle" %}
+<tr><th>Signer</th><td>{{ "authenticated by the trusted key" if source.get("authenticated")
+else "NOT authenticated (no trusted key given): anyone can make a consistent bundle" }}</td></tr>
+{% endif %}
 </table>
 {% endif %}
 <h2>Summary</h2>

@@ -128,6 +128,11 @@ def render_compare_text(report: dict[str, Any]) -> str:
                      f"for recording {src['recording']} ({printable(src['name'])}) in "
                      f"{src['kind']} {printable(src['path'])}: {printable(src['origin'])} "
                      f"tree size {src['tree_size']}, root {src['root'][:16]}...")
+        if src.get("kind") == "bundle":
+            lines.append("           its signer is authenticated by the trusted key"
+                         if src.get("authenticated") else
+                         "           its signer is NOT authenticated (no --trusted-key given):"
+                         " anyone can make a consistent bundle")
     lines.append(f"offset {comp['offset']:+.3f} s (reference time minus copy time at the "
                  f"start), speed ratio {comp['speed_ratio']:.6f}, the copy covers "
                  f"{100 * comp['coverage']:.1f} % of the reference")
