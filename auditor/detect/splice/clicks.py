@@ -252,6 +252,9 @@ class ClickAnalyser:
         if self._carry:
             self._screen(self._work[: self._carry], final=True)
         self._flush()
+        # the reused buffers are a decode block long (23 MB for a minute of 48 kHz): let go
+        self._work = self._diff = np.zeros(0, np.float32)
+        self._carry = 0
         try:
             found = [f for f in (t.result() for t in self._tests) if f is not None]
         finally:
