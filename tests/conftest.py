@@ -1,8 +1,14 @@
-"""Shared test helpers: signals built in code, real speech from ../shared/corpus when present."""
+"""Shared test helpers: signals built in code, real speech from ../shared/corpus when present,
+the two ffmpeg paths, and bench/ modules imported as its scripts import them."""
 
 from __future__ import annotations
 
+import importlib
+import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -10,6 +16,7 @@ import soundfile as sf
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
+BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 def room_noise(rng: np.random.Generator, n: int, level_db: float = -50.0,
@@ -100,3 +107,32 @@ def corpus() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20151124)
+
+
+@pytest.fixture(params=["system", "wheel"])
+def ffmpeg_path(request: pytest.FixtureRequest,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test with the system ffmpeg+ffprobe, then with the wheel's ffmpeg alone."""
+    from auditor.media import ffmpeg_exe
+
+    if request.param == "system":
+        if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+            pytest.skip("no system ffmpeg+ffprobe here (CI installs Debian's)")
+        monkeypatch.delenv("AUDITOR_FFMPEG", raising=False)
+        monkeypatch.delenv("AUDITOR_FFPROBE", raising=False)
+    else:
+        monkeypatch.setenv("AUDITOR_FFMPEG", "wheel")
+        monkeypatch.setenv("AUDITOR_FFPROBE", "none")
+    ffmpeg_exe.cache_clear()
+    yield request.param
+    ffmpeg_exe.cache_clear()
+
+
+def bench_module(name: str) -> Iterator[ModuleType]:
+    """A module of bench/ imported with bench/ on the path (as its scripts run), for a
+    fixture to yield."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))

@@ -3,34 +3,23 @@ speech, hearings that are the same every time they are built."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import bench_module
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
 RATE = 16000
-
-
-def _bench_module(name: str):  # type: ignore[no-untyped-def]
-    import importlib
-
-    sys.path.insert(0, str(BENCH))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(BENCH))
 
 
 @pytest.fixture
 def vo():  # type: ignore[no-untyped-def]
-    yield from _bench_module("_voices")
+    yield from bench_module("_voices")
 
 
 @pytest.fixture
 def st():  # type: ignore[no-untyped-def]
-    yield from _bench_module("_stress_cases")
+    yield from bench_module("_stress_cases")
 
 
 @pytest.fixture

@@ -20,32 +20,14 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from auditor.media import decode_blocks, ffmpeg_exe, packet_times, probe
+from auditor.media import decode_blocks, packet_times, probe
 from auditor.scan import scan_file
-
-PATHS = ["system", "wheel"]
 
 
 def wheel_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-@pytest.fixture(params=PATHS)
-def ffmpeg_path(request, monkeypatch):
-    """Run the test with the system ffmpeg+ffprobe, then with the wheel's ffmpeg alone."""
-    if request.param == "system":
-        if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-            pytest.skip("no system ffmpeg+ffprobe here (CI installs Debian's)")
-        monkeypatch.delenv("AUDITOR_FFMPEG", raising=False)
-        monkeypatch.delenv("AUDITOR_FFPROBE", raising=False)
-    else:
-        monkeypatch.setenv("AUDITOR_FFMPEG", "wheel")
-        monkeypatch.setenv("AUDITOR_FFPROBE", "none")
-    ffmpeg_exe.cache_clear()
-    yield request.param
-    ffmpeg_exe.cache_clear()
 
 
 def encode(args: list[str]) -> None:

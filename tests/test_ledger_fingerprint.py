@@ -25,7 +25,7 @@ from auditor.ledger.entries import Entry
 from auditor.ledger.recording import add_recording_at
 from auditor.ledger.store import Ledger
 from auditor.ledger.verify import verify_log
-from auditor.media import ffmpeg_exe, transcode
+from auditor.media import transcode
 
 SR = 16000
 
@@ -52,22 +52,6 @@ def audio(tmp_path_factory):
     flac = out / "hearing.flac"
     sf.write(flac, x, SR, subtype="PCM_24")   # decoded (f32le) rather than read as stored
     return {"dir": out, "ref": ref, "mp3": mp3, "same": same, "flac": flac, "x": x}
-
-
-@pytest.fixture(params=["system", "wheel"])
-def ffmpeg_path(request, monkeypatch):
-    """The system ffmpeg+ffprobe, then the wheel's ffmpeg alone."""
-    if request.param == "system":
-        if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-            pytest.skip("no system ffmpeg+ffprobe here")
-        monkeypatch.delenv("AUDITOR_FFMPEG", raising=False)
-        monkeypatch.delenv("AUDITOR_FFPROBE", raising=False)
-    else:
-        monkeypatch.setenv("AUDITOR_FFMPEG", "wheel")
-        monkeypatch.setenv("AUDITOR_FFPROBE", "none")
-    ffmpeg_exe.cache_clear()
-    yield request.param
-    ffmpeg_exe.cache_clear()
 
 
 def _entries(led: Ledger) -> list[dict]:

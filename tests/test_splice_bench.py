@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def _bench_module(name: str):  # type: ignore[no-untyped-def]
-    """A module of bench/ imported with bench/ on the path (as its scripts run), for a
-    fixture to yield."""
-    import importlib
-
-    sys.path.insert(0, str(BENCH))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(BENCH))
+from conftest import bench_module
 
 
 @pytest.fixture
 def sc(corpus: Path):  # type: ignore[no-untyped-def]
-    yield from _bench_module("_splice_cases")
+    yield from bench_module("_splice_cases")
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -95,7 +81,7 @@ def test_written_files_match_truth(sc, tmp_path: Path) -> None:  # type: ignore[
 
 @pytest.fixture
 def sm():  # type: ignore[no-untyped-def]
-    yield from _bench_module("_splice_metrics")
+    yield from bench_module("_splice_metrics")
 
 
 def _groups(rng: np.random.Generator, n: int) -> tuple[list[dict], list[bool]]:
@@ -143,7 +129,7 @@ def test_score_counts(sm) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def bound(corpus: Path):  # type: ignore[no-untyped-def]
-    yield from _bench_module("bound_splice")
+    yield from bench_module("bound_splice")
 
 
 def test_innovation_of_a_join_in_ar1_noise(bound, rng) -> None:  # type: ignore[no-untyped-def]
