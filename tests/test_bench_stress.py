@@ -23,6 +23,11 @@ def st():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def hum():  # type: ignore[no-untyped-def]
+    yield from bench_module("_stress_hum")
+
+
+@pytest.fixture
 def voices(corpus: Path, vo):  # type: ignore[no-untyped-def]
     if not vo.voices_present():
         pytest.skip(vo.FETCH_HINT)
@@ -109,17 +114,17 @@ def test_an_edited_case_records_its_joins(voices, st) -> None:
     assert all(j["enf_phase_step"] is not None for j in joins)
 
 
-def test_no_hearing_hum_crosses_a_glitch_of_its_reference(corpus: Path, vo, st) -> None:  # type: ignore[no-untyped-def]
+def test_no_hearing_hum_crosses_a_glitch_of_its_reference(corpus: Path, vo, hum) -> None:  # type: ignore[no-untyped-def]
     # Grid_A_A1 holds a recorder glitch near 1070 s (a real 1 rad phase step no edit made)
     (g,) = vo.glitches("enf-60hz/Grid_A_A1.wav")
     assert g[0] < 1069.8 and 1070.4 < g[1] < 1075.0
     assert vo.glitches("enf-60hz/A_P1.wav") == ()
     need = 450.0
-    spans = st._clear_offsets("enf-60hz/Grid_A_A1.wav", st.EDGE, 1800.0 - st.EDGE - need, need)
-    assert spans == [(st.EDGE, g[0] - need), (g[1], 1800.0 - st.EDGE - need)]
+    spans = hum._clear_offsets("enf-60hz/Grid_A_A1.wav", hum.EDGE, 1800.0 - hum.EDGE - need, need)
+    assert spans == [(hum.EDGE, g[0] - need), (g[1], 1800.0 - hum.EDGE - need)]
     rng = np.random.default_rng(7)
     for _ in range(200):
-        h = st.pick_hum(rng, "test", -50.0, need, nominal=60.0)
+        h = hum.pick_hum(rng, "test", -50.0, need, nominal=60.0)
         assert h.offset + need <= g[0] or h.offset >= g[1]
     # a clean reference: the offset is the draw itself, as before the guard
-    assert st._place(123.4, 3.0, 500.0, [(3.0, 500.0)]) == 123.4
+    assert hum._place(123.4, 3.0, 500.0, [(3.0, 500.0)]) == 123.4
