@@ -11,6 +11,7 @@ import soundfile as sf
 from auditor.ledger._merkle import EMPTY_ROOT
 from auditor.ledger._signing import SigningKey
 from auditor.ledger.entries import Entry
+from auditor.ledger.note import VerifierKey
 from auditor.ledger.store import Ledger
 
 KEY = SigningKey.from_seed(bytes(range(32)))
@@ -48,3 +49,10 @@ def new_ledger(path: Path, key: SigningKey = KEY) -> Ledger:
     led = Ledger.create(path, key=key, origin=ORIGIN, now=NOW)
     led.append_at(empty_recording(), key=key, now=NOW)
     return led
+
+
+def write_key(path: Path, key: SigningKey, name: str = ORIGIN) -> Path:
+    """A private key file (unencrypted) and its ``.pub``, as `auditor keygen` writes them."""
+    key.save(path, None)
+    Path(f"{path}.pub").write_text(f"{VerifierKey(name, key.public_bytes())}\n", "utf-8")
+    return path
