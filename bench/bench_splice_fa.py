@@ -38,14 +38,11 @@ import _stress_cases as st  # noqa: E402
 import _voices as vo  # noqa: E402
 import numpy as np  # noqa: E402
 
-from auditor.detect import ScanParams  # noqa: E402
-
 TOL = 0.5  # s between a finding and a join for a match
-#: confidence thresholds of the recall / false-alarm curve: the scan's report threshold (at a
-#: prior of one edited join per 10 hours confidences are small) and stricter ones a user may
-#: choose with --splice-min-confidence
-THRESHOLDS = tuple(sorted({0.002, 0.005, ScanParams().splice_min_confidence, 0.02, 0.05, 0.1,
-                           0.2, 0.5, 0.8}))
+#: confidence thresholds of the recall / false-alarm curve, besides the scan's report threshold
+#: (default_threshold: at a prior of one edited join per 10 hours confidences are small): the
+#: stricter ones a user may choose with --splice-min-confidence
+THRESHOLDS = (0.002, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8)
 LEVELS = {"info": 0, "warning": 1, "high": 2}
 
 
@@ -228,7 +225,7 @@ def curve(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pooled false alarms per hour of unedited audio and recall (cuts, insertions) at each
     confidence threshold, per encoding and over all."""
     out = []
-    for thr in THRESHOLDS:
+    for thr in sorted({*THRESHOLDS, default_threshold()}):
         row: dict[str, Any] = {"threshold": thr}
         for enc in ("wav", "mp3", "aac", "all"):
             sel = [r for r in recs if enc in ("all", r["encoding"])]
