@@ -161,3 +161,18 @@ def test_fast_integer_read_equals_libsndfile_and_ffmpeg(tmp_path, subtype):
     libsndfile = sf.read(path, dtype="float32", always_2d=True)[0]
     ffmpeg = np.concatenate(list(Decoder(replace(info, backend="ffmpeg"), block_frames=7000)))
     assert np.array_equal(ours, libsndfile) and np.array_equal(ours, ffmpeg)
+
+
+def test_decoder_resamples_and_mixes_down_when_asked(tmp_path):
+    rate, n = 44100, 44100 * 3
+    t = np.arange(n) / rate
+    tone = 0.4 * np.sin(2 * np.pi * 440.0 * t)
+    path = write(tmp_path / "st.wav", np.stack([tone, tone], axis=1), rate)
+    out = np.concatenate(list(Decoder(probe(path), block_frames=4000, rate=8000, channels=1)))
+    assert out.shape[1] == 1 and abs(out.shape[0] - 24000) <= 1
+    spec = np.abs(np.fft.rfft(out[4000:20000, 0]))
+    assert abs(np.argmax(spec) * 8000 / 16000 - 440.0) <= 0.5  # the tone, at the new rate
+    # ffmpeg's downmix keeps the power: each channel at 1/sqrt(2)
+    assert np.max(np.abs(out[4000:20000, 0])) == pytest.approx(0.4 * np.sqrt(2), rel=0.02)
+    with pytest.raises(ValueError, match="f32le only"):
+        Decoder(probe(path), block_frames=4000, rate=8000, pcm="s16le")

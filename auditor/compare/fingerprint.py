@@ -182,22 +182,10 @@ def fingerprint_signal(x: np.ndarray, rate: int, *, stride: int = 1) -> Fingerpr
 def _decoder(path: str, block_seconds: float) -> Decoder:
     """A decoder that hands over the audio as mono at :data:`RATE`: ffmpeg downmixes and
     resamples it while decoding (one pass, in its own process), whatever the format."""
-    from dataclasses import replace
-
     from ..media import Decoder, probe
 
-    info = probe(path)
-    block = max(1, int(block_seconds * RATE))
-    if info.sample_rate == RATE and info.channels == 1:
-        return Decoder(info, block_frames=block)
-    # the decoder asks ffmpeg for the info's rate and channels; its trim of encoder priming
-    # (audio_window, seconds) is counted in samples of that rate, so it is scaled to match
-    window = info.audio_window
-    scale = info.sample_rate / RATE
-    return Decoder(replace(info, sample_rate=RATE, channels=1, backend="ffmpeg",
-                           audio_window=None if window is None
-                           else (window[0] * scale, window[1] * scale)),
-                   block_frames=block)
+    return Decoder(probe(path), block_frames=max(1, int(block_seconds * RATE)), rate=RATE,
+                   channels=1)
 
 
 def fingerprint_files(paths: Iterable[str | os.PathLike[str]], *, stride: int = 1,

@@ -29,18 +29,28 @@ class Decoder:
     """Stream-decode a recording once, in float32 blocks of ``block_frames`` frames.
 
     Iterate to get arrays of shape ``(n, channels)``; every block is exactly ``block_frames`` long
-    except the last. For a file with a video stream and ``video_checks=True``, the same ffmpeg run
-    also applies ``blackdetect`` and ``freezedetect`` to a reduced-size copy of the picture; read
-    :attr:`video_events` after iterating. ``warnings`` holds decoder complaints (corrupt frames).
+    except the last. ``rate`` and ``channels`` (default: the file's) ask for the audio resampled
+    and mixed to that many channels while decoding (by ffmpeg, whatever the file's backend);
+    ``block_frames`` then counts frames at ``rate``. For a file with a video stream and
+    ``video_checks=True``, the same ffmpeg run also applies ``blackdetect`` and ``freezedetect``
+    to a reduced-size copy of the picture; read :attr:`video_events` after iterating.
+    ``warnings`` holds decoder complaints (corrupt frames).
     """
 
     def __init__(self, info: MediaInfo, *, block_frames: int, video_checks: bool = False,
-                 black_min: float = 2.0, frozen_min: float = 5.0, pcm: str = "f32le") -> None:
+                 black_min: float = 2.0, frozen_min: float = 5.0, pcm: str = "f32le",
+                 rate: int | None = None, channels: int | None = None) -> None:
         if block_frames < 1:
             raise ValueError("block_frames must be positive")
         if pcm not in ("f32le", "s16le"):
             raise ValueError(f"pcm must be f32le or s16le, got {pcm!r}")
         self.info = info
+        self.rate = rate or info.sample_rate
+        self.channels = channels or info.channels
+        # resampling or mixing is ffmpeg's (libsndfile reads as stored)
+        self.converts = (self.rate, self.channels) != (info.sample_rate, info.channels)
+        if self.converts and pcm != "f32le":
+            raise ValueError("rate and channels are converted in f32le only")
         self.pcm = pcm
         self.block_frames = block_frames
         self.video_checks = video_checks and info.video is not None
@@ -53,7 +63,7 @@ class Decoder:
     def __iter__(self) -> Iterator[np.ndarray]:
         if self.pcm == "s16le":
             yield from self._s16_blocks()
-        elif self.info.backend == "soundfile" and not self.video_checks:
+        elif self.info.backend == "soundfile" and not (self.video_checks or self.converts):
             yield from self._soundfile_blocks()
         else:
             yield from self._ffmpeg_blocks()
@@ -112,7 +122,7 @@ class Decoder:
                                    end_sample=round(window[1] * rate))
         audio = (stream.filter("asetnsamples", n=16384, p=0)
                  .output("pipe:", format="f32le", acodec="pcm_f32le",
-                         ac=self.info.channels, ar=self.info.sample_rate))
+                         ac=self.channels, ar=self.rate))
         if self.video_checks:
             pic = (src["v:0"].filter("scale", 160, -2)
                    .filter("blackdetect", d=self.black_min, pix_th=0.10)
@@ -127,7 +137,7 @@ class Decoder:
 
     def _ffmpeg_blocks(self) -> Iterator[np.ndarray]:
         path = self.info.path
-        nch = self.info.channels
+        nch = self.channels
         need = self.block_frames * nch * 4
         with tempfile.TemporaryFile() as errf:
             proc = subprocess.Popen([ffmpeg_exe(), *self._ffmpeg_args()],
