@@ -5,6 +5,13 @@ overlapping cosine tapers sum to one, moved to the output rate in the frequency 
 (spectrum cut above 0.45 of the output rate, with a cosine roll-off to its Nyquist frequency)
 and added back. Frames are whole seconds, so input and output frame lengths are integers
 for every integer rate, and the output has no delay: sample ``k`` is at time ``k / rate_out``.
+
+Written here because what the project has does not stream at any ratio: it is used on blocks
+the ledger has already decoded (files go to ffmpeg, which resamples while decoding:
+:class:`auditor.media.Decoder`'s ``rate``), ``scipy.signal.resample_poly`` keeps no state from
+one block to the next (a recording would have to be held whole), and the ENF cue's decimator
+(:mod:`auditor.detect.splice.enf.decimate`) divides the rate by whole numbers only (44.1 kHz is
+no whole multiple of 8 kHz).
 """
 
 from __future__ import annotations
