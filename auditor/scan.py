@@ -31,7 +31,13 @@ from typing import Any
 from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
-from .detect.lanes import close_lanes, in_lanes, single_thread, tune_allocator
+from .detect.lanes import (
+    close_lanes,
+    in_lanes,
+    release_free_memory,
+    single_thread,
+    tune_allocator,
+)
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
@@ -133,6 +139,7 @@ def _scan_file(spath: str, params: ScanParams, label: str,
             digest = digest_job.result()
             audio_packets = audio_job.result() if audio_job else None
             video_packets = video_job.result() if video_job else None
+        release_free_memory()
         features = extractor.finish()
     finally:
         close_lanes(analysers)
@@ -140,6 +147,7 @@ def _scan_file(spath: str, params: ScanParams, label: str,
         raise MediaError("no audio could be decoded from this file", path=spath,
                          hint="the file is damaged or empty; re-copy it from the recorder")
     _check_unchanged(info)
+    release_free_memory()
     inp = DetectorInput(
         label=label, info=info, features=features,
         audio_packets=audio_packets, video_packets=video_packets,

@@ -69,11 +69,12 @@ def measure_band_edges(spectra: np.ndarray) -> np.ndarray:
     alive = spectra.sum(axis=1, dtype=np.float64) > 0
     if not alive.any():
         return np.full(nseg, np.nan)
-    # the reference needs every segment at once; the rest is row by row, in chunks (an 8-hour
-    # file's spectra are 60 MB as float64, and each temporary would be as much)
-    rows = _CHUNK_ROWS
-    ref = np.median(np.concatenate([_db(spectra[i: i + rows])[alive[i: i + rows]]
-                                    for i in range(0, nseg, rows)]), axis=0)
+    # the reference needs every segment at once, so it is taken a few bins at a time; the rest
+    # is row by row, in chunks (an 8-hour file's spectra are 30 MB as float64, and the median
+    # would copy them again)
+    rows, cols = _CHUNK_ROWS, _CHUNK_BINS
+    ref = np.concatenate([np.median(_db(spectra[alive, c: c + cols]), axis=0)
+                          for c in range(0, spectra.shape[1], cols)])
     edge = np.concatenate([_edges(_db(spectra[i: i + rows]), ref)
                            for i in range(0, nseg, rows)])
     return np.where(alive, edge, np.nan)
@@ -81,6 +82,8 @@ def measure_band_edges(spectra: np.ndarray) -> np.ndarray:
 
 #: segments whose band edge is computed at once
 _CHUNK_ROWS = 2048
+#: frequency bins whose median over the file is taken at once
+_CHUNK_BINS = 32
 
 
 def _db(spectra: np.ndarray) -> np.ndarray:

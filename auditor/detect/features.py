@@ -16,9 +16,28 @@ import numpy as np
 from .runs import Runs, RunTracker
 
 __all__ = ["FeatureParams", "Features", "FeatureExtractor", "StreamAnalyser", "mono_mix",
-           "window_frames"]
+           "window_frames", "join_blocks"]
 
 _TINY = np.float64(1e-20)
+
+
+def join_blocks(blocks: list[np.ndarray], dtype: Any = None) -> np.ndarray:
+    """``np.concatenate(blocks)`` that lets each block go as soon as it is copied, emptying
+    the list: the join is allocated before the blocks' memory is freed, and the blocks of a
+    stream are many small arrays whose holes it could not reuse, so concatenating first and
+    freeing after held both, twice the track, at the scan's peak (8 h stereo: 24 MB more).
+    ``blocks`` must not be empty; all are joined along their first axis.
+    """
+    tail, kind = blocks[0].shape[1:], blocks[0].dtype if dtype is None else dtype
+    out = np.empty((sum(b.shape[0] for b in blocks), *tail), kind)
+    at = 0
+    for i, b in enumerate(blocks):
+        out[at: at + b.shape[0]] = b
+        at += b.shape[0]
+        blocks[i] = None  # type: ignore[call-overload]
+        del b
+    blocks.clear()
+    return out
 
 
 def blackman_harris(n: int) -> np.ndarray:
@@ -131,10 +150,14 @@ class Features:
 
         ``-inf`` for windows of one constant value (digital silence at any DC level).
         """
-        var = self.power - self.mean * self.mean
-        var = np.where(var > self.power * 1e-9, var, 0.0)
+        # in place: an 8 h stereo file's windows are 9 MB a copy
+        var = self.mean * self.mean
+        np.subtract(self.power, var, out=var)
+        var[~(var > self.power * 1e-9)] = 0.0
         with np.errstate(divide="ignore"):
-            return 10.0 * np.log10(var)
+            np.log10(var, out=var)
+        var *= 10.0
+        return var
 
 
 class FeatureExtractor:
@@ -214,12 +237,11 @@ class FeatureExtractor:
             self._mean.append(xw.mean(axis=1, dtype=np.float64))
             self._power.append(np.einsum("wsc,wsc->wc", xw, xw, dtype=np.float64) / self.win)
         nbins = self.n_fft // 2 + 1
-        # each track is joined and its blocks let go (an 8 h stereo file's are 33 MB)
-        power = np.concatenate(self._power) if self._power else np.zeros((0, self.channels))
-        mean = np.concatenate(self._mean) if self._mean else np.zeros((0, self.channels))
-        spectra = (np.concatenate(self._spectra) if self._spectra
+        # each track is joined as its blocks are let go (an 8 h stereo file's are 33 MB)
+        power = join_blocks(self._power) if self._power else np.zeros((0, self.channels))
+        mean = join_blocks(self._mean) if self._mean else np.zeros((0, self.channels))
+        spectra = (join_blocks(self._spectra) if self._spectra
                    else np.zeros((0, nbins), np.float32))
-        self._power, self._mean, self._spectra = [], [], []
         return Features(
             sample_rate=self.sample_rate,
             channels=self.channels,

@@ -28,7 +28,8 @@ import numpy as np
 
 from .features import StreamAnalyser
 
-__all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "tune_allocator", "DEPTH"]
+__all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "tune_allocator",
+           "release_free_memory", "DEPTH"]
 
 #: blocks that may wait for a lane (beyond the one it works on), at least...
 DEPTH = 1
@@ -146,6 +147,16 @@ _M_ARENA_MAX = -8
 
 
 @functools.cache
+def _glibc() -> Any:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover - not glibc after all
+        return None
+
+
+@functools.cache
 def tune_allocator() -> None:
     """One malloc arena for all the scan's threads (glibc only; once per process).
 
@@ -156,9 +167,20 @@ def tune_allocator() -> None:
     mono but let 8 h files fragment the heap). The arrays are few and large: one lock over
     them costs nothing measurable.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1)
-    except (OSError, AttributeError):  # pragma: no cover - not glibc after all
-        pass
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, 1)
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing), between the phases of a scan.
+
+    The stream phase leaves the heap full of holes where its blocks were: freed, but kept by
+    the process, so the next phase's arrays add to the peak instead of reusing them. On the
+    8 h 48 kHz stereo scan, trimming at the end of the stream and again before the detectors
+    took the peak RSS from 439 MB to 376 MB, for a few milliseconds.
+    """
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -22,9 +22,9 @@ from .base import DetectorInput, ScanParams, channel_label
 __all__ = ["level_jump"]
 
 _PCT = 5.0
-#: values of the side windows copied at once (8 MB of float64; all at once, 8 hours of 30 s
-#: sides would take 140 MB twice over)
-_CHUNK_VALUES = 1 << 20
+#: values of the side windows copied at once (2 MB of float64, three copies at a time; all at
+#: once, 8 hours of 30 s sides would take 140 MB twice over)
+_CHUNK_VALUES = 1 << 18
 
 
 def _side_stats(x: np.ndarray, ctx: int, step: int, stat: str) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +93,7 @@ def level_jump(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     seconds = min(params.level_context, max(5.0, f.frames / f.sample_rate / 4))
     ctx = step * max(1, int(round(seconds)))
     level = f.power_db()
-    level = np.where(np.isfinite(level), level, np.nan)
+    level[~np.isfinite(level)] = np.nan
     out = []
     for ch in range(f.channels):
         chan = channel_label([ch], f.channels)

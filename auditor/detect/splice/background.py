@@ -43,7 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._rows import kth_of_rows
 from ..base import DetectorInput, ScanParams
-from ..features import Features, StreamAnalyser, blackman_harris, mono_mix
+from ..features import Features, StreamAnalyser, blackman_harris, join_blocks, mono_mix
 from .cue import Cue, CueStatus
 
 __all__ = ["BackgroundFrames", "BackgroundAnalyser", "analysers", "cues", "background_mask"]
@@ -166,11 +166,15 @@ class BackgroundAnalyser:
 
     def finish(self) -> BackgroundFrames:
         # the blocks' levels are let go as they are joined (an 8 h file's are 24 MB)
-        chunks, self._out = self._out, []
-        out = np.concatenate(chunks) if chunks else np.zeros((0, self.bands + 1), np.float32)
-        del chunks
+        bands = [b[:, :-1] for b in self._out]
+        level = [b[:, -1] for b in self._out]
+        self._out = []
+        if not bands:
+            return BackgroundFrames(self.sample_rate, self.hop, self.n_fft, self._band_hz,
+                                    np.zeros((0, self.bands), np.float32),
+                                    np.zeros(0, np.float32))
         return BackgroundFrames(self.sample_rate, self.hop, self.n_fft, self._band_hz,
-                                np.ascontiguousarray(out[:, :-1]), out[:, -1].copy())
+                                join_blocks(bands), join_blocks(level))
 
 
 def analysers(sample_rate: int, channels: int, params: ScanParams) -> dict[str, StreamAnalyser]:

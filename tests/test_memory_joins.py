@@ -1,0 +1,61 @@
+"""The memory-saving rewrites of the scan give numpy's own results, bit for bit: the joins that
+let their blocks go, the in-place level track, and the band reference taken a few bins at a
+time (the 8 h reports are compared whole by ``bench/check_identical.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from auditor.detect import band
+from auditor.detect.features import Features, join_blocks
+
+
+@pytest.mark.parametrize("shape", [(7,), (5, 3), (4, 2, 2)])
+def test_join_blocks_is_concatenate_and_empties_the_list(shape):
+    rng = np.random.default_rng(3)
+    blocks = [rng.standard_normal((n, *shape[1:])).astype(np.float32) for n in (shape[0], 0, 9, 1)]
+    want = np.concatenate(blocks)
+    got = join_blocks(blocks)
+    assert blocks == []
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+def test_join_blocks_takes_strided_views_and_a_dtype():
+    rng = np.random.default_rng(4)
+    base = [rng.standard_normal((6, 5)).astype(np.float32) for _ in range(3)]
+    got = join_blocks([b[:, :-1] for b in base], np.float64)
+    assert got.dtype == np.float64 and got.flags.c_contiguous
+    assert np.array_equal(got, np.concatenate([b[:, :-1] for b in base]).astype(np.float64))
+
+
+def test_power_db_in_place_matches_the_plain_formula():
+    rng = np.random.default_rng(5)
+    mean = rng.standard_normal((1000, 2)) * 0.01
+    power = mean * mean + np.abs(rng.standard_normal((1000, 2))) * 1e-4
+    power[::9] = mean[::9] ** 2  # constant windows: no variance, -inf
+    mean[::13] = 0.0
+    power[::13] = 0.0  # digital silence
+    f = Features(sample_rate=16000, channels=2, frames=1000 * 800, win=800, power=power,
+                 mean=mean, runs=[], spectra=np.zeros((0, 3), np.float32), spectrum_hop=1,
+                 n_fft=4, invalid=0, first_invalid=-1)
+    var = power - mean * mean
+    var = np.where(var > power * 1e-9, var, 0.0)
+    with np.errstate(divide="ignore"):
+        want = 10.0 * np.log10(var)
+    got = f.power_db()
+    assert np.isneginf(got[::13]).all() and np.isneginf(got[::9]).all()
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+def test_band_reference_by_bins_is_the_whole_median():
+    rng = np.random.default_rng(6)
+    spectra = (rng.random((3001, 257)) ** 3).astype(np.float32)
+    spectra[::5] = 0.0  # segments without signal are left out of the reference
+    alive = spectra.sum(axis=1, dtype=np.float64) > 0
+    ref = np.median(band._db(spectra[alive]), axis=0)
+    edges = band.measure_band_edges(spectra)
+    want = np.where(alive, np.concatenate([band._edges(band._db(spectra[i: i + 2048]), ref)
+                                           for i in range(0, 3001, 2048)]), np.nan)
+    assert np.array_equal(edges, want, equal_nan=True)
