@@ -38,10 +38,10 @@ def request_timestamp(url: str, message: bytes, *, timeout: float = 5.0,
     InputError
         If the TSA cannot be reached or does not grant a timestamp over ``message``.
     """
-    from rfc3161_client import TimestampRequestBuilder, decode_timestamp_response
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, decode_timestamp_response
 
-    request = TimestampRequestBuilder().data(message).nonce(nonce=True) \
-        .cert_request(cert_request=True).build()
+    request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256) \
+        .nonce(nonce=True).cert_request(cert_request=True).build()
     try:
         answer = post(url, request.as_bytes(), _QUERY, timeout=timeout)
     except OSError as exc:
