@@ -4,7 +4,6 @@ loopback, a clean stop on Ctrl-C, and help with an example for every new command
 from __future__ import annotations
 
 import inspect
-import os
 import signal
 import subprocess
 import sys
@@ -87,4 +86,3 @@ def test_unknown_log_is_named(tmp_path: Path) -> None:
                                           "--witnesses", str(tmp_path / "p.txt")])
     assert result.exit_code == 2
     assert "refused (HTTP 404): unknown log 'stranger.example/log'" in result.output
-    assert os.path.exists(tmp_path / "w.db")
