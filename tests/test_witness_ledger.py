@@ -192,3 +192,35 @@ def test_policy_file_that_is_not_text(tmp_path: Path) -> None:
         WitnessPolicy.read(path)
     with pytest.raises(InputError, match="cannot read"):
         WitnessPolicy.read(tmp_path / "missing.txt")
+
+
+def test_older_ledgers_open_and_cosignatures_are_append_only(tmp_path: Path,
+                                                             court: Path) -> None:
+    import sqlite3
+
+    from auditor.ledger.attest_check import check_ledger_attestations
+
+    db0, key0 = witness_db(tmp_path / "w0.db", 0)
+    pol = policy(tmp_path / "p.txt", [("bar", key0, "http://127.0.0.1:9")], 1)
+    # a ledger made before witnesses existed: no attestation tables, opened read-only
+    with Ledger.open(court) as led:
+        tables = {r[0] for r in led.db.conn.execute("SELECT name FROM sqlite_master")}
+        assert "cosignatures" not in tables
+        found = check_ledger_attestations(led, policy=WitnessPolicy.read(pol), tsa_certs=None)
+    assert [f.kind for f in found.findings] == ["unwitnessed"]
+    assert "no checkpoint of this ledger is cosigned" in found.findings[0].message
+    code, out = run(["ledger", "verify", court, "--trusted-key", tmp_path / "court.key.pub",
+                     "--format", "text"])
+    assert code == 0, out
+    with serving(db0, 0) as w0:
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url)], 1)
+        assert run(["ledger", "witness", court, "--witnesses", pol])[0] == 0
+    conn = sqlite3.connect(court)
+    for sql in ("UPDATE cosignatures SET line = 'x'", "DELETE FROM cosignatures"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+    # the ledger with its new tables still verifies as a whole
+    code, out = run(["ledger", "verify", court, "--trusted-key", tmp_path / "court.key.pub",
+                     "--witnesses", pol, "--format", "text"])
+    assert code == 0 and "cosigned by bar" in out

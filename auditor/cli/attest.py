@@ -15,7 +15,7 @@ import click
 from ..errors import AuditorError
 
 __all__ = ["attest_options", "verify_attest_options", "attest_latest", "witness_cmd",
-           "compare_checkpoints", "read_attest_inputs"]
+           "compare_checkpoints", "read_attest_inputs", "check_attestations"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,6 +82,22 @@ def attest_latest(led: Any, inputs: tuple[Any, Any], *, witnesses_file: str | No
         f"NOT met:\n" + "\n".join(f"  {line}" for line in run.describe().splitlines()),
         hint=f"when the witnesses are back, run `auditor ledger witness {led.path} "
         f"--witnesses {witnesses_file}`; a witness that refused gave its reason above")
+
+
+def check_attestations(ledger_path: str, result: Any, inputs: tuple[Any, Any]) -> dict[str, Any]:
+    """Add the witnesses' and timestamps' checks and findings to ``result``; return the facts
+    for the report's ``ledger`` object."""
+    from ..ledger.attest_check import check_ledger_attestations
+    from ..ledger.store import Ledger
+
+    policy, certs = inputs
+    if policy is None and certs is None or not result.consistent:
+        return {}
+    with Ledger.open(ledger_path) as led:
+        found = check_ledger_attestations(led, policy=policy, tsa_certs=certs)
+    result.log.checks.extend(found.checks)
+    result.findings.extend(found.findings)
+    return found.facts
 
 
 @click.command("witness")

@@ -29,6 +29,7 @@ from ._options import (
 from .attest import (
     attest_latest,
     attest_options,
+    check_attestations,
     compare_checkpoints,
     read_attest_inputs,
     verify_attest_options,
@@ -236,7 +237,7 @@ def verify(
     attest_inputs = read_attest_inputs(witnesses_file, tsa_cert)
     result = check_ledger(ledger_path, () if copy_of else files, trusted_key=trusted_key,
                           trusted_checkpoint=old, no_key=no_key)
-    facts = _check_attestations(ledger_path, result, attest_inputs)
+    facts = check_attestations(ledger_path, result, attest_inputs)
     if trusted and result.consistent and result.log.checkpoint:
         write_atomic(trusted, result.log.checkpoint.encode("utf-8"))
     if copy_of is not None:
@@ -304,22 +305,6 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
             out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]
     write_output(json.dumps(out, indent=2) + "\n" if fmt == "json" else _proof_text(out), output)
-
-
-def _check_attestations(ledger_path: str, result: Any, inputs: tuple[Any, Any]) -> dict[str, Any]:
-    """Add the witnesses' and timestamps' checks and findings to ``result``; return the facts
-    for the report's ``ledger`` object."""
-    from ..ledger.attest_check import check_ledger_attestations
-    from ..ledger.store import Ledger
-
-    policy, certs = inputs
-    if policy is None and certs is None or not result.consistent:
-        return {}
-    with Ledger.open(ledger_path) as led:
-        found = check_ledger_attestations(led, policy=policy, tsa_certs=certs)
-    result.log.checks.extend(found.checks)
-    result.findings.extend(found.findings)
-    return found.facts
 
 
 def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,

@@ -7,6 +7,7 @@ the HTTP server :mod:`auditor.witness.server`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -84,9 +85,10 @@ def init(db_path: str, keyfile: str, name: str | None, encrypt: bool) -> None:
         pub.write_text(f"{ckey}\n", encoding="utf-8")
     WitnessDB.create(db_path, name=name, key_path=keyfile).close()
     made = f" and its key {keyfile} (with {pub})" if created else ""
+    short = re.sub(r"[^A-Za-z0-9._-]", "", name.split("/")[0].split(".")[0]) or "witness"
     click.echo(f"created witness {name}: {db_path}{made}\n"
-               f"for the court's witnesses file:\n  witness {name.split('/')[-1]} {ckey} "
-               "http://HOST:PORT")  # fmt: skip
+               f"for the court's witnesses file (the URL is where `serve` is reached):\n"
+               f"  witness {short} {ckey} http://HOST:PORT")  # fmt: skip
     if created and not encrypt:
         click.echo(f"auditor: warning: {keyfile} is NOT encrypted: anyone who can read it can "
                    f"cosign as {name}", err=True)  # fmt: skip
@@ -144,8 +146,8 @@ def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: boo
         log = None if quiet else (lambda line: click.echo(line, err=True))
         server = WitnessServer(db, key, address, prefix=prefix, allow_remote=allow_remote,
                                log=log)  # fmt: skip
-        click.echo(f"witness {server.name} listening on {server.url}/add-checkpoint "
-                   "(Ctrl-C to stop)", err=False)  # fmt: skip
+        click.echo(f"witness {server.name} listening on {server.url}/add-checkpoint (the URL "
+                   f"for a witnesses file: {server.url}; Ctrl-C to stop)")  # fmt: skip
         try:
             server.serve_forever()
         except KeyboardInterrupt:
