@@ -224,3 +224,22 @@ def test_older_ledgers_open_and_cosignatures_are_append_only(tmp_path: Path,
     code, out = run(["ledger", "verify", court, "--trusted-key", tmp_path / "court.key.pub",
                      "--witnesses", pol, "--format", "text"])
     assert code == 0 and "cosigned by bar" in out
+
+
+def test_a_hung_witness_times_out_and_the_others_still_cosign(tmp_path: Path,
+                                                              court: Path) -> None:
+    import time
+
+    db0, key0 = witness_db(tmp_path / "w0.db", 0)
+    _, key1 = witness_db(tmp_path / "w1.db", 1)
+    with socket.socket() as hung, serving(db0, 0) as w0:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(1)  # accepts the connection, never answers
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url), ("ngo", key1, url)], 1)
+        t = time.monotonic()
+        code, out = run(["ledger", "witness", court, "--witnesses", pol,
+                         "--witness-timeout", "0.3"])
+        elapsed = time.monotonic() - t
+    assert code == 0 and "ngo: not reached: no answer within 0.3 s" in out, out
+    assert "bar: cosigned size 3" in out and elapsed < 3.0
