@@ -243,3 +243,15 @@ def test_a_hung_witness_times_out_and_the_others_still_cosign(tmp_path: Path,
         elapsed = time.monotonic() - t
     assert code == 0 and "ngo: not reached: no answer within 0.3 s" in out, out
     assert "bar: cosigned size 3" in out and elapsed < 3.0
+
+
+def test_a_tsa_down_does_not_stop_the_witnesses(tmp_path: Path, court: Path) -> None:
+    db0, key0 = witness_db(tmp_path / "w0.db", 0)
+    with serving(db0, 0) as w0:
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url)], 1)
+        code, out = run(["ledger", "witness", court, "--witnesses", pol,
+                         "--tsa", f"http://127.0.0.1:{free_port()}/"])
+    assert code == 2 and "bar: cosigned size 3" in out
+    assert "time-stamping authority" in out and "cannot be reached" in out
+    with Ledger.open(court) as led:
+        assert len(cosignature_lines(led, 3)) == 1

@@ -67,26 +67,33 @@ def attest_latest(led: Any, inputs: tuple[Any, Any], *, witnesses_file: str | No
     from ..ledger.witnessing import timestamp_checkpoint, witness_checkpoint
 
     policy, certs = inputs
+    tsa_error: AuditorError | None = None
     if tsa is not None:
-        when = timestamp_checkpoint(led, tsa, certs=certs)
-        click.echo(f"timestamp: {tsa} dated the checkpoint at size {led.size} "
-                   f"{when.isoformat()}" + (" (verified)" if certs else ""))
-    if policy is None:
-        return
-    run = witness_checkpoint(led, policy, timeout=witness_timeout)
-    if run.quorum.met:
+        try:
+            when = timestamp_checkpoint(led, tsa, certs=certs)
+            click.echo(f"timestamp: {tsa} dated the checkpoint at size {led.size} "
+                       f"{when.isoformat()}" + (" (verified)" if certs else ""))
+        except AuditorError as exc:  # the witnesses are still asked
+            tsa_error = exc
+    if policy is not None:
+        run = witness_checkpoint(led, policy, timeout=witness_timeout)
+        if not run.quorum.met:
+            also = f"\n  and the timestamp failed: {tsa_error.what}" if tsa_error else ""
+            raise AuditorError(
+                f"the checkpoint at size {run.size} is signed and stored, but the witnesses' "
+                f"quorum is NOT met:\n" + "\n".join(f"  {line}"
+                                                    for line in run.describe().splitlines())
+                + also,
+                hint=f"when the witnesses are back, run `auditor ledger witness {led.path} "
+                f"--witnesses {witnesses_file}`; a witness that refused gave its reason above")
         click.echo(run.describe())
-        return
-    raise AuditorError(
-        f"the checkpoint at size {run.size} is signed and stored, but the witnesses' quorum is "
-        f"NOT met:\n" + "\n".join(f"  {line}" for line in run.describe().splitlines()),
-        hint=f"when the witnesses are back, run `auditor ledger witness {led.path} "
-        f"--witnesses {witnesses_file}`; a witness that refused gave its reason above")
+    if tsa_error is not None:
+        raise tsa_error
 
 
 def check_attestations(ledger_path: str, result: Any, inputs: tuple[Any, Any]) -> dict[str, Any]:
-    """Add the witnesses' and timestamps' checks and findings to ``result``; return the facts
-    for the report's ``ledger`` object."""
+    """Add the witnesses' and timestamps' checks and findings to ``result`` (a ledger check);
+    return the facts for the report's ``ledger`` object."""
     from ..ledger.attest_check import check_ledger_attestations
     from ..ledger.store import Ledger
 
