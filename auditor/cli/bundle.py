@@ -12,6 +12,7 @@ from ..errors import InputError, VerificationError
 from ..ledger.check import NOT_AUTHENTICATED, unauthenticated
 from ..ledger.keyfiles import read_verifier_key
 from ._options import spelling_used, trust_options
+from .attest import verify_attest_options
 
 __all__ = ["bundle", "bundle_verify", "trusted_key_or_none", "unauthenticated_hint"]
 
@@ -70,8 +71,10 @@ class ByteSize(click.ParamType):
               help="Refuse a zip entry (over 1 MiB) compressed more than this many to one "
                    "(a zip bomb). Audio compresses a few to one, digital silence far "
                    "more.")  # fmt: skip
+@verify_attest_options
 def bundle_verify(
-    path: str, pubkey: str | None, no_key: bool, max_size: int, max_ratio: float
+    path: str, pubkey: str | None, no_key: bool, max_size: int, max_ratio: float,
+    witnesses_file: str | None, tsa_cert: str | None
 ) -> None:
     """Verify an evidence bundle offline, listing each check; exit 1 if it fails.
 
@@ -80,17 +83,26 @@ def bundle_verify(
     --no-key accepts that (then 0). Also spelt `auditor ledger bundle-verify`, next to
     `auditor ledger bundle` that makes bundles.
 
+    With --witnesses FILE, the bundled cosignatures must meet the file's quorum (the
+    witnesses that signed are named); with --tsa-cert CERT.pem, the bundled RFC 3161 timestamp
+    must verify with that TSA certificate. Both are checked offline.
+
     \b
     Example:
       auditor bundle verify part1-evidence.zip --trusted-key court.key.pub
       auditor ledger bundle-verify part1-evidence.zip --trusted-key court.key.pub
+      auditor bundle verify part1-evidence.zip --trusted-key court.key.pub \\
+        --witnesses witnesses.txt --tsa-cert tsa.pem
     """
     from ..ledger.bundle import verify_bundle
+    from .attest import read_attest_inputs
 
     trusted = trusted_key_or_none(pubkey, no_key)
+    policy, certs = read_attest_inputs(witnesses_file, tsa_cert)
     try:
         verify_bundle(path, trusted_key=trusted, on_check=lambda c: click.echo(f"ok: {c}"),
-                      max_bytes=max_size, max_ratio=max_ratio)  # fmt: skip
+                      max_bytes=max_size, max_ratio=max_ratio, witnesses=policy,
+                      tsa_certs=certs)  # fmt: skip
     except VerificationError as exc:
         click.echo(f"FAILED: {exc.what}")
         sys.exit(1)

@@ -14,6 +14,7 @@ import click
 from ..errors import InputError
 from ..ledger.keyfiles import read_verifier_key
 from ._options import renamed_option, signing_key_option
+from .attest import attest_latest, attest_options, read_attest_inputs
 from .keys import signing_key
 
 __all__ = ["event"]
@@ -50,8 +51,11 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
     help="Authorising private key for a destruction (its .pub names it).",
 )
 @click.option("--new-key", type=click.Path(dir_okay=False), help="New key for key_rotation.")
+@attest_options
 def event(
-    ledger_path: str, kind: str, keyfile: str, recording: int | None, file_: str | None, **opts: Any
+    ledger_path: str, kind: str, keyfile: str, recording: int | None, file_: str | None,
+    witnesses_file: str | None, witness_timeout: float, tsa: str | None, tsa_cert: str | None,
+    **opts: Any
 ) -> None:
     """Append a lifecycle event about a recording, or rotate the signing key.
 
@@ -64,10 +68,15 @@ def event(
       destruction   the recording destroyed (--by, --authority, --order, --authorizer-key)
       key_rotation  the ledger's signing key replaced (--new-key)
 
+    With --witnesses FILE (and --tsa URL), the new checkpoint is then cosigned (and
+    timestamped), as with `auditor ledger add`.
+
     \b
     Example:
       auditor ledger event court.db retention --file part1.wav --signing-key court.key \\
         --retention-policy kz-2015 --start 2026-04-01 --until 2027-04-01
+      auditor ledger event court.db hold --recording 1 --by clerk --reason appeal \\
+        --signing-key court.key --witnesses witnesses.txt
     """
     from ..ledger.events import access_entry, destruction_entry, hold_entry, retention_entry
     from ..ledger.keys import key_entry
@@ -76,12 +85,15 @@ def event(
     for day in ("start", "until"):  # the library takes the day as YYYY-MM-DD text
         opts[day] = opts[day].date().isoformat() if opts[day] is not None else ""
     _check_event_options(ledger_path, kind, opts)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert)
     key = signing_key(keyfile)
     with Ledger.open(ledger_path, writable=True) as led:
         if kind == "key_rotation":
             new = signing_key(opts["new_key"])
             led.append([key_entry("rotated", led.origin, new, signer=key)], key=new)
             click.echo(led.checkpoint(), nl=False)
+            attest_latest(led, inputs, witnesses_file=witnesses_file,
+                          witness_timeout=witness_timeout, tsa=tsa)  # fmt: skip
             return
         rec = _recording_id(led, recording, file_)
         if kind == "retention":
@@ -101,6 +113,8 @@ def event(
                                       name=name)  # fmt: skip
         (index,) = led.append([entry], key=key)
         click.echo(f"entry {index}: {kind} for recording {rec}")
+        attest_latest(led, inputs, witnesses_file=witnesses_file,
+                      witness_timeout=witness_timeout, tsa=tsa)  # fmt: skip
 
 
 # what each event kind must be told, and what each option says

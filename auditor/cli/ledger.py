@@ -26,6 +26,15 @@ from ._options import (
     trust_options,
     write_output,
 )
+from .attest import (
+    attest_latest,
+    attest_options,
+    check_attestations,
+    compare_checkpoints,
+    read_attest_inputs,
+    verify_attest_options,
+    witness_cmd,
+)
 from .bundle import bundle_verify, trusted_key_or_none, unauthenticated_hint
 from .events import event
 from .keys import signing_key
@@ -94,6 +103,7 @@ def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
     help="Log no content fingerprint (it costs about 20 ms of CPU per minute of audio; one "
     "can be added later with --fingerprint-only).",
 )
+@attest_options
 def add(
     ledger_path: str,
     files: tuple[str, ...],
@@ -102,6 +112,10 @@ def add(
     chunk_seconds: float,
     fingerprint_only: bool,
     no_fingerprint: bool,
+    witnesses_file: str | None,
+    witness_timeout: float,
+    tsa: str | None,
+    tsa_cert: str | None,
 ) -> None:
     """Hash recordings in chunks, append them, seal them, log their content fingerprint (for
     `auditor compare` against a transcoded copy) and sign a checkpoint.
@@ -111,9 +125,14 @@ def add(
     logged (else nothing is appended, exit 2), and a `fingerprint` entry naming those chunks
     is appended. Nothing logged is rewritten; a recording that has a fingerprint is skipped.
 
+    With --witnesses, the witnesses are then asked to cosign the new checkpoint; a quorum not
+    met is exit 2 (the recordings stay logged: catch up with `auditor ledger witness`). With
+    --tsa, the checkpoint is timestamped (RFC 3161), verified with --tsa-cert if given.
+
     \b
     Example:
       auditor ledger add court.db part1.wav part2.wav --signing-key court.key
+      auditor ledger add court.db part3.wav --signing-key court.key --witnesses witnesses.txt
       auditor ledger add court.db old-hearing.wav --fingerprint-only --signing-key court.key
     """
     from ..ledger.recording import add_recording, session_facts
@@ -122,6 +141,7 @@ def add(
     if fingerprint_only and (session or no_fingerprint):
         raise InputError("--fingerprint-only adds only a fingerprint: it takes neither "
                          "--session nor --no-fingerprint")
+    inputs = read_attest_inputs(witnesses_file, tsa_cert)
     key = signing_key(keyfile)
     facts = session_facts(session) if session else None
     with Ledger.open(ledger_path, writable=True) as led:
@@ -139,6 +159,8 @@ def add(
             click.echo(f"{path}: recording {index}, sealed" + (
                 "" if no_fingerprint else ", fingerprinted"))
         click.echo(led.checkpoint(), nl=False)
+        attest_latest(led, inputs, witnesses_file=witnesses_file,
+                      witness_timeout=witness_timeout, tsa=tsa)  # fmt: skip
 
 
 @ledger.command()
@@ -156,6 +178,7 @@ def add(
     help="FILES are a copy (MP3, a disc's tracks, played in order) of the logged recording "
     "NAME: compare them with its logged fingerprint, as `auditor compare` does.",
 )
+@verify_attest_options
 @output_options(("text", "json"))
 @fail_on_option
 def verify(
@@ -165,6 +188,8 @@ def verify(
     no_key: bool,
     trusted: str | None,
     copy_of: str | None,
+    witnesses_file: str | None,
+    tsa_cert: str | None,
     fmt: str | None,
     fail_on: str,
     output: str | None,
@@ -181,6 +206,11 @@ def verify(
     merely "internally consistent, signer NOT authenticated" and the exit status is 2, unless
     --no-key accepts that (then 0). Findings exit 1 either way.
 
+    With --witnesses FILE, the latest checkpoint's stored cosignatures must meet the file's
+    quorum (else an `unwitnessed` finding, exit 1); the witnesses that signed are named. With
+    --tsa-cert CERT.pem, its stored RFC 3161 timestamp must verify with that TSA certificate
+    (else `untimestamped`).
+
     The format is text on a terminal and json into a file or a pipe, as for scan and archive
     audit (changed: it used to be text everywhere; pass --format text for that).
 
@@ -189,6 +219,7 @@ def verify(
       auditor ledger verify court.db part1.wav --trusted-key court.key.pub \\
         --trusted seen.checkpoint
       auditor ledger verify court.db --trusted-key court.key.pub --format text | less
+      auditor ledger verify court.db --trusted-key court.key.pub --witnesses witnesses.txt
       auditor ledger verify court.db copy.mp3 --copy-of hearing.wav \\
         --trusted-key court.key.pub
     """
@@ -203,8 +234,10 @@ def verify(
     if copy_of is not None and not files:
         raise InputError("--copy-of NAME needs the copy's FILES",
                          hint=f"auditor ledger verify {ledger_path} copy.mp3 --copy-of {copy_of}")
+    attest_inputs = read_attest_inputs(witnesses_file, tsa_cert)
     result = check_ledger(ledger_path, () if copy_of else files, trusted_key=trusted_key,
                           trusted_checkpoint=old, no_key=no_key)
+    facts = check_attestations(ledger_path, result, attest_inputs)
     if trusted and result.consistent and result.log.checkpoint:
         write_atomic(trusted, result.log.checkpoint.encode("utf-8"))
     if copy_of is not None:
@@ -216,8 +249,11 @@ def verify(
             raise unauthenticated_hint(unauthenticated("the ledger"))
         return
     if fmt == "json":
-        params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
-        text = dumps(result.to_report(params, report_created()))
+        params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on,
+                  "witnesses": witnesses_file, "tsa_cert": tsa_cert}
+        report = result.to_report(params, report_created())
+        report["ledger"].update(facts)
+        text = dumps(report)
         write_output(text if text.endswith("\n") else text + "\n", output)
     else:
         write_output(result.to_text(), output)
@@ -346,3 +382,5 @@ def ledger_bundle(
 # checked where it is made: `auditor ledger bundle-verify` is `auditor bundle verify`
 ledger.add_command(event)
 ledger.add_command(bundle_verify, "bundle-verify")
+ledger.add_command(witness_cmd)
+ledger.add_command(compare_checkpoints)

@@ -8,6 +8,9 @@ A bundle is a BagIt bag (RFC 8493, see :mod:`._bag`) holding:
   chunk, seal, lifecycle events) and all of the log's ``key`` entries, each as its canonical
   bytes with an RFC 9162 inclusion proof to the checkpoint;
 - ``evidence/checkpoint.txt``: the C2SP signed checkpoint; ``evidence/key.pub``: its signer;
+- ``evidence/cosignatures.txt`` and ``evidence/timestamp.tsr`` (when the ledger holds them): the
+  witnesses' ``cosignature/v1`` lines over that checkpoint and an RFC 3161 token over its note
+  (:mod:`.attest_check`), checked offline against a witnesses policy and a TSA certificate;
 - ``evidence/fingerprint.json`` (``auditor.fingerprint/1``, when the recording has one): its
   content fingerprint, exactly the data of the logged ``fingerprint`` entry (which is among the
   bundled entries with its proof), for ``auditor compare BUNDLE COPY``.
@@ -25,7 +28,7 @@ import base64
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +36,7 @@ from typing import IO, Any
 from ..errors import AuditorError, InputError, VerificationError
 from ._bag import MAX_BUNDLE_BYTES, MAX_RATIO, Bag, open_bag, safe_name, write_bag
 from ._merkle import leaf_hash, verify_inclusion
+from .attest_check import bundle_tags, verify_bundle_attestations
 from .entries import Entry
 from .fingerprints import ADD_HINT, decode_fingerprint, latest_fingerprint
 from .keys import KeyHistory
@@ -41,6 +45,7 @@ from .proofs import checked_inclusion_proof, signed_checkpoint
 from .recording import logged_pcm
 from .store import Ledger
 from .structure import RecordingChecker, RecordingState
+from .witnesses import WitnessPolicy
 
 __all__ = ["BUNDLE_SCHEMA", "FINGERPRINT_FILE", "make_bundle", "verify_bundle",
            "bundle_reference"]
@@ -125,6 +130,7 @@ def make_bundle(
             "evidence/checkpoint.txt": checkpoint.encode(),
             "evidence/key.pub": f"{signer}\n".encode(),
         }
+        tags.update(bundle_tags(ledger, size))
         content = latest_fingerprint(state)
         if content is not None:
             fp_json = {**decode_fingerprint(content[1]).to_json(), "recording": state.index,
@@ -170,8 +176,13 @@ def verify_bundle(
     on_check: Callable[[str], None] | None = None,
     max_bytes: int = MAX_BUNDLE_BYTES,
     max_ratio: float = MAX_RATIO,
+    witnesses: WitnessPolicy | None = None,
+    tsa_certs: Sequence[object] | None = None,
 ) -> list[str]:
     """Verify an evidence bundle offline; return the checks made, in order.
+
+    With ``witnesses``, the bundled cosignatures must meet the policy's quorum; with
+    ``tsa_certs``, the bundled RFC 3161 token must verify with that TSA certificate.
 
     A zip bundle is read where it lies, never unpacked; ``max_bytes`` and ``max_ratio`` cap its
     declared uncompressed size and each entry's compression ratio (see :mod:`._bag`).
@@ -190,18 +201,25 @@ def verify_bundle(
         if on_check is not None:
             on_check(text)
 
-    _verified(path, trusted_key, passed, max_bytes, max_ratio)
+    _verified(path, trusted_key, passed, max_bytes, max_ratio, witnesses, tsa_certs)
     return checks
 
 
 def _verified(path: str | os.PathLike[str], trusted: VerifierKey | None,
-              passed: Callable[[str], None], max_bytes: int,
-              max_ratio: float) -> tuple[RecordingState, dict[str, Any], Checkpoint]:
+              passed: Callable[[str], None], max_bytes: int, max_ratio: float,
+              witnesses: WitnessPolicy | None = None, tsa_certs: Sequence[object] | None = None,
+              ) -> tuple[RecordingState, dict[str, Any], Checkpoint]:
     with open_bag(path, max_bytes=max_bytes, max_ratio=max_ratio) as (bag, bag_checks):
         for text in bag_checks:
             passed(text)
         try:
-            return _verify_evidence(bag, trusted, passed)
+            found = _verify_evidence(bag, trusted, passed)
+            if witnesses is not None or tsa_certs is not None:
+                verify_bundle_attestations(bag.read, list(bag.names),
+                                           bag.read("evidence/checkpoint.txt").decode("utf-8"),
+                                           found[2].size, policy=witnesses, tsa_certs=tsa_certs,
+                                           passed=passed)  # fmt: skip
+            return found
         except (KeyError, TypeError, ValueError) as exc:
             raise VerificationError(f"evidence.json is malformed: {exc!r}") from None
         except AuditorError as exc:

@@ -1,0 +1,140 @@
+"""Checking what outside parties said about a checkpoint: the witnesses' quorum
+(:class:`~.witnesses.WitnessPolicy`) and RFC 3161 timestamps (:mod:`.tsa`), for a ledger
+(:func:`check_ledger_attestations`) and for an evidence bundle, offline
+(:func:`verify_bundle_attestations`).
+
+A ledger is checked at its latest checkpoint: a quorum not met is an ``unwitnessed`` finding, no
+token that verifies with the trusted TSA certificate an ``untimestamped`` one (both ``high``;
+the message names the witnesses that did and did not cosign, and the latest size that is
+witnessed or timestamped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import VerificationError
+from ..findings import Finding
+from .attestations import (
+    COSIGNATURES_FILE,
+    TIMESTAMP_FILE,
+    cosignature_lines,
+    cosigned_sizes,
+    timestamp_tokens,
+)
+from .cosignature import signature_lines
+from .store import Ledger
+from .witnesses import WitnessPolicy
+
+__all__ = ["AttestationCheck", "check_ledger_attestations", "verify_bundle_attestations",
+           "bundle_tags"]
+
+
+@dataclass
+class AttestationCheck:
+    """Checks made, findings, and facts for a report's ``ledger`` object."""
+
+    checks: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def finding(self, kind: str, message: str, **evidence: Any) -> None:
+        self.findings.append(Finding(kind, None, None, None, "high", 1.0, "ledger", message,
+                                     evidence))  # fmt: skip
+
+
+def check_ledger_attestations(ledger: Ledger, *, policy: WitnessPolicy | None,
+                              tsa_certs: Sequence[object] | None) -> AttestationCheck:
+    """Check the latest checkpoint's stored cosignatures against ``policy`` and its stored
+    timestamps against ``tsa_certs`` (either may be None: not checked)."""
+    result = AttestationCheck()
+    size = ledger.size
+    note = ledger.checkpoint(size)
+    body, _ = signature_lines(note)
+    if policy is not None:
+        try:
+            quorum = policy.check(body, size, cosignature_lines(ledger, size))
+        except VerificationError as exc:
+            result.finding("unwitnessed", f"a stored cosignature does not verify: {exc.what}",
+                           size=size)  # fmt: skip
+        else:
+            result.facts["witnesses"] = quorum.to_json()
+            if quorum.met:
+                result.checks.append(quorum.describe())
+            else:
+                earlier = [s for s in cosigned_sizes(ledger) if s < size]
+                since = (f"; the latest cosigned checkpoint is at size {earlier[-1]}" if earlier
+                         else "; no checkpoint of this ledger is cosigned")
+                result.finding("unwitnessed", quorum.describe() + since, **quorum.to_json())
+    if tsa_certs is not None:
+        tokens = timestamp_tokens(ledger, size)
+        _check_tokens(result, [t for _, t in tokens], note.encode("utf-8"), size, tsa_certs)
+    return result
+
+
+def _check_tokens(result: AttestationCheck, tokens: list[bytes], message: bytes, size: int,
+                  certs: Sequence[object]) -> None:
+    from .tsa import verify_timestamp
+
+    problems = []
+    for token in tokens:
+        try:
+            when = verify_timestamp(token, message, list(certs))
+        except VerificationError as exc:
+            problems.append(exc.what)
+            continue
+        result.facts["timestamp"] = {"size": size, "time": when.isoformat()}
+        result.checks.append(f"timestamp: an RFC 3161 token of the trusted TSA says the "
+                             f"checkpoint at size {size} existed at {when.isoformat()}")
+        return
+    why = "; ".join(problems) if problems else "no timestamp token is stored for it"
+    result.finding("untimestamped", f"the checkpoint at size {size} has no RFC 3161 timestamp "
+                                    f"that verifies with the trusted TSA certificate: {why}",
+                   size=size)  # fmt: skip
+
+
+def verify_bundle_attestations(read: Callable[[str], bytes], names: Sequence[str], note: str,
+                               size: int, *, policy: WitnessPolicy | None,
+                               tsa_certs: Sequence[object] | None,
+                               passed: Callable[[str], None]) -> None:
+    """Check a bundle's cosignatures and timestamp token over its checkpoint ``note``.
+
+    Raises
+    ------
+    VerificationError
+        If the quorum is not met or no token verifies (or the bundle carries none).
+    """
+    if policy is not None:
+        if COSIGNATURES_FILE not in names:
+            raise VerificationError(f"the bundle carries no cosignatures ({COSIGNATURES_FILE}) "
+                                    f"but a quorum of {policy.quorum} witnesses is required")
+        try:
+            lines = read(COSIGNATURES_FILE).decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise VerificationError(f"{COSIGNATURES_FILE} is not UTF-8 text") from None
+        body, _ = signature_lines(note)
+        passed(policy.require(body, size, lines).describe())
+    if tsa_certs is not None:
+        if TIMESTAMP_FILE not in names:
+            raise VerificationError(f"the bundle carries no timestamp token ({TIMESTAMP_FILE})")
+        result = AttestationCheck()
+        _check_tokens(result, [read(TIMESTAMP_FILE)], note.encode("utf-8"), size, tsa_certs)
+        if result.findings:
+            raise VerificationError(result.findings[0].message)
+        for text in result.checks:
+            passed(text)
+
+
+def bundle_tags(ledger: Ledger, size: int) -> dict[str, bytes]:
+    """The bundle files of the attestations stored for the checkpoint at ``size``."""
+    tags: dict[str, bytes] = {}
+    lines = cosignature_lines(ledger, size)
+    if lines:
+        tags[COSIGNATURES_FILE] = ("\n".join(lines) + "\n").encode("utf-8")
+    tokens = timestamp_tokens(ledger, size)
+    if tokens:
+        tags[TIMESTAMP_FILE] = tokens[0][1]
+    return tags
+

@@ -1,0 +1,157 @@
+"""The C2SP tlog-witness ``add-checkpoint`` call, without HTTP: a request body in, a status code
+and a response body out.
+
+Following https://c2sp.org/tlog-witness, the body is an ``old <size>`` line, up to 63 base64
+consistency-proof lines, an empty line and a signed checkpoint. The witness answers
+
+- 400 a malformed body, or an old size past the checkpoint's size;
+- 404 a checkpoint of a log (origin) it does not witness;
+- 403 no valid signature by a key it accepts for that log;
+- 409 an old size that is not the size it last cosigned for the log; the body is that size and a
+  newline, with ``Content-Type: text/x.tlog.size``;
+- 422 a consistency proof that does not verify (or a proof from size 0, or a tree of size 0 whose
+  root is not the empty tree's, or another root at the size it already cosigned): the log is not
+  the one it saw before, and the body says why;
+- 200 one ``cosignature/v1`` signature line, once the checkpoint is stored as the latest.
+
+Every refusal's body is one line of plain text that says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import AuditorError, VerificationError
+from ..ledger._merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
+from ..ledger._signing import SigningKey
+from ..ledger.cosignature import cosign, signature_lines
+from ..ledger.note import Checkpoint, open_note
+from .store import Latest, WitnessDB
+
+__all__ = ["MAX_BODY", "MAX_PROOF", "SIZE_TYPE", "Reply", "add_checkpoint"]
+
+MAX_BODY = 64 * 1024
+MAX_PROOF = 63
+SIZE_TYPE = "text/x.tlog.size"
+_TEXT = "text/plain; charset=utf-8"
+_OLD = re.compile(r"old (0|[1-9][0-9]{0,19})")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status code, body, content type."""
+
+    status: int
+    body: str
+    content_type: str = _TEXT
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def _parse(raw: bytes) -> tuple[int, list[bytes], str]:
+    """``(old size, proof, signed note)`` of a request body (400 if malformed)."""
+    if len(raw) > MAX_BODY:
+        raise _Refused(413, f"the request body is over {MAX_BODY} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(400, "the request body is not UTF-8 text") from None
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise _Refused(400, "no empty line between the old size and proof lines and the "
+                            "checkpoint")  # fmt: skip
+    lines = head.split("\n")
+    match = _OLD.fullmatch(lines[0])
+    if match is None:
+        raise _Refused(400, f"the first line must be 'old <size>' in decimal: {lines[0][:40]!r}")
+    if len(lines) - 1 > MAX_PROOF:
+        raise _Refused(400, f"{len(lines) - 1} consistency proof lines; at most {MAX_PROOF}")
+    proof = []
+    for number, line in enumerate(lines[1:], 2):
+        try:
+            digest = base64.b64decode(line.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise _Refused(400, f"proof line {number} is not base64") from None
+        if len(digest) != HASH_SIZE:
+            raise _Refused(400, f"proof line {number} is {len(digest)} bytes, not {HASH_SIZE}")
+        proof.append(digest)
+    return int(match.group(1)), proof, note
+
+
+def _checkpoint(db: WitnessDB, note: str) -> Checkpoint:
+    """The checkpoint of ``note``, its log signature checked (400, 404, 403)."""
+    try:
+        body, _ = signature_lines(note)
+        parsed = Checkpoint.from_body(body)
+    except VerificationError as exc:
+        raise _Refused(400, f"not a signed checkpoint: {exc.what}") from None
+    keys = db.log_keys(parsed.origin)
+    if not keys:
+        raise _Refused(404, f"unknown log {parsed.origin!r}: this witness does not witness it")
+    problems = []
+    for key in keys:
+        try:
+            open_note(note, key)
+            return parsed
+        except VerificationError as exc:
+            problems.append(exc.what)
+    raise _Refused(403, f"no valid signature by a key of log {parsed.origin!r}: "
+                        f"{'; '.join(problems)}")  # fmt: skip
+
+
+def _check_consistency(old: int, proof: list[bytes], new: Checkpoint,
+                       latest: Latest | None) -> None:
+    """Raise :class:`_Refused` (422) unless ``new`` extends what was cosigned at ``old``."""
+    if new.size == 0 and new.root != EMPTY_ROOT:
+        raise _Refused(422, "a checkpoint of size 0 must have the empty tree's root")
+    if old == 0:
+        if proof:
+            raise _Refused(422, "a consistency proof from size 0 must be empty")
+        return
+    assert latest is not None  # old == the stored size > 0
+    try:
+        verify_consistency(old, new.size, proof, latest.root, new.root)
+    except VerificationError as exc:
+        raise _Refused(422, f"not consistent with the checkpoint of size {old} this witness "
+                            f"cosigned ({latest.root.hex()}): {exc.what}") from None
+
+
+def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
+                   now: datetime | None = None) -> Reply:
+    """Answer one ``add-checkpoint`` request body ``raw`` as witness ``name`` with ``key``.
+
+    The check of the old size against the latest cosigned checkpoint, and the update, are one
+    transaction. A correctly signed checkpoint that is refused is kept with the reason.
+    """
+    now = now or datetime.now(UTC)
+    checkpoint = None
+    try:
+        old, proof, note = _parse(raw)
+        checkpoint = _checkpoint(db, note)
+        if old > checkpoint.size:
+            raise _Refused(400, f"old size {old} is past the checkpoint's size {checkpoint.size}")
+        with db.transaction():
+            latest = db.latest(checkpoint.origin)
+            have = latest.size if latest else 0
+            if old != have:
+                return Reply(409, f"{have}\n", SIZE_TYPE)
+            _check_consistency(old, proof, checkpoint, latest)
+            body = checkpoint.body()
+            line = cosign(body, name, key, max(1, int(now.timestamp()))).line()
+            db.set_latest(checkpoint.origin, Latest(checkpoint.size, checkpoint.root,
+                                                    note + line), now)  # fmt: skip
+        return Reply(200, line)
+    except _Refused as exc:
+        if checkpoint is not None and exc.status in (400, 422):
+            db.refuse(checkpoint.origin, exc.status, exc.reason, note, now)
+        return Reply(exc.status, exc.reason + "\n")
+    except AuditorError as exc:
+        return Reply(400, exc.what + "\n")

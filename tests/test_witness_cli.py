@@ -1,0 +1,88 @@
+"""`auditor witness init / add-log / serve` as a court's partner runs them: real processes on
+loopback, a clean stop on Ctrl-C, and help with an example for every new command."""
+
+from __future__ import annotations
+
+import inspect
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from conftest_ledger import KEY, new_ledger, write_key
+
+from auditor.cli import cli
+from auditor.cli.attest import compare_checkpoints, witness_cmd
+from auditor.cli.witness import witness
+from auditor.ledger.cosignature import CosignerKey
+
+
+def auditor(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "auditor", *map(str, args)], text=True,
+                          capture_output=True, timeout=60, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("command", [witness, *witness.commands.values(),  # type: ignore[attr-defined]
+                                     witness_cmd, compare_checkpoints], ids=lambda c: c.name)
+def test_every_new_command_has_help_with_an_example(command: click.Command) -> None:
+    assert command.help and "\b\nExample:\n  auditor " in inspect.cleandoc(command.help)
+
+
+def test_init_add_log_serve_and_stop(tmp_path: Path) -> None:
+    out = auditor("witness", "init", tmp_path / "bar.db", "--key", tmp_path / "bar.key",
+                  "--name", "bar.example/witness", "--no-encrypt")
+    assert out.returncode == 0, out.stderr
+    vkey = CosignerKey.parse((tmp_path / "bar.key.pub").read_text())
+    assert vkey.name == "bar.example/witness" and str(vkey) in out.stdout
+    assert "NOT encrypted" in out.stderr
+    again = auditor("witness", "init", tmp_path / "bar.db", "--key", tmp_path / "bar.key")
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    write_key(tmp_path / "court.key", KEY)
+    out = auditor("witness", "add-log", tmp_path / "bar.db", tmp_path / "court.key.pub")
+    assert out.returncode == 0 and "witnessing court.example/hearings" in out.stdout
+    out = auditor("witness", "add-log", tmp_path / "bar.db", tmp_path / "court.key")
+    assert out.returncode == 2 and "private key" in out.stderr
+    refused = auditor("witness", "serve", tmp_path / "bar.db", "--listen", "0.0.0.0:0")
+    assert refused.returncode == 2 and "not a loopback address" in refused.stderr
+
+    server = subprocess.Popen([sys.executable, "-m", "auditor", "witness", "serve",
+                               str(tmp_path / "bar.db"), "--listen", "127.0.0.1:0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.startswith("witness bar.example/witness listening on http://127.0.0.1:")
+        url = line.split(" on ")[1].split()[0].removesuffix("/add-checkpoint")
+        new_ledger(tmp_path / "court.db").close()
+        new_ledger(tmp_path / "stranger.db", key=KEY).close()
+        policy = tmp_path / "witnesses.txt"
+        policy.write_text(f"witness bar {vkey} {url}\nquorum 1\n")
+        result = CliRunner().invoke(cli, ["ledger", "witness", str(tmp_path / "court.db"),
+                                          "--witnesses", str(policy)])
+        assert result.exit_code == 0 and "bar: cosigned size 3" in result.output
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=20)
+    assert server.returncode == 0 and "witness stopped" in err and "Traceback" not in err
+
+
+def test_unknown_log_is_named(tmp_path: Path) -> None:
+    from conftest_witness import serving, witness_db
+
+    from auditor.ledger._signing import SigningKey
+
+    db, ckey = witness_db(tmp_path / "w.db", 0)
+    stranger = SigningKey.from_seed(bytes([5]) * 32)
+    write_key(tmp_path / "s.key", stranger, name="stranger.example/log")
+    from auditor.ledger.store import Ledger
+
+    Ledger.create(tmp_path / "s.db", key=stranger, origin="stranger.example/log").close()
+    with serving(db, 0) as w:
+        (tmp_path / "p.txt").write_text(f"witness bar {ckey} {w.url}\n")
+        result = CliRunner().invoke(cli, ["ledger", "witness", str(tmp_path / "s.db"),
+                                          "--witnesses", str(tmp_path / "p.txt")])
+    assert result.exit_code == 2
+    assert "refused (HTTP 404): unknown log 'stranger.example/log'" in result.output

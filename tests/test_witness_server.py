@@ -1,0 +1,142 @@
+"""The witness's add-checkpoint over real HTTP on loopback: every status code the C2SP
+tlog-witness specification gives, a rewritten log refused with the reason, hostile bodies."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import socket
+from pathlib import Path
+
+import pytest
+from conftest_ledger import KEY, NOW, OTHER_KEY, empty_recording, new_ledger
+from conftest_witness import WITNESS_KEYS, post, serving, witness_db
+
+from auditor.errors import InputError
+from auditor.ledger.cosignature import signature_lines, verified_by
+from auditor.ledger.note import Checkpoint
+from auditor.witness.protocol import MAX_BODY
+from auditor.witness.server import WitnessServer
+
+
+def request(led, old: int, size: int | None = None) -> bytes:
+    size = led.size if size is None else size
+    proof = led.consistency_proof(old, size) if 0 < old < size else []
+    lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
+    return ("\n".join(lines) + "\n\n" + led.checkpoint(size)).encode()
+
+
+def test_cosigns_then_demands_the_size_it_holds(tmp_path: Path) -> None:
+    db, ckey = witness_db(tmp_path / "w.db")
+    led = new_ledger(tmp_path / "court.db")
+    with serving(db) as server:
+        status, _, text = post(server, request(led, 0))
+        assert status == 200
+        body, _ = signature_lines(led.checkpoint())
+        assert verified_by(body, text.splitlines(), [ckey]).keys() == {ckey.name}
+        # the witness now holds size 3: old 0 is a conflict that names it
+        status, ctype, text = post(server, request(led, 0))
+        assert (status, ctype, text) == (409, "text/x.tlog.size", "3\n")
+        led.append_at(empty_recording(), key=KEY, now=NOW)
+        status, _, text = post(server, request(led, 3))
+        assert status == 200 and text.startswith("\u2014 w0.example/witness ")
+        # same size again: re-cosigned with the same root
+        assert post(server, request(led, 5))[0] == 200
+        # monitors read the latest cosigned checkpoint
+        digest = hashlib.sha256(led.origin.encode()).hexdigest()
+        conn = http.client.HTTPConnection(*server.server_address[:2], timeout=5)
+        conn.request("GET", f"/{digest}/checkpoint")
+        reply = conn.getresponse()
+        note = reply.read().decode()
+        assert reply.status == 200 and note.startswith(led.checkpoint(5).rstrip("\n"))
+    assert db.latest(led.origin).size == 5  # type: ignore[union-attr]
+
+
+def test_rewritten_log_is_refused_with_the_reason(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    led = new_ledger(tmp_path / "court.db")
+    led.append_at(empty_recording(), key=KEY, now=NOW)
+    with serving(db) as server:
+        assert post(server, request(led, 0))[0] == 200
+        # the court rebuilds its history with the same key: other entries, more of them
+        fake = new_ledger(tmp_path / "rebuilt.db")
+        fake.append_at(empty_recording()[:1], key=KEY, now=NOW)
+        fake.append_at(empty_recording(), key=KEY, now=NOW)
+        assert fake.root(5) != led.root(5)
+        status, _, text = post(server, request(fake, 5))
+        assert status == 422
+        assert "not consistent with the checkpoint of size 5 this witness cosigned" in text
+        # the same size with another root: 422 too
+        other_five = Checkpoint(led.origin, 5, fake.root(5)).sign(KEY)
+        status, _, text = post(server, f"old 5\n\n{other_five}".encode())
+        assert status == 422 and "two different roots for the same tree size 5" in text
+    refused = db.refused(led.origin)
+    assert [r[1] for r in refused] == [422, 422] and refused[0][3] == fake.checkpoint(6)
+    assert refused[1][3] == other_five
+    assert db.latest(led.origin).size == 5  # type: ignore[union-attr]
+
+
+def test_status_codes(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    led = new_ledger(tmp_path / "court.db")
+    note = led.checkpoint()
+    other = Checkpoint("elsewhere.example/log", 3, led.root()).sign(KEY)
+    forged = Checkpoint(led.origin, 3, led.root()).sign(OTHER_KEY)
+    bad_sig = note[:-10] + ("A" if note[-10] != "A" else "B") + note[-9:]
+    with serving(db) as server:
+        assert post(server, f"old 0\n\n{other}".encode())[:2] == (404, "text/plain; charset=utf-8")
+        status, _, text = post(server, f"old 0\n\n{forged}".encode())
+        assert status == 403 and "no signature by key" in text
+        assert post(server, f"old 0\n\n{bad_sig}".encode())[0] == 403
+        assert post(server, f"old 4\n\n{note}".encode())[0] == 400  # old past the size
+        proof = base64.b64encode(bytes(32)).decode()
+        status, _, text = post(server, f"old 0\n{proof}\n\n{note}".encode())
+        assert status == 422 and "from size 0 must be empty" in text
+        empty = Checkpoint(led.origin, 0, bytes(32)).sign(KEY)
+        status, _, text = post(server, f"old 0\n\n{empty}".encode())
+        assert status == 422 and "empty tree" in text
+
+
+@pytest.mark.parametrize("body, match", [
+    (b"", "no empty line"),
+    (b"old 0\n", "no empty line"),
+    (b"old 01\n\nx\n", "'old <size>'"),
+    (b"new 0\n\nx\n", "'old <size>'"),
+    (b"old 0\n!!!!\n\nx\n", "proof line 2 is not base64"),
+    (b"old 0\n" + base64.b64encode(bytes(31)) + b"\n\nx\n", "31 bytes, not 32"),
+    (b"old 0\n" + (base64.b64encode(bytes(32)) + b"\n") * 64 + b"\nx\n", "at most 63"),
+    (b"old 0\n\n\xff\xfe\n", "not UTF-8"),
+    (b"old 0\n\nnot a note\n", "not a signed checkpoint"),
+    (b"old 0\n\norigin\n3\nroot\n\n\xe2\x80\x94 origin AAAA\n", "not a signed checkpoint"),
+])
+def test_malformed_bodies_are_400(tmp_path: Path, body: bytes, match: str) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with serving(db) as server:
+        status, _, text = post(server, body)
+    assert status == 400 and match in text
+
+
+def test_oversized_and_unsized_bodies(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with serving(db) as server:
+        # a huge Content-Length is refused before a byte of the body is read
+        host, port = server.server_address[:2]
+        with socket.create_connection((str(host), int(port)), timeout=5) as sock:
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 10000000000\r\n\r\n")
+            assert sock.recv(200).startswith(b"HTTP/1.1 413 ")
+        status, _, text = post(server, b"x" * (MAX_BODY + 1))
+        assert status == 413 and "over 65536 bytes" in text
+        with socket.create_connection((str(host), int(port)), timeout=5) as sock:
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 411 " in sock.recv(200)
+        assert post(server, b"old 0\n\nx\n", path="/other")[0] == 404
+
+
+def test_refuses_a_non_loopback_address_unless_allowed(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with pytest.raises(InputError, match="not a loopback address"):
+        WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0))
+    server = WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0), allow_remote=True)
+    server.server_close()

@@ -1,0 +1,91 @@
+"""RFC 3161 timestamps of checkpoints from a local TSA (``openssl ts`` on loopback): stored,
+carried in bundles, verified against the TSA certificate given, and a token from another TSA
+certificate rejected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest_ledger import KEY, make_wav, new_ledger, write_key
+from conftest_tsa import make_ca, make_tsa, serving_tsa
+
+from auditor.cli import cli
+from auditor.errors import VerificationError
+from auditor.ledger.attestations import timestamp_tokens
+from auditor.ledger.store import Ledger
+from auditor.ledger.tsa import read_tsa_certs, verify_timestamp
+
+
+def run(args: list[object]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def tsas(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    root = tmp_path_factory.mktemp("tsa")
+    ca1 = make_ca(root / "one", "Court TSA CA")
+    ca2 = make_ca(root / "two", "Other TSA CA")
+    return (make_tsa(root / "one", "tsa1", ca1), make_tsa(root / "two", "tsa2", ca2),
+            make_tsa(root / "one-b", "tsa1b", ca1))
+
+
+def test_timestamp_verified_and_another_tsa_rejected(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, one_b = tsas
+    write_key(tmp_path / "court.key", KEY)
+    new_ledger(tmp_path / "court.db").close()
+    with serving_tsa(one) as url:
+        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
+                         "--tsa-cert", one.chain])
+    assert code == 0 and "dated the checkpoint at size 3" in out and "(verified)" in out, out
+    with Ledger.open(tmp_path / "court.db") as led:
+        ((_, token),) = timestamp_tokens(led, 3)
+        note = led.checkpoint(3).encode()
+    when = verify_timestamp(token, note, read_tsa_certs(one.chain))
+    assert when.tzinfo is not None
+    with pytest.raises(VerificationError, match="Mismatch between messages"):
+        verify_timestamp(token, note + b"x", read_tsa_certs(one.chain))
+    # another TSA (another CA), and another TSA certificate of the same CA: rejected
+    for other in (two, one_b):
+        with pytest.raises(VerificationError, match="does not verify with the TSA certificate"):
+            verify_timestamp(token, note, read_tsa_certs(other.chain))
+    base = ["ledger", "verify", tmp_path / "court.db", "--trusted-key",
+            tmp_path / "court.key.pub", "--format", "json"]
+    code, out = run([*base, "--tsa-cert", one.chain])
+    assert code == 0 and json.loads(out)["ledger"]["timestamp"]["time"] == when.isoformat()
+    code, out = run([*base, "--tsa-cert", two.chain])
+    assert code == 1
+    (finding,) = json.loads(out)["findings"]
+    assert finding["kind"] == "untimestamped" and "tsa2" in finding["message"]
+
+
+def test_a_token_from_another_tsa_is_refused_when_asked(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, _ = tsas
+    write_key(tmp_path / "court.key", KEY)
+    new_ledger(tmp_path / "court.db").close()
+    with serving_tsa(two) as url:
+        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
+                         "--tsa-cert", one.chain])
+    assert code == 2 and "does not verify with the TSA certificate CN=tsa1" in out
+    with Ledger.open(tmp_path / "court.db") as led:
+        assert timestamp_tokens(led, 3) == []
+
+
+def test_bundle_carries_the_token(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, _ = tsas
+    key_file = write_key(tmp_path / "court.key", KEY)
+    run(["ledger", "init", tmp_path / "court.db", "--signing-key", key_file])
+    wav = make_wav(tmp_path / "hearing.wav", 2.0)
+    with serving_tsa(one) as url:
+        code, out = run(["ledger", "add", tmp_path / "court.db", wav, "--signing-key", key_file,
+                         "--no-fingerprint", "--tsa", url])
+    assert code == 0, out
+    assert run(["ledger", "bundle", tmp_path / "court.db", wav, "-o", tmp_path / "b"])[0] == 0
+    base = ["bundle", "verify", tmp_path / "b", "--trusted-key", f"{key_file}.pub"]
+    code, out = run([*base, "--tsa-cert", one.chain])
+    assert code == 0 and "ok: timestamp: an RFC 3161 token of the trusted TSA" in out, out
+    code, out = run([*base, "--tsa-cert", two.chain])
+    assert code == 1 and "FAILED:" in out and "CN=tsa2" in out
