@@ -59,6 +59,9 @@ __all__ = ["FileScan", "Unreadable", "check_detectors", "scan_file", "scan_files
 
 Progress = Callable[[str, float, float], None]
 
+#: the largest decoded block (bytes of float32 samples); a scan's results do not depend on it
+BLOCK_BYTES = 8 << 20
+
 
 @dataclass
 class FileScan:
@@ -115,7 +118,11 @@ def _scan_file(spath: str, params: ScanParams, label: str,
     # each detector's own streaming work runs on a thread of its own, beside the decoding,
     # the hashing and the features of this thread (lanes.py)
     hop = FeatureExtractor(info.sample_rate, info.channels).block_multiple
-    block = max(1, int(params.block_seconds * info.sample_rate) // hop) * hop
+    # blocks of ``block_seconds``, but at most BLOCK_BYTES of float32 samples: up to a few
+    # blocks are in flight at once (one per lane), and a minute of 48 kHz stereo is 23 MB
+    frames = min(params.block_seconds * info.sample_rate,
+                 BLOCK_BYTES / (4 * max(info.channels, 1)))
+    block = max(1, int(frames) // hop) * hop
     analysers = in_lanes(stream_analysers(info.sample_rate, info.channels, params),
                          block_bytes=block * info.channels * 4)
     try:

@@ -168,3 +168,25 @@ def test_level_side_statistics_are_the_same_in_chunks(stat, monkeypatch):
     assert np.array_equal(whole[0], chunked[0])
     assert np.array_equal(whole[1], chunked[1], equal_nan=True)
     assert np.isnan(whole[1]).any() and not np.isnan(whole[1]).all()
+
+
+def test_blocks_capped_in_bytes_give_the_same_report(tmp_path, rng, monkeypatch):
+    import auditor.scan as scan_module
+
+    x = np.stack([speechlike(rng, 40 * SR, SR), speechlike(rng, 40 * SR, SR)], axis=1)
+    x[12 * SR : 13 * SR] = 0.0
+    path = write(tmp_path / "st.wav", x, SR)
+    seen: list[int] = []
+    real = scan_module.Decoder
+
+    def spy(info, *, block_frames, **kw):
+        seen.append(block_frames)
+        return real(info, block_frames=block_frames, **kw)
+
+    monkeypatch.setattr(scan_module, "Decoder", spy)
+    a = scan_file(path, ScanParams(block_seconds=60.0))
+    monkeypatch.setattr(scan_module, "BLOCK_BYTES", 3 * SR * 2 * 4)  # 3 s of stereo float32
+    b = scan_file(path, ScanParams(block_seconds=60.0))
+    assert seen[0] >= 40 * SR and seen[1] <= 3 * SR
+    assert [f.to_json() for f in a.findings] == [f.to_json() for f in b.findings]
+    assert a.checks == b.checks and any(f.kind == "digital_silence" for f in a.findings)

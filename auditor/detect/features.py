@@ -16,9 +16,34 @@ import numpy as np
 from .runs import Runs, RunTracker
 
 __all__ = ["FeatureParams", "Features", "FeatureExtractor", "StreamAnalyser", "mono_mix",
-           "window_frames", "join_blocks"]
+           "window_frames", "window_sums", "join_blocks"]
 
 _TINY = np.float64(1e-20)
+
+
+def window_sums(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sum and the sum of squares of each window of each channel, float32 (``xw``: float32,
+    shape (windows, samples, channels)).
+
+    Each channel is summed as contiguous rows, the way numpy sums a mono file's windows. On
+    the interleaved samples of a stereo file, ``einsum`` summed them one strided
+    multiply-add at a time, five times slower: a third of the CPU time of an 8 h 48 kHz stereo
+    scan. float32 sums of one window (at most 2400 samples) keep 6 significant digits: plenty
+    for dB.
+    """
+    nwin, win, channels = xw.shape
+    total = np.empty((nwin, channels), np.float32)
+    squares = np.empty((nwin, channels), np.float32)
+    buf: np.ndarray | None = None
+    for c in range(channels):
+        xc = xw[:, :, c]
+        if not xc.flags.c_contiguous:
+            buf = np.empty((nwin, win), np.float32) if buf is None else buf
+            np.copyto(buf, xc)
+            xc = buf
+        total[:, c] = np.einsum("ws->w", xc)
+        squares[:, c] = np.einsum("ws,ws->w", xc, xc)
+    return total, squares
 
 
 def join_blocks(blocks: list[np.ndarray], dtype: Any = None) -> np.ndarray:
@@ -216,9 +241,9 @@ class FeatureExtractor:
     def _windows(self, x: np.ndarray) -> None:
         nwin = x.shape[0] // self.win
         xw = x[: nwin * self.win].reshape(nwin, self.win, self.channels)
-        # float32 sums of one window (<= 2400 samples) keep 6 significant digits: plenty for dB
-        self._mean.append(np.einsum("wsc->wc", xw).astype(np.float64) / self.win)
-        self._power.append(np.einsum("wsc,wsc->wc", xw, xw).astype(np.float64) / self.win)
+        total, squares = window_sums(xw)
+        self._mean.append(total.astype(np.float64) / self.win)
+        self._power.append(squares.astype(np.float64) / self.win)
         frames = mono_mix(x.reshape(-1, self.hop, self.channels)[:, : self.n_fft, :])
         spec = np.fft.rfft(frames * self._taper, axis=1)
         power = np.concatenate([self._spec_pending, (spec.real**2 + spec.imag**2)

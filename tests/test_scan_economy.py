@@ -1,6 +1,7 @@
-"""The memory-saving rewrites of the scan give numpy's own results, bit for bit: the joins that
-let their blocks go, the in-place level track, and the band reference taken a few bins at a
-time (the 8 h reports are compared whole by ``bench/check_identical.py``)."""
+"""The scan's memory and speed rewrites give the results they replace, bit for bit: the joins
+that let their blocks go, the in-place level track, the band reference taken a few bins at a
+time, and the window sums taken channel by channel (whole reports, the 8 h one included, are
+compared by ``bench/check_identical.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from auditor.detect import band
-from auditor.detect.features import Features, join_blocks
+from auditor.detect.features import Features, join_blocks, window_sums
 
 
 @pytest.mark.parametrize("shape", [(7,), (5, 3), (4, 2, 2)])
@@ -59,3 +60,25 @@ def test_band_reference_by_bins_is_the_whole_median():
     want = np.where(alive, np.concatenate([band._edges(band._db(spectra[i: i + 2048]), ref)
                                            for i in range(0, 3001, 2048)]), np.nan)
     assert np.array_equal(edges, want, equal_nan=True)
+
+
+def test_window_sums_of_mono_are_einsums_own_bit_for_bit():
+    x = np.random.default_rng(9).standard_normal((50, 800, 1)).astype(np.float32)
+    total, squares = window_sums(x)
+    assert np.array_equal(total.view(np.uint32), np.einsum("wsc->wc", x).view(np.uint32))
+    assert np.array_equal(squares.view(np.uint32), np.einsum("wsc,wsc->wc", x, x).view(np.uint32))
+
+
+@pytest.mark.parametrize("channels", [2, 3])
+def test_window_sums_of_each_channel_are_its_mono_sums(channels):
+    x = np.random.default_rng(10).standard_normal((40, 2400, channels)).astype(np.float32)
+    x[:, :, -1] *= 1e-3
+    total, squares = window_sums(x)
+    for c in range(channels):
+        mono = np.ascontiguousarray(x[:, :, c : c + 1])
+        t1, s1 = window_sums(mono)
+        assert np.array_equal(total[:, c].view(np.uint32), t1[:, 0].view(np.uint32))
+        assert np.array_equal(squares[:, c].view(np.uint32), s1[:, 0].view(np.uint32))
+    exact = x.astype(np.float64)
+    assert np.allclose(total, exact.sum(axis=1), rtol=0, atol=1e-3)
+    assert np.allclose(squares, (exact * exact).sum(axis=1), rtol=1e-5)
