@@ -28,7 +28,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .detect import REGISTRY, VIDEO, DetectorInput, ScanParams, run_detectors, stream_analysers
+from .detect import (
+    REGISTRY,
+    VIDEO,
+    DetectorInput,
+    ScanParams,
+    cancel_pending,
+    run_detectors,
+    stream_analysers,
+)
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
 from .detect.lanes import (
@@ -150,10 +158,14 @@ def _scan_file(spath: str, params: ScanParams, label: str,
         features = extractor.finish()
     finally:
         close_lanes(analysers)
-    if features.frames == 0:
-        raise MediaError("no audio could be decoded from this file", path=spath,
-                         hint="the file is damaged or empty; re-copy it from the recorder")
-    _check_unchanged(info)
+    try:
+        if features.frames == 0:
+            raise MediaError("no audio could be decoded from this file", path=spath,
+                             hint="the file is damaged or empty; re-copy it from the recorder")
+        _check_unchanged(info)
+    except BaseException:
+        cancel_pending(features)  # what the stream left under way stops too
+        raise
     release_free_memory()
     inp = DetectorInput(
         label=label, info=info, features=features,

@@ -13,7 +13,7 @@ from ..findings import Finding
 from .band import format_change
 from .base import DetectorInput, ScanParams
 from .digital import digital_silence, dropout
-from .features import StreamAnalyser
+from .features import Features, StreamAnalyser
 from .level import level_jump
 from .silence import silence
 from .splice import analysers as splice_analysers
@@ -22,6 +22,7 @@ from .timestamps import timestamp_gap, video_gap
 from .video import video_black, video_frozen
 
 __all__ = ["REGISTRY", "STREAMS", "Detector", "DetectorInput", "ScanParams", "run_detectors",
+           "cancel_pending",
            "stream_analysers", "VIDEO"]
 
 Detector = Callable[[DetectorInput, ScanParams], list[Finding]]
@@ -71,14 +72,31 @@ def run_detectors(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """
     names = params.detectors or tuple(REGISTRY)
     slow = [n for n in names if n in SLOW]
-    if not slow or len(names) == 1:
-        return [f for name in names for f in REGISTRY[name](inp, params)]
-    found: dict[str, list[Finding]] = {}
-    with ThreadPoolExecutor(max_workers=len(slow)) as pool:
-        jobs = {n: pool.submit(REGISTRY[n], inp, params) for n in slow}
-        for name in names:
-            if name not in jobs:
-                found[name] = REGISTRY[name](inp, params)
-        for name, job in jobs.items():
-            found[name] = job.result()
-    return [f for name in names for f in found[name]]
+    try:
+        if not slow or len(names) == 1:
+            return [f for name in names for f in REGISTRY[name](inp, params)]
+        found: dict[str, list[Finding]] = {}
+        with ThreadPoolExecutor(max_workers=len(slow)) as pool:
+            try:
+                jobs = {n: pool.submit(REGISTRY[n], inp, params) for n in slow}
+                for name in names:
+                    if name not in jobs:
+                        found[name] = REGISTRY[name](inp, params)
+            except BaseException:
+                cancel_pending(inp.features)  # else the pool waits for the slow ones
+                raise
+            for name, job in jobs.items():
+                found[name] = job.result()
+        return [f for name in names for f in found[name]]
+    except BaseException:
+        cancel_pending(inp.features)
+        raise
+
+
+def cancel_pending(features: Features) -> None:
+    """Stop the analyses the streaming pass left under way (the ENF cue's starts as soon as its
+    stream ends): the scan failed or was cancelled, and nobody will read them."""
+    for result in features.extra.values():
+        cancel = getattr(result, "cancel", None)
+        if callable(cancel):
+            cancel()

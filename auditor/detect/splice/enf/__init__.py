@@ -138,7 +138,7 @@ from . import grid, hum, steps
 from .search import Candidate, Settings
 from .track import Baseband
 
-__all__ = ["EnfSignal", "EnfAnalyser", "analysers", "cues", "MIN_SECONDS"]
+__all__ = ["EnfSignal", "EnfAnalyser", "AnalysisCancelled", "analysers", "cues", "MIN_SECONDS"]
 
 CUE = "enf"
 #: shortest recording the cue analyses (seconds): two 0.5 s windows and a track frame
@@ -163,6 +163,17 @@ class EnfSignal:
     early: Future[tuple[CueStatus, list[Cue]]] | None = field(default=None, compare=False,
                                                               repr=False)
     early_params: ScanParams | None = None
+    #: set by :meth:`cancel`: the early analysis stops at its next piece
+    stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def cancel(self) -> None:
+        """Stop the analysis under way (the scan failed or was cancelled): it ends before its
+        next piece, and its result, if anyone asks, is :class:`AnalysisCancelled`."""
+        self.stop.set()
+
+
+class AnalysisCancelled(Exception):
+    """The ENF analysis was stopped by :meth:`EnfSignal.cancel`."""
 
 
 class EnfAnalyser:
@@ -192,9 +203,10 @@ class EnfAnalyser:
         if self._params is None:
             return sig
         early: Future[tuple[CueStatus, list[Cue]]] = Future()
+        sig = replace(sig, early=early, early_params=self._params)
         threading.Thread(target=_run_early, args=(early, sig, self._params), daemon=True,
                          name="auditor-enf").start()
-        return replace(sig, early=early, early_params=self._params)
+        return sig
 
 
 def _run_early(fut: Future[tuple[CueStatus, list[Cue]]], sig: EnfSignal,
@@ -255,7 +267,7 @@ def _analyse(sig: EnfSignal, params: ScanParams) -> tuple[CueStatus, list[Cue]]:
     cfg = Settings(z_phase=params.enf_z, z_freq=params.enf_z, max_rate=params.enf_max_rate,
                max_pace=params.enf_max_pace)
     second = hum.second_line(lines, line, params.enf_min_snr_db)
-    parts = _analyse_in_pieces(sig, line, cfg, duration, second)
+    parts = _analyse_in_pieces(sig, line, cfg, duration, second, sig.stop)
     if not all(a.grid_like for a in parts):
         an = max(parts, key=lambda a: a.pace)
         return CueStatus(CUE, False, f"the hum at {line.center:g} Hz does not follow a power "
@@ -309,9 +321,11 @@ PIECE_THREADS = 2
 
 
 def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
-                       duration: float, second: hum.HumLine | None = None) -> list[_Piece]:
+                       duration: float, second: hum.HumLine | None = None,
+                       stop: threading.Event | None = None) -> list[_Piece]:
     """:func:`steps.analyse` over consecutive pieces of the decimated hum, each keeping the
-    steps inside the span of file time it owns; one piece's arrays at a time."""
+    steps inside the span of file time it owns; one piece's arrays at a time. A piece that
+    starts after ``stop`` is set raises :class:`AnalysisCancelled` instead."""
     n = sig.y.size
     piece = int(PIECE_SECONDS * sig.rate)
     margin = int(PIECE_MARGIN * sig.rate)
@@ -325,6 +339,8 @@ def _analyse_in_pieces(sig: EnfSignal, line: hum.HumLine, cfg: Settings,
     k2 = second.harmonic if second is not None else None
 
     def one(span: tuple[int, int, float, float]) -> _Piece:
+        if stop is not None and stop.is_set():
+            raise AnalysisCancelled("the ENF analysis was cancelled")
         lo, hi, own_lo, own_hi = span
         a = steps.analyse(sig.y.span(lo, hi), sig.rate, sig.t0 + lo / sig.rate, line, cfg,
                           second)
