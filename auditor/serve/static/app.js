@@ -1,0 +1,70 @@
+// auditor's local app: the few things a page does without a reload. No framework, no network
+// beyond this app (the Content-Security-Policy allows nothing else).
+"use strict";
+
+function listChosen(input, list) {
+  list.textContent = "";
+  for (const f of input.files) {
+    const li = document.createElement("li");
+    li.textContent = `${f.name} (${(f.size / 1048576).toFixed(1)} MB)`;
+    list.appendChild(li);
+  }
+}
+
+function addRow(table) {
+  const body = table.tBodies[0];
+  const last = body.rows[body.rows.length - 1];
+  const copy = last.cloneNode(true);
+  for (const input of copy.querySelectorAll("input")) input.value = "";
+  body.appendChild(copy);
+}
+
+function fill(tbody, files) {
+  tbody.textContent = "";
+  for (const f of files) {
+    const tr = document.createElement("tr");
+    const pct = f.percent === null ? 0 : f.percent;
+    const cells = [f.file, null, f.left === null ? "" : `${f.left} s`];
+    cells.forEach((text, i) => {
+      const td = document.createElement("td");
+      if (i === 1) {
+        const bar = document.createElement("progress");
+        bar.max = 100;
+        bar.value = pct;
+        td.append(bar, ` ${pct}%`);
+      } else {
+        td.textContent = text;
+      }
+      tr.appendChild(td);
+    });
+    tbody.appendChild(tr);
+  }
+}
+
+function poll(job) {
+  fetch(`/job/${job.dataset.job}/status`, {credentials: "same-origin"})
+    .then((r) => r.json())
+    .then((s) => {
+      if (s.state !== "queued" && s.state !== "running") {
+        window.location.reload();
+        return;
+      }
+      fill(document.querySelector("#progress tbody"), s.files);
+      document.getElementById("overall").textContent =
+        s.left === null ? "Working…" : `About ${s.left} s left.`;
+      setTimeout(() => poll(job), 1000);
+    })
+    .catch(() => setTimeout(() => poll(job), 2000));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const rec = document.getElementById("recordings");
+  if (rec) rec.addEventListener("change", () => listChosen(rec, document.getElementById("chosen")));
+  for (const b of document.querySelectorAll("button.add")) {
+    b.addEventListener("click", () => addRow(document.getElementById(b.dataset.table)));
+  }
+  const job = document.getElementById("job");
+  if (job && (job.dataset.state === "queued" || job.dataset.state === "running")) {
+    setTimeout(() => poll(job), 1000);
+  }
+});
