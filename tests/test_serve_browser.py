@@ -103,6 +103,23 @@ def test_the_report_switches_to_russian_and_kazakh(demo_job, lang):
     assert Path(dl.value.path()).read_bytes().startswith(b"%PDF-")
 
 
+def test_files_dropped_on_the_zone_go_to_their_inputs(browser, app, hearing):
+    # bypass_csp only so that the test can build the DataTransfer a real drag carries
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(app.url)
+    names = ["hearing-part1.wav", "hearing-part2.m4a", "session.json"]
+    dt = page.evaluate_handle(
+        "names => { const dt = new DataTransfer();"
+        " for (const n of names) dt.items.add(new File(['x'], n)); return dt; }", names)
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dt})
+    assert page.locator("#chosen li").all_inner_texts() == [
+        "hearing-part1.wav (0.0 MB)", "hearing-part2.m4a (0.0 MB)"]
+    assert page.eval_on_selector("#session", "i => i.files[0].name") == "session.json"
+    assert page.url == f"{app.base}/"  # the page stayed: the browser did not open the file
+    context.close()
+
+
 def test_the_session_form_gives_a_valid_session_json(browser, app):
     context, page, problems = _page(browser, app)
     page.click("#session-form summary")

@@ -11,6 +11,22 @@ function listChosen(input, list) {
   }
 }
 
+// Files dropped on the zone: recordings to the recordings input; a .json or .csv file to the
+// session record's input when it is empty (a page left to itself would open the file instead).
+function dropped(event, recordings, session) {
+  event.preventDefault();
+  const media = new DataTransfer();
+  const record = new DataTransfer();
+  for (const f of event.dataTransfer.files) {
+    const isRecord = /\.(json|csv)$/i.test(f.name) && record.files.length === 0 &&
+      session.files.length === 0;
+    (isRecord ? record : media).items.add(f);
+  }
+  if (media.files.length) recordings.files = media.files;
+  if (record.files.length) session.files = record.files;
+  recordings.dispatchEvent(new Event("change"));
+}
+
 function addRow(table) {
   const body = table.tBodies[0];
   const last = body.rows[body.rows.length - 1];
@@ -59,7 +75,16 @@ function poll(job) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const rec = document.getElementById("recordings");
+  const zone = document.getElementById("drop");
   if (rec) rec.addEventListener("change", () => listChosen(rec, document.getElementById("chosen")));
+  if (zone) {
+    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      zone.classList.remove("over");
+      dropped(e, rec, document.getElementById("session"));
+    });
+  }
   for (const b of document.querySelectorAll("button.add")) {
     b.addEventListener("click", () => addRow(document.getElementById(b.dataset.table)));
   }
