@@ -21,6 +21,7 @@ import pytest
 from conftest import speechlike, write
 from conftest_serve import multipart, running_app, wait_state
 
+from auditor.serve.security import REPORT_CSP
 from auditor.serve.uploads import UploadError, safe_name
 from auditor.session import Session
 
@@ -186,15 +187,35 @@ def test_one_job_cannot_reach_another_jobs_files(app, tmp_path):
         assert b"RIFF" not in r.read()
 
 
-def test_a_job_is_cancelled_and_its_files_removed(app, tmp_path):
-    wav = _wav(tmp_path / "long.wav", 600.0).read_bytes()
-    body, headers = multipart([("recordings", "long.wav", wav), ("policy", None, b"generic")])
+@pytest.fixture(scope="module")
+def hour(tmp_path_factory) -> bytes:
+    """An hour of room noise at 8 kHz (58 MB): a scan of a second or more."""
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    noise = np.random.default_rng(3).normal(0, 0.01, 3600 * 8000).astype(np.float32)
+    return write(path, noise, 8000).read_bytes()
+
+
+def test_a_job_is_cancelled_and_its_files_removed(app, hour):
+    body, headers = multipart([("recordings", "long.wav", hour), ("policy", None, b"generic")])
     job = _job_of(app.request("POST", "/check", body, headers))
     r = app.request("POST", f"/job/{job}/cancel")
     assert r.status == 303
     assert wait_state(app, job, timeout=60)["state"] == "cancelled"
     assert not (app.root / job).exists()
     assert "Cancelled" in app.request("GET", f"/job/{job}").read().decode()
+
+
+def test_jobs_run_one_at_a_time_and_a_queued_one_can_be_cancelled(app, hour, tmp_path):
+    body, headers = multipart([("recordings", "long.wav", hour), ("policy", None, b"generic")])
+    first = _job_of(app.request("POST", "/check", body, headers))
+    small, headers = multipart([("recordings", "short.wav",
+                                 _wav(tmp_path / "short.wav", 2.0).read_bytes())])
+    second = _job_of(app.request("POST", "/check", small, headers))
+    assert wait_state(app, second, ("queued",), timeout=5)["state"] == "queued"
+    app.request("POST", f"/job/{second}/cancel")
+    assert wait_state(app, second, timeout=5)["state"] == "cancelled"
+    assert wait_state(app, first, ("running", "done"), timeout=5)["state"] == "running"
+    assert wait_state(app, first)["state"] == "done"
 
 
 def test_progress_is_per_file_with_the_time_left(app, tmp_path):
@@ -224,6 +245,8 @@ def test_the_report_is_the_commands_report(app, tmp_path):
     for lang in ("en", "kk"):
         r = app.request("GET", f"/job/{job}/report.html?lang={lang}")
         assert r.read().decode() == render_report(report, "html", lang=lang)
+        assert r.getheader("content-security-policy") == REPORT_CSP
+        assert r.getheader("x-auditor-csp") is None
     r = app.request("GET", f"/job/{job}/report.csv")
     assert r.getheader("content-disposition") == 'attachment; filename="report.csv"'
     assert r.read().decode() == render_report(report, "csv")

@@ -100,7 +100,8 @@ class App:
             session = (up.files.get("session") or [None])[0]
             if session is None and form.filled:
                 record = form.session()  # the library's checks and messages
-                session = job.folder / "session-form.json"
+                # a dot: no upload can have this name (uploads.safe_name)
+                session = job.folder / ".session-form.json"
                 session.write_text(_json(record.to_json()), encoding="utf-8")
         except AuditorError as exc:
             self.jobs.drop(job)

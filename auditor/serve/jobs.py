@@ -81,6 +81,11 @@ class Job:
             if total:
                 entry.total = total
 
+    def expect(self, label: str, total: float | None) -> None:
+        """List a file before its work starts, with its duration when known."""
+        with self.lock:
+            self._entry(label).total = total
+
     def _entry(self, label: str) -> FileProgress:
         name = Path(label).name
         for f in self.files:
@@ -124,6 +129,8 @@ class Jobs:
         self.root = root
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        # one job works at a time (a scan uses every core already); the others wait, queued
+        self._turn = threading.Lock()
 
     def new(self, kind: str) -> Job:
         """A job with a fresh random id and an empty folder (mode 0700)."""
@@ -151,25 +158,34 @@ class Jobs:
     def start(self, job: Job, work: Callable[[Job], dict[str, Any]]) -> None:
         """Run ``work(job)`` on a thread; its result (or its error, or the cancel) ends the job.
 
-        A cancelled job's files are removed at once; a failed job keeps its message only.
+        Jobs run one at a time; a queued job can be cancelled while it waits. A cancelled or
+        failed job's files are removed at once (a failed one keeps its message).
         """
         def run() -> None:
-            job.state = "running"
             try:
-                result = work(job)
-                job.check_cancelled()
+                while not self._turn.acquire(timeout=0.2):
+                    job.check_cancelled()
+                try:
+                    job.check_cancelled()
+                    job.state = "running"
+                    result = work(job)
+                    job.check_cancelled()
+                finally:
+                    self._turn.release()
             except Cancelled:
                 job.state = "cancelled"
                 shutil.rmtree(job.folder, ignore_errors=True)
                 return
             except AuditorError as exc:
                 job.error, job.state = exc.diagnostics(), "failed"
+                shutil.rmtree(job.folder, ignore_errors=True)
                 return
             except Exception as exc:  # noqa: BLE001 - a page, never a traceback, for a person
                 job.error = (f"internal error: {type(exc).__name__}: {exc}\n  what to do: this "
                              "is a bug in auditor; run the same check with the command line "
                              "and AUDITOR_DEBUG=1, and report the traceback")
                 job.state = "failed"
+                shutil.rmtree(job.folder, ignore_errors=True)
                 return
             job.result, job.state = result, "done"
 

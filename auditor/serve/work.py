@@ -37,13 +37,11 @@ def _expect(job: Job, paths: list[Path]) -> None:
     from ..media import probe
 
     for p in paths:
-        entry = job._entry(p.name)
         try:
-            entry.total = probe(p).duration
+            total: float | None = probe(p).duration
         except InputError:
-            entry.total = None  # the scan says why, in the report
-        if entry.total == float("inf"):
-            entry.total = None
+            total = None  # the scan says why, in the report
+        job.expect(p.name, None if total == float("inf") else total)
 
 
 def scan_work(job: Job) -> dict[str, Any]:
