@@ -355,3 +355,52 @@ def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit
         proc.wait(20)
     assert proc.returncode == 0
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("open_browser", [True, False])
+def test_serve_opens_the_browser_at_its_address_unless_told_not_to(monkeypatch, open_browser):
+    import webbrowser
+
+    from auditor.serve import server
+
+    opened: list[str] = []
+    said: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+
+    class Stopped:  # the real server is the subprocess test's; this one returns at once
+        def __init__(self, config):
+            self.config = config
+
+        def run(self, sockets):
+            assert sockets[0].getsockname()[0] == "127.0.0.1"
+
+    monkeypatch.setattr(server, "_server", Stopped)
+    server.serve(port=0, open_browser=open_browser, echo=said.append)
+    url = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", said[0]).group(0)
+    assert opened == ([url] if open_browser else [])
+    folder = Path(re.search(r"kept in (\S+) and removed", said[0]).group(1))
+    assert not folder.exists()
+
+
+def test_the_session_form_fills_in_for_a_record_file(app, tmp_path):
+    from auditor.demo import build_hearing
+
+    build_hearing(tmp_path)
+    session = json.loads((tmp_path / "session.json").read_text())
+    fields = [("court", session["court"]), ("case", session["case"]),
+              ("start", "2026-03-02T10:00"), ("end", "2026-03-02T10:20"), ("offset", "+05:00"),
+              ("break_start", "2026-03-02T10:02:30"), ("break_end", "2026-03-02T10:15"),
+              ("break_reason", "recess"), ("policy", "kz-2015")]
+    for rec in session["recordings"]:
+        fields += [("rec_file", rec["file"]), ("rec_start", rec["start"][:19])]
+    parts = [(k, None, v.encode()) for k, v in fields]
+    parts += [("recordings", n, (tmp_path / n).read_bytes())
+              for n in ("hearing-part1.wav", "hearing-part2.m4a")]
+    body, headers = multipart(parts)
+    job = _job_of(app.request("POST", "/check", body, headers))
+    assert wait_state(app, job)["state"] == "done"
+    report = json.loads(app.request("GET", f"/job/{job}/report.json").read())
+    assert report["session"]["case"] == "2-1234/2026"
+    assert [f["path"] for f in report["files"]] == ["hearing-part1.wav", "hearing-part2.m4a"]
+    kinds = {f["kind"] for f in report["findings"]}
+    assert "timestamp_gap" in kinds and "act_issue" in kinds  # the continuity audit ran
