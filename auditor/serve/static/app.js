@@ -73,7 +73,51 @@ function poll(job) {
     .catch(() => setTimeout(() => poll(job), 2000));
 }
 
+// Recordings take a while to hand over: the form is sent with a progress bar. The answer (the
+// job's page, or the form again with a message) then replaces this page, as a plain submit's.
+function sendWithProgress(form, event) {
+  if (event.submitter && event.submitter.hasAttribute("formaction")) return;  // the download
+  event.preventDefault();
+  let line = form.querySelector(".uploading");
+  if (!line) {
+    line = document.createElement("p");
+    line.className = "uploading";
+    line.append(document.createElement("progress"), document.createElement("span"));
+    form.appendChild(line);
+  }
+  const [bar, text] = line.children;
+  bar.max = 100;
+  bar.value = 0;
+  text.textContent = " Sending the files…";
+  for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", form.action);
+  xhr.upload.addEventListener("progress", (e) => {
+    if (!e.lengthComputable) return;
+    bar.value = Math.round((100 * e.loaded) / e.total);
+    text.textContent = ` Sending the files: ${bar.value}%`;
+  });
+  xhr.addEventListener("load", () => {
+    if (/^\/job\/[\w-]{22}$/.test(new URL(xhr.responseURL).pathname) && xhr.status === 200) {
+      window.location.assign(xhr.responseURL);
+      return;
+    }
+    document.open();
+    document.write(xhr.responseText);
+    document.close();
+  });
+  xhr.addEventListener("error", () => {
+    text.textContent = " The app did not take the files: they may be larger than it accepts " +
+      "(auditor serve --max-upload), or the app has stopped.";
+    for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = false;
+  });
+  xhr.send(new FormData(form));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[enctype='multipart/form-data']")) {
+    form.addEventListener("submit", (e) => sendWithProgress(form, e));
+  }
   const rec = document.getElementById("recordings");
   const zone = document.getElementById("drop");
   if (rec) rec.addEventListener("change", () => listChosen(rec, document.getElementById("chosen")));
