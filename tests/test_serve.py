@@ -76,6 +76,25 @@ def test_the_token_in_the_address_becomes_a_strict_cookie_and_leaves_the_address
     assert r.getheader("referrer-policy") == "no-referrer"
 
 
+def test_a_websocket_is_refused_whatever_it_carries(app):
+    import asyncio
+
+    from auditor.serve.security import TokenGuard
+
+    sent: list[dict] = []
+
+    async def inner(scope, receive, send):
+        raise AssertionError("reached the app")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/", "headers": [(b"host", b"127.0.0.1")],
+             "query_string": f"token={app.token}".encode()}
+    asyncio.run(TokenGuard(inner, app.token)(scope, None, send))
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
 def test_a_host_other_than_loopback_is_refused(app):
     # DNS rebinding: a page of evil.example whose name now points at 127.0.0.1
     r = app.request("GET", "/", headers={"Host": f"evil.example:{app.port}"})
