@@ -111,6 +111,8 @@ def test_a_copy_compared_with_its_reference_shows_the_cut(app, court, reference)
     assert f["evidence"]["reference_start"] == pytest.approx(15.0, abs=0.5)
     assert report["files"][0].get("reference_kind", "recording") == (
         "bundle" if reference == "bundle" else "recording")
+    assert [f["path"] for f in report["files"]] == [court[reference].name, "copy.mp3"]
+    assert str(app.root) not in json.dumps(report)  # no temporary folder in what is kept
     from auditor.compare.html import render_compare_html
 
     html = app.request("GET", f"/job/{job}/compare.html").read().decode()

@@ -166,6 +166,10 @@ def compare_work(job: Job) -> dict[str, Any]:
     copy_files = [describe_file(p, "copy") for p in copies]
     ref_fp, ref_files, source = load_reference(str(o["reference"]), trusted_key=trusted,
                                                progress=job.progress)
+    # the report names the files as the person named them, not by the app's temporary folder
+    for entry, path in [*zip(copy_files, o["copies"], strict=True),
+                        (ref_files[0], o["reference"]), (source, o["reference"])]:
+        entry["path"] = Path(path).name
     job.check_cancelled()
     report = compare_copy(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                           min_span=0.75, progress=job.progress, created=datetime.now(UTC))
