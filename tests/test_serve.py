@@ -423,3 +423,17 @@ def test_the_session_form_fills_in_for_a_record_file(app, tmp_path):
     assert [f["path"] for f in report["files"]] == ["hearing-part1.wav", "hearing-part2.m4a"]
     kinds = {f["kind"] for f in report["findings"]}
     assert "timestamp_gap" in kinds and "act_issue" in kinds  # the continuity audit ran
+
+
+def test_a_port_in_use_is_a_clear_error():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        r = subprocess.run([sys.executable, "-m", "auditor", "serve", "--port",
+                            str(taken.getsockname()[1]), "--no-browser"],
+                           capture_output=True, text=True, timeout=30)
+    finally:
+        taken.close()
+    assert r.returncode == 2
+    assert "Address already in use" in r.stderr and "choose another --port" in r.stderr
