@@ -10,6 +10,11 @@ time (:func:`secrets.compare_digest`).
 A ``Host`` other than the loopback names is refused too (DNS rebinding), and every answer
 carries a Content-Security-Policy that lets a page load nothing from anywhere but the app
 itself, ``no-store`` caching and ``no-referrer``.
+
+References: Jupyter Server's token authentication (the token in the first address, then a
+cookie); RFC 6265 and draft-ietf-httpbis-rfc6265bis (``HttpOnly``, ``SameSite=Strict``: the
+cookie is not sent with a request another site starts, so no other page can post to the app);
+W3C Content Security Policy Level 3 (``default-src 'none'``, ``frame-ancestors``).
 """
 
 from __future__ import annotations

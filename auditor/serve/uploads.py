@@ -1,10 +1,11 @@
 """Uploads: a multipart form streamed to disk inside one job's folder, capped, names made safe.
 
-The body is parsed as it arrives (``python_multipart``, the parser Starlette itself uses), and
-each file's bytes go straight to its final place in the job's folder: nothing is spooled
-elsewhere. A body whose declared length (``Content-Length``) exceeds the cap is refused before
-a byte of it is read; a body that grows past the cap while streaming (chunked, or lying) is
-refused as soon as it does, and the caller removes the folder, so nothing is left written.
+The body (``multipart/form-data``, RFC 7578) is parsed as it arrives (``python_multipart``,
+the parser Starlette itself uses), and each file's bytes go straight to its final place in the
+job's folder: nothing is spooled elsewhere. A body whose declared length (``Content-Length``)
+exceeds the cap is refused before a byte of it is read; a body that grows past the cap while
+streaming (chunked, or lying) is refused as soon as it does, and the caller removes the folder,
+so nothing is left written.
 
 A file's name is only ever its last path component, checked by :func:`safe_name`: it cannot
 climb out of the folder (``../``), be absolute, hide (a leading dot) or carry control
