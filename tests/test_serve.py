@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -358,14 +357,12 @@ def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit
         folder = Path(re.search(r"kept in (\S+) and removed", lines[2]).group(1))
         assert url and folder.is_dir()
         port = int(url.group(1))
-        deadline = time.monotonic() + 10
-        while True:  # the socket listens before the banner: this is quick
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        # the socket listens before the banner, but answers once the server runs (and handles
+        # Ctrl+C): wait for an answer, the refusal of a request without the token
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 403
+        conn.close()
         listening = [ln for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]
                      if ln.split()[1].endswith(f":{port:04X}") and ln.split()[3] == "0A"]
         assert [ln.split()[1].split(":")[0] for ln in listening] == ["0100007F"]  # 127.0.0.1
