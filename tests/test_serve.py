@@ -224,7 +224,8 @@ def test_a_job_is_cancelled_and_its_files_removed(app, hour):
 
 
 def test_jobs_run_one_at_a_time_and_a_queued_one_can_be_cancelled(app, hour, tmp_path):
-    body, headers = multipart([("recordings", "long.wav", hour), ("policy", None, b"generic")])
+    body, headers = multipart([("recordings", "long.wav", hour), ("recordings", "more.wav", hour),
+                               ("policy", None, b"generic")])
     first = _job_of(app.request("POST", "/check", body, headers))
     small, headers = multipart([("recordings", "short.wav",
                                  _wav(tmp_path / "short.wav", 2.0).read_bytes())])
