@@ -215,10 +215,13 @@ class Unreadable:
 
 
 def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | None = None, *,
-               progress: Progress | None = None) -> tuple[list[FileScan], list[Unreadable]]:
+               progress: Progress | None = None, labels: Sequence[str] | None = None,
+               ) -> tuple[list[FileScan], list[Unreadable]]:
     """Scan several files in order: the files that could be checked, and those that could not.
 
     One unreadable file does not stop the others; the caller reports both (and exits 2).
+    ``labels`` names the files in the report (default: their paths as given), e.g. the names
+    a person chose when the files were copied into a temporary folder.
 
     Raises
     ------
@@ -229,11 +232,14 @@ def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | Non
     check_detectors(params)
     scans: list[FileScan] = []
     unreadable: list[Unreadable] = []
-    for p in paths:
+    names = list(labels) if labels is not None else [os.fspath(p) for p in paths]
+    if len(names) != len(paths):
+        raise ValueError("scan_files: one label per path")
+    for p, name in zip(paths, names, strict=True):
         try:
-            scans.append(scan_file(p, params, progress=progress))
+            scans.append(scan_file(p, params, label=name, progress=progress))
         except AuditorError as exc:
-            unreadable.append(Unreadable(os.fspath(p), exc.diagnostics()))
+            unreadable.append(Unreadable(name, exc.diagnostics()))
     return scans, unreadable
 
 

@@ -1,9 +1,9 @@
 """The ``auditor`` command line: thin commands over the library, errors mapped in one place.
 
 The only package that imports click. Each command group has its module (``scan``, ``report``,
-``compare``, ``keys``, ``ledger``, ``bundle``, ``archive``, ``stats``, ``witness``); what they
-share is in ``_options``; this module is the root group and the one place an error becomes a
-message and exit code 2.
+``compare``, ``keys``, ``ledger``, ``bundle``, ``archive``, ``stats``, ``witness``,
+``serve``); what they share is in ``_options``; this module is the root group and the one
+place an error becomes a message and exit code 2.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import AuditorError
-from . import archive, bundle, compare, keys, ledger, report, scan, stats, witness
+from . import archive, bundle, compare, keys, ledger, report, scan, serve, stats, witness
 
 __all__ = ["cli", "AuditorGroup"]
 
@@ -64,5 +64,6 @@ def cli() -> None:
 
 
 for _command in (scan.scan, scan.demo, report.report, compare.compare, keys.keygen,
-                 ledger.ledger, bundle.bundle, archive.archive, stats.stats, witness.witness):
+                 ledger.ledger, bundle.bundle, archive.archive, stats.stats, witness.witness,
+                 serve.serve):
     cli.add_command(_command)

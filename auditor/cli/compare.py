@@ -4,9 +4,7 @@ bundle's logged fingerprint, or a ledger's (``--name``)."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -24,62 +22,22 @@ from ._options import (
     write_output,
 )
 
-__all__ = ["check_pdf", "compare", "compare_report", "emit_report", "reference_file",
-           "reference_kind"]
-
-_SQLITE = b"SQLite format 3\x00"
-
-
-def reference_kind(path: str) -> str:
-    """``bundle`` (a folder or a zip), ``ledger`` (an SQLite file) or ``recording``."""
-    if os.path.isdir(path):
-        return "bundle"
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(_SQLITE))
-    except OSError:
-        return "recording"   # describe_file names the problem
-    if head == _SQLITE:
-        return "ledger"
-    return "bundle" if zipfile.is_zipfile(path) else "recording"
-
-
-def reference_file(source: dict[str, Any], duration: float) -> dict[str, Any]:
-    """The report's ``files`` entry of a reference read from a bundle or a ledger: the logged
-    recording's SHA-256 and media facts (its own bytes are not at hand)."""
-    media = source.get("media") or {}
-    return {"path": source["path"], "role": "reference", "reference_kind": source["kind"],
-            "name": source["name"], "sha256": source["recording_sha256"],
-            "duration": round(duration, 3),
-            **{k: media.get(k) for k in ("sample_rate", "channels", "codec", "container")}}
-
+__all__ = ["check_pdf", "compare", "compare_report", "emit_report"]
 
 def compare_report(ref_fp: Any, ref_files: list[dict[str, Any]], copies: tuple[str, ...], *,
                    copy_files: list[dict[str, Any]], source: dict[str, Any], min_span: float,
                    progress: Callable[..., None] | None,
                    earlier: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """Fingerprint the copies (``copy_files``: their :func:`describe_file` entries), align them
-    with ``ref_fp`` and build the report (``earlier``: findings made before the comparison,
-    such as a ledger's)."""
-    from ..compare import AlignParams, compare_fingerprints, fingerprint_copy
-    from ..compare.report import build_compare_report
+    """:func:`auditor.compare.check.compare_copy` at the report time, its progress line
+    erased."""
+    from ..compare.check import compare_copy
 
-    copy_fp = fingerprint_copy(copies, progress=progress)
-    clear_progress(progress)
-    if copy_fp.words.size < 25:
-        raise InputError("the copy holds less than half a second of audio: nothing to compare",
-                         path=copies[0], hint="check that this is the copy you were given")
-    if ref_fp.words.size * ref_fp.stride < 50:
-        raise InputError("the reference holds less than a second of audio", path=source["path"],
-                         hint="check that this is the original recording")
-    params = AlignParams()
-    result = compare_fingerprints(ref_fp, copy_fp, params=params, min_span=min_span)
-    return build_compare_report(
-        comparison=result, reference_files=ref_files, copy_files=copy_files,
-        reference_parts=ref_fp.parts, copy_parts=copy_fp.parts,
-        parameters={"align": params.to_json(), "min_span": min_span,
-                    "reference_stride": ref_fp.stride},
-        created=report_created(), reference_source=source, earlier_findings=earlier)
+    try:
+        return compare_copy(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
+                            min_span=min_span, progress=progress, created=report_created(),
+                            earlier=earlier)
+    finally:
+        clear_progress(progress)
 
 
 def check_pdf(fmt: str, output: str | None) -> None:
@@ -165,7 +123,7 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
     Exit codes: 0 the copy holds the reference's audio, 1 differences, 2 an input could not
     be read (or a bundle or ledger holds no fingerprint of the recording).
     """
-    from ..compare import fingerprint_reference
+    from ..compare.check import load_reference, reference_kind
     from ..compare.report import describe_file
 
     fmt = default_format(fmt, output)
@@ -185,30 +143,14 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
         raise InputError(f"-R joins parts of a reference recording; REFERENCE is a {kind}",
                          path=reference, hint="compare against the bundle or ledger alone")
     progress = progress_printer(quiet)
-    if kind == "recording":
-        refs = [reference, *reference_parts]
-        ref_files = [describe_file(p, "reference") for p in refs]   # a bad input fails here
-        copy_files = [describe_file(p, "copy") for p in copies]
-        ref_fp = fingerprint_reference(refs, progress=progress)
-        source: dict[str, Any] = {"kind": "recording", "path": reference,
-                                  "sha256": ref_files[0]["sha256"]}
-    else:
-        copy_files = [describe_file(p, "copy") for p in copies]
-        if kind == "ledger":
-            from ..ledger.content import ledger_reference
+    copy_files = [describe_file(p, "copy") for p in copies]
+    trusted = None
+    if kind == "bundle" and pubkey:
+        from ..ledger.keyfiles import read_verifier_key
 
-            if name is None:
-                raise InputError("REFERENCE is a ledger: say which recording with --name",
-                                 path=reference,
-                                 hint=f"auditor compare {reference} COPY --name hearing.wav")
-            ref_fp, source = ledger_reference(reference, name)
-        else:
-            from ..ledger.bundle import bundle_reference
-            from ..ledger.keyfiles import read_verifier_key
-
-            trusted = read_verifier_key(pubkey) if pubkey else None
-            ref_fp, source = bundle_reference(reference, trusted_key=trusted)
-        ref_files = [reference_file(source, ref_fp.duration)]
+        trusted = read_verifier_key(pubkey)
+    ref_fp, ref_files, source = load_reference(reference, parts=reference_parts, name=name,
+                                               trusted_key=trusted, progress=progress)
     report = compare_report(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                             min_span=min_span, progress=progress)
     sys.exit(emit_report(report, fmt, output, fail_on))

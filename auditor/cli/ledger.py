@@ -310,10 +310,11 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
 def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,
                  params: dict[str, Any], fmt: str, fail_on: str, output: str | None) -> int:
     """``verify --copy-of``: the comparison report, with the ledger check's findings and facts."""
+    from ..compare.check import reference_file
     from ..compare.report import describe_file
     from ..ledger.content import ledger_reference
     from ._options import progress_printer
-    from .compare import compare_report, emit_report, reference_file
+    from .compare import compare_report, emit_report
 
     copy_files = [describe_file(p, "copy") for p in copies]
     ref_fp, source = ledger_reference(ledger_path, name)

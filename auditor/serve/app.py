@@ -1,0 +1,247 @@
+"""The app's pages and their routes (Starlette): four screens over the library.
+
+1. ``/``: check a hearing: recordings, a session record (a file, or the form), options;
+   ``/session.json`` turns the form into an ``auditor.session/1`` file to keep.
+2. ``/job/ID``: the progress of a job (per file, time left, a cancel button), then its result.
+3. ``/job/ID/report.FMT``: the scan's report, as ``auditor report`` renders it, in en/ru/kk.
+4. ``/evidence``: an evidence bundle verified; a copy compared with its reference.
+
+Every route is behind :class:`~auditor.serve.security.TokenGuard` (see :func:`make_app`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import AuditorError, SessionError
+from ..report.i18n import LANGS
+from ..session import profile_names
+from .forms import OFFSETS, SessionForm
+from .jobs import Job, Jobs
+from .security import REPORT_CSP, TokenGuard
+from .uploads import MAX_UPLOAD, UploadError, check_length, receive_form
+from .work import MEDIA_TYPES, bundle_work, compare_work, render, scan_work
+
+__all__ = ["make_app"]
+
+HERE = Path(__file__).resolve().parent
+#: The largest session form read (bytes).
+MAX_FORM = 256 * 2**10
+_GRIDS = ("", "50", "60", "auto")
+_ROWS = {"breaks": 2, "recordings": 3, "acts": 1}  # empty rows shown; "add a row" adds more
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(HERE / "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+class App:
+    """The routes, with the jobs and the limits they share."""
+
+    def __init__(self, root: Path, *, max_upload: int) -> None:
+        self.jobs = Jobs(root)
+        self.root, self.max_upload = root, max_upload
+        self.env = _env()
+
+    def page(self, name: str, code: int = 200, **ctx: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(langs=LANGS, **ctx)
+        return HTMLResponse(html, status_code=code)
+
+    def home(self, form: SessionForm | None = None, error: str | None = None,
+             status: int = 200, **options: str) -> HTMLResponse:
+        form = form or SessionForm()
+        rows = {k: form.rows.get(k, []) + [{}] * max(0, n - len(form.rows.get(k, [])))
+                for k, n in _ROWS.items()}
+        return self.page("home.html.j2", status, form=form, rows=rows, error=error,
+                         policies=profile_names(), grids=_GRIDS, offsets=OFFSETS,
+                         chosen={"policy": "kz-2015", "lang": "en", "grid": "", **options})
+
+    def job_or_404(self, request: Request) -> Job:
+        job = self.jobs.get(request.path_params["job"])
+        if job is None:
+            raise _NotFound()
+        return job
+
+    async def receive(self, request: Request, kind: str, fields: frozenset[str]) -> Any:
+        job = self.jobs.new(kind)
+        try:
+            upload = await receive_form(request.headers, request.stream(), job.folder,
+                                        cap=self.max_upload, file_fields=fields)
+        except BaseException:
+            self.jobs.drop(job)  # nothing of a refused upload is kept
+            raise
+        return job, upload
+
+    # --- screen 1: check a hearing ---------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        return self.home()
+
+    async def check(self, request: Request) -> Response:
+        job, up = await self.receive(request, "scan", frozenset({"recordings", "session"}))
+        options = {"policy": up.text("policy", "kz-2015"), "lang": up.text("lang", "en"),
+                   "grid": up.text("grid")}
+        form = SessionForm.from_fields(up.fields)
+        try:
+            if options["policy"] not in profile_names():
+                raise UploadError(f"unknown policy {options['policy']!r}")
+            if options["lang"] not in LANGS or options["grid"] not in _GRIDS:
+                raise UploadError("unknown language or grid in the form")
+            session = (up.files.get("session") or [None])[0]
+            if session is None and form.filled:
+                record = form.session()  # the library's checks and messages
+                # a dot: no upload can have this name (uploads.safe_name)
+                session = job.folder / ".session-form.json"
+                session.write_text(_json(record.to_json()), encoding="utf-8")
+        except AuditorError as exc:
+            self.jobs.drop(job)
+            return self.home(form, exc.diagnostics(), 400, **options)
+        job.options = {"recordings": up.files.get("recordings", []), "session": session,
+                       "policy": options["policy"], "grid": options["grid"] or None,
+                       "lang": options["lang"]}
+        self.jobs.start(job, scan_work)
+        return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+    async def session_json(self, request: Request) -> Response:
+        check_length(request.headers, MAX_FORM, self.root)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM:
+                raise UploadError("the session form is too large", status=413)
+        fields: dict[str, list[str]] = {}
+        for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+            fields.setdefault(k, []).append(v)
+        form = SessionForm.from_fields(fields)
+        try:
+            record = form.session()
+        except SessionError as exc:
+            return self.home(form, exc.diagnostics(), 400)
+        name = "session-" + "".join(c if c.isalnum() else "-" for c in (record.case or ""))[:60]
+        return Response(_json(record.to_json()), media_type="application/json",
+                        headers={"content-disposition":
+                                 f'attachment; filename="{name.rstrip("-")}.json"'})
+
+    # --- screens 2 and 3: a job's progress and its result --------------------------------
+
+    async def job_page(self, request: Request) -> Response:
+        job = self.job_or_404(request)
+        lang = request.query_params.get("lang", job.options.get("lang", "en"))
+        if lang not in LANGS:
+            lang = "en"
+        return self.page("job.html.j2", job=job, status=job.status(), lang=lang)
+
+    async def job_status(self, request: Request) -> Response:
+        return JSONResponse(self.job_or_404(request).status())
+
+    async def cancel(self, request: Request) -> Response:
+        job = self.job_or_404(request)
+        job.cancel_event.set()
+        return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+    def report(self, request: Request) -> Response:
+        """A finished scan's report (a sync route: Starlette runs it on a thread)."""
+        job = self.job_or_404(request)
+        fmt, lang = request.path_params["fmt"], request.query_params.get("lang", "en")
+        if job.kind != "scan" or job.state != "done" or fmt not in MEDIA_TYPES or \
+                lang not in LANGS:
+            raise _NotFound()
+        data = render(job, fmt, lang)
+        suffix = "" if fmt in ("json", "csv") or lang == "en" else f".{lang}"
+        headers = {"x-auditor-csp": REPORT_CSP}
+        if fmt != "html" or request.query_params.get("download"):
+            headers["content-disposition"] = f'attachment; filename="report{suffix}.{fmt}"'
+        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    # --- screen 4: the court's evidence ---------------------------------------------------
+
+    async def evidence(self, request: Request) -> Response:
+        return self.page("evidence.html.j2")
+
+    async def bundle(self, request: Request) -> Response:
+        job, up = await self.receive(request, "bundle", frozenset({"bundle", "key"}))
+        bundle = (up.files.get("bundle") or [None])[0]
+        if bundle is None:
+            self.jobs.drop(job)
+            return self.page("evidence.html.j2", 400,
+                             error="choose the evidence bundle (a .zip file)")
+        job.options = {"bundle": bundle, "key": (up.files.get("key") or [None])[0]}
+        self.jobs.start(job, bundle_work)
+        return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+    async def compare(self, request: Request) -> Response:
+        job, up = await self.receive(request, "compare",
+                                     frozenset({"reference", "copies", "key"}))
+        reference = (up.files.get("reference") or [None])[0]
+        if reference is None or not up.files.get("copies"):
+            self.jobs.drop(job)
+            return self.page("evidence.html.j2", 400,
+                             error="choose the reference (recording or bundle) and the copy")
+        job.options = {"reference": reference, "copies": up.files["copies"],
+                       "key": (up.files.get("key") or [None])[0]}
+        self.jobs.start(job, compare_work)
+        return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+    def compare_report(self, request: Request) -> Response:
+        job = self.job_or_404(request)
+        fmt = request.path_params["fmt"]
+        if job.kind != "compare" or job.state != "done" or fmt not in ("html", "json"):
+            raise _NotFound()
+        if fmt == "json":
+            return Response((job.folder / "compare.json").read_bytes(),
+                            media_type=MEDIA_TYPES["json"],
+                            headers={"content-disposition": 'attachment; filename="compare.json"',
+                                     "x-auditor-csp": REPORT_CSP})
+        return Response(job.result["html"], media_type=MEDIA_TYPES["html"],
+                        headers={"x-auditor-csp": REPORT_CSP})
+
+
+class _NotFound(Exception):
+    """No such job, or nothing of that name in it."""
+
+
+def _json(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def make_app(root: Path, token: str, *, max_upload: int = MAX_UPLOAD) -> Any:
+    """The ASGI app: its routes under the token guard; jobs' folders under ``root``."""
+    app = App(root, max_upload=max_upload)
+
+    async def auditor_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AuditorError)
+        status = exc.status if isinstance(exc, UploadError) else 400
+        return app.page("error.html.j2", status, error=exc.diagnostics())
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return app.page("error.html.j2", 404, error="nothing here: no such job or file "
+                                                    "(jobs end when the app stops)")
+
+    routes = [
+        Route("/", app.index), Route("/check", app.check, methods=["POST"]),
+        Route("/session.json", app.session_json, methods=["POST"]),
+        Route("/evidence", app.evidence),
+        Route("/evidence/bundle", app.bundle, methods=["POST"]),
+        Route("/evidence/compare", app.compare, methods=["POST"]),
+        Route("/job/{job}", app.job_page), Route("/job/{job}/status", app.job_status),
+        Route("/job/{job}/cancel", app.cancel, methods=["POST"]),
+        Route("/job/{job}/report.{fmt}", app.report),
+        Route("/job/{job}/compare.{fmt}", app.compare_report),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    star = Starlette(routes=routes, exception_handlers={
+        AuditorError: auditor_error, _NotFound: not_found, 404: not_found})
+    star.state.app = app
+    return TokenGuard(star, token)
