@@ -5,6 +5,8 @@ compared by ``bench/check_identical.py``)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,22 @@ def test_window_sums_of_each_channel_are_its_mono_sums(channels):
     exact = x.astype(np.float64)
     assert np.allclose(total, exact.sum(axis=1), rtol=0, atol=1e-3)
     assert np.allclose(squares, (exact * exact).sum(axis=1), rtol=1e-5)
+
+
+def test_band_steps_over_unmeasured_stretches_warn_nothing(monkeypatch):
+    edges = np.full(400, 0.4)
+    edges[:100] = 0.9  # a wide band, then a narrow one
+    edges[100:120] = np.nan  # with nothing measured between, and longer than the context later
+    edges[300:340] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        def shared_state(*args, **kwargs):
+            raise AssertionError("warnings filters are one setting for every thread: a "
+                                 "detector must not change them while others run")
+
+        monkeypatch.setattr(warnings, "catch_warnings", shared_state)
+        steps = band.band_steps(edges, 30, 0.1)
+        assert band.band_steps(np.full(100, np.nan), 10, 0.1) == []
+    [(b, before, after)] = steps
+    assert 95 <= b <= 125 and before == pytest.approx(0.9) and after == pytest.approx(0.4)

@@ -12,7 +12,6 @@ seconds either side is a finding.
 from __future__ import annotations
 
 import threading
-import warnings
 import weakref
 
 import numpy as np
@@ -148,10 +147,14 @@ def band_steps(edges: np.ndarray, ctx: int, change: float) -> list[tuple[int, fl
     if n < 2 * ctx:
         return []
     diffs = np.full(n, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(sliding_window_view(edges, ctx), axis=1)  # med[i]: edges[i:i+ctx]
-        diffs[ctx : n - ctx + 1] = med[ctx:] - med[: n - 2 * ctx + 1]
+    rows = sliding_window_view(edges, ctx)  # rows[i] = edges[i:i+ctx]
+    # the median of the rows with a value (an all-NaN row is NaN): numpy would warn about
+    # those, and silencing it (warnings.catch_warnings) is not safe while other detectors run
+    # on other threads
+    some = ~np.isnan(rows).all(axis=1)
+    med = np.full(rows.shape[0], np.nan)
+    med[some] = np.nanmedian(rows[some], axis=1)
+    diffs[ctx : n - ctx + 1] = med[ctx:] - med[: n - 2 * ctx + 1]
     out: list[tuple[int, float, float]] = []
     taken: list[int] = []
     mag = np.abs(np.nan_to_num(diffs))
