@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +23,7 @@ from auditor.ledger import _batch, _db
 from auditor.ledger._db import insert_rows
 from auditor.ledger._merkle import leaf_hash, tree_hash
 from auditor.ledger._tree import Frontier
-from auditor.ledger.entries import Entry
+from auditor.ledger.entries import ENTRY_TYPES, Entry, encode_batch
 from auditor.ledger.events import hold_entry
 from auditor.ledger.keys import key_entry
 from auditor.ledger.note import VerifierKey
@@ -102,7 +103,20 @@ def test_batches_write_what_the_previous_append_path_wrote(tmp_path: Path) -> No
         assert led.root().hex() == PINNED_ROOT
         assert led.checkpoint() == PINNED_NOTE
         assert _digests(led) == (PINNED_ROWS, PINNED_NODES, PINNED_CHECKPOINTS)
-        assert ORIGIN in led.checkpoint()
+        types = led._conn.execute(
+            "SELECT DISTINCT type, typeof(recording), typeof(name), typeof(sha256), typeof(data), "
+            "typeof(leaf) FROM entries ORDER BY 1"
+        ).fetchall()
+        assert types == [
+            ("chunk", "integer", "null", "null", "blob", "blob"),
+            ("hold", "integer", "null", "null", "blob", "blob"),
+            ("ingest", "integer", "text", "text", "blob", "blob"),
+            ("key", "null", "null", "null", "blob", "blob"),
+            ("seal", "integer", "null", "null", "blob", "blob"),
+        ]
+        assert led._conn.execute("SELECT DISTINCT typeof(hash) FROM nodes").fetchall() == [
+            ("blob",)
+        ]
 
 
 def test_ledgers_are_written_with_synchronous_full_in_wal_mode(tmp_path: Path) -> None:
@@ -139,9 +153,8 @@ def test_a_batch_of_many_statements_and_slices_writes_the_same_rows(
     with new_ledger(tmp_path / "a.db") as led:
         _fill(led)
         expected = _digests(led)
-    monkeypatch.setattr(_db, "MAX_PARAMETERS", 23)  # 3 entries rows or 7 nodes a statement
+    monkeypatch.setattr(_db, "MAX_PARAMETERS", 23)  # 3 or 4 entries rows, 7 nodes a statement
     monkeypatch.setattr(_batch, "_SLICE", 5)
-    monkeypatch.setattr(_batch, "_YIELD_EVERY", 2)
     with new_ledger(tmp_path / "b.db") as led:
         _fill(led)
         assert _digests(led) == expected
@@ -245,3 +258,30 @@ def test_kill_9_mid_batch_leaves_a_verifying_ledger_without_the_batch(
         assert proc.returncode == -signal.SIGKILL and led.size == 3
         assert [s for s, _ in led.checkpoints()] == [1, 3]
         assert verify_log(led, trusted_key=VKEY).findings == []
+
+
+def _random_value(rng: random.Random, kinds: tuple[type, ...], depth: int = 0) -> object:
+    kind = rng.choice(kinds)
+    if kind is str:
+        alphabet = 'aZ09 "\\/\n\t\x00\x1f\x7fé☃\u2028\U0001f512'
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if kind is int:
+        return rng.choice([0, -1, 1, 2**53 + 1, -(10**30), rng.randrange(-(10**9), 10**9)])
+    if kind is dict:
+        inner: tuple[type, ...] = (str, int, type(None)) + ((dict, list) if depth < 2 else ())
+        return {_random_value(rng, (str,)): _random_value(rng, inner, depth + 1)
+                for _ in range(rng.randrange(4))}  # fmt: skip
+    if kind is list:
+        return [_random_value(rng, (str, int, dict), depth + 1) for _ in range(rng.randrange(3))]
+    return None
+
+
+def test_encode_batch_writes_the_bytes_encode_writes_for_every_type() -> None:
+    rng = random.Random(22)
+    entries = [
+        Entry(kind, {name: _random_value(rng, allowed) for name, allowed in spec.items()})
+        for _ in range(60)
+        for kind, spec in ENTRY_TYPES.items()
+    ]
+    assert encode_batch(entries, NOW) == [e.stamped(NOW).encode() for e in entries]
+    assert {Entry.decode(d).type for d in encode_batch(entries, NOW)} == set(ENTRY_TYPES)

@@ -9,55 +9,68 @@ and the transaction they are written in are the same as when it is prepared inli
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from itertools import groupby
+from typing import NamedTuple
 
 from . import _tree
 from ._merkle import leaf_hashes
 from .entries import Entry, encode_batch
 
-__all__ = ["prepared"]
+__all__ = ["Write", "prepared"]
 
 _SLICE = 4096
 """Entries prepared at a time by :func:`_slices`: a batch of more is prepared a slice ahead of
 the inserts, in a worker thread (:func:`_one_ahead`)."""
-_YIELD_EVERY = 256
-"""Entries encoded between two offers of the GIL to the inserting thread."""
 
-_Prepared = tuple[list[tuple[object, ...]], list[tuple[int, int, bytes]]]
+_SHORT = ("idx", "type", "recording", "data", "leaf")
+"""The columns of an entry that is about a recording: its ``name`` and ``sha256`` are NULL."""
+
+
+class Write(NamedTuple):
+    """Rows for :func:`._db.insert_rows`: ``table``, its ``columns`` (None: all) and ``rows``."""
+
+    table: str
+    columns: tuple[str, ...] | None
+    rows: list[tuple[object, ...]]
+
+
+def _row(index: int, entry: Entry, data: bytes, leaf: bytes) -> tuple[object, ...]:
+    # sqlite3 binds bytes and None only after looking for an adapter for them (~0.3 us a value,
+    # with the GIL held); bytearray, int and str it binds at once. So the blobs go as
+    # bytearray, and the NULL lookup columns of most entries are left out (_SHORT), not bound
+    if entry.type == "ingest":
+        f = entry.fields
+        return index, "ingest", index, f["name"], f["sha256"], bytearray(data), bytearray(leaf)
+    if (recording := entry.recording) is None:  # a key entry
+        return index, entry.type, None, None, None, bytearray(data), bytearray(leaf)
+    return index, entry.type, recording, bytearray(data), bytearray(leaf)
 
 
 def _slices(
     entries: Sequence[Entry], now: datetime, frontier: _tree.Frontier
-) -> Iterator[_Prepared]:
-    """The ``entries`` and ``nodes`` rows of an append, :data:`_SLICE` entries at a time:
-    canonical bytes, leaf hashes, lookup columns, and the tree nodes ``frontier`` completes.
-
-    Every :data:`_YIELD_EVERY` entries it sleeps for no time, which lets a thread waiting for
-    the GIL (the inserting thread, back from SQLite) take it at once rather than after the
-    interpreter's switch interval (5 ms).
-    """
+) -> Iterator[list[Write]]:
+    """The writes of an append, :data:`_SLICE` entries at a time: the entries' rows (canonical
+    bytes, leaf hash, lookup columns) in runs of one column list, then the tree nodes
+    ``frontier`` completes."""
     for start in range(0, len(entries), _SLICE):
         part = entries[start : start + _SLICE]
-        datas: list[bytes] = []
-        for sub in range(0, len(part), _YIELD_EVERY):
-            datas += encode_batch(part[sub : sub + _YIELD_EVERY], now)
-            time.sleep(0)
+        datas = encode_batch(part, now)
         leaves = leaf_hashes(datas)
         first = frontier.size
         nodes = frontier.extend(leaves)
-        rows: list[tuple[object, ...]] = [
-            (i, e.type, i, e.fields["name"], e.fields["sha256"], d, h)
-            if e.type == "ingest"
-            else (i, e.type, e.recording, None, None, d, h)
-            for i, e, d, h in zip(range(first, frontier.size), part, datas, leaves, strict=True)
+        rows = map(_row, range(first, frontier.size), part, datas, leaves)
+        writes = [
+            Write("entries", _SHORT if width == len(_SHORT) else None, list(run))
+            for width, run in groupby(rows, key=len)
         ]
-        yield rows, nodes
+        writes.append(Write("nodes", None, [(lv, i, bytearray(h)) for lv, i, h in nodes]))
+        yield writes
 
 
-def _one_ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
+def _one_ahead(items: Iterator[list[Write]]) -> Iterator[list[Write]]:
     """``items``, each made in a worker thread while the caller consumes the one before.
 
     The caller's inserts release the GIL while SQLite works, so the next slice is encoded and
@@ -73,8 +86,8 @@ def _one_ahead(items: Iterator[_Prepared]) -> Iterator[_Prepared]:
 
 def prepared(
     entries: Sequence[Entry], now: datetime, frontier: _tree.Frontier
-) -> Iterator[_Prepared]:
-    """The ``(entries rows, nodes rows)`` of appending ``entries`` stamped ``now`` to the tree
+) -> Iterator[list[Write]]:
+    """The writes of appending ``entries`` stamped ``now`` to the tree
     whose edge is ``frontier`` (which they extend), slice by slice, in order.
 
     A batch of more than one slice is prepared a slice ahead, in a worker thread.

@@ -84,8 +84,14 @@ def connect(path: str | os.PathLike[str], mode: str) -> sqlite3.Connection:
 MAX_PARAMETERS = 32766
 
 
-def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[tuple[object, ...]]) -> None:
-    """Insert ``rows`` (tuples of the table's columns, in order) with multi-row INSERTs.
+def insert_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    rows: Sequence[tuple[object, ...]],
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Insert ``rows`` (tuples of the values of ``columns``, default all the table's columns,
+    in order; the others are NULL) with multi-row INSERTs.
 
     One ``INSERT ... VALUES (...), (...)`` per :data:`MAX_PARAMETERS` values rather than one
     statement per row (``executemany``): the append-only triggers still run for every row, but
@@ -98,15 +104,12 @@ def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[tuple[objec
     width = len(rows[0])
     limit = min(MAX_PARAMETERS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     step = max(1, limit // width)
+    head = f"INSERT INTO {table}" + (f" ({', '.join(columns)})" if columns else "") + " VALUES "
     one = "(" + ", ".join("?" * width) + ")"
-    full = f"INSERT INTO {table} VALUES " + ", ".join([one] * step)
+    full = head + ", ".join([one] * step)
     for start in range(0, len(rows), step):
         part = rows[start : start + step]
-        sql = (
-            full
-            if len(part) == step
-            else f"INSERT INTO {table} VALUES " + ", ".join([one] * len(part))
-        )
+        sql = full if len(part) == step else head + ", ".join([one] * len(part))
         conn.execute(sql, list(chain.from_iterable(part)))
 
 

@@ -44,6 +44,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from types import MappingProxyType
 from typing import Any
 
@@ -105,6 +106,12 @@ TYPE_VERSIONS: Mapping[str, int] = MappingProxyType({"fingerprint": 2})
 _SIGNATURE_FIELDS = ("signature", "signatures")
 #: The canonical encoder, made once: ``json.dumps`` with these options builds a new one per call.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Each type's members in canonical (sorted) order, with their JSON key and colon, for
+#: :func:`encode_batch`: the keys of an entry of a type are always the same.
+_LAYOUTS = {
+    kind: tuple((k, encode_basestring(k) + ":") for k in sorted({"type", "v", "at", *spec}))
+    for kind, spec in ENTRY_TYPES.items()
+}
 _STATEMENT_DOMAIN = b"auditor.ledger.statement/1\n"
 
 
@@ -192,12 +199,25 @@ class Entry:
         return canonical_json(self.to_json())
 
     def _encode_at(self, at: str) -> bytes:
-        # encode() of this entry stamped with ``at``, checking again only what can have changed
+        # encode() of this entry stamped with ``at``, checking again only what can have changed,
+        # and writing the members in the order _LAYOUTS keeps rather than sorting them each
+        # time: a str, int or None as the encoder writes it, anything else by the encoder
         for name in self._nested:
             _check_value(self.fields[name], f"{self.type}.{name}")
         kind = self.type
         obj = {"type": kind, "v": version_of(kind), "at": at, **self.fields}
-        return _ENCODER.encode(obj).encode()
+        members = []
+        for key, head in _LAYOUTS[kind]:
+            value = obj[key]
+            if type(value) is str:
+                members.append(head + encode_basestring(value))
+            elif type(value) is int:
+                members.append(head + int.__repr__(value))
+            elif value is None:
+                members.append(head + "null")
+            else:
+                members.append(head + _ENCODER.encode(value))
+        return ("{" + ",".join(members) + "}").encode()
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:

@@ -314,9 +314,9 @@ class Ledger:
                     key.public_bytes(), at=size + len(entries), new=entries
                 )
             frontier = _tree.Frontier.load(self.node, size)
-            for rows, nodes in prepared(entries, now, frontier):
-                insert_rows(conn, "entries", rows)
-                insert_rows(conn, "nodes", nodes)
+            for writes in prepared(entries, now, frontier):
+                for write in writes:
+                    insert_rows(conn, write.table, write.rows, write.columns)
             note = Checkpoint(self.origin, frontier.size, frontier.root()).sign(key)
             conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (frontier.size, note))
         return list(range(size, frontier.size))
