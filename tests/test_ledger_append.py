@@ -12,8 +12,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from conftest_ledger import KEY, NOW, ORIGIN, OTHER_KEY, new_ledger
@@ -145,19 +147,25 @@ def test_extend_completes_the_nodes_append_does(before: int, sizes: list[int]) -
         assert many.root() == one.root() == tree_hash(leaves[:done])
 
 
+@pytest.mark.parametrize("cores", [1, 2])
 def test_a_batch_of_many_statements_and_slices_writes_the_same_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
-    # a batch split at every few rows (statements) and entries (slices prepared by the worker
-    # thread) gives the rows one statement and one slice give
+    # a batch split at every few rows (statements) and entries (slices, prepared inline or by
+    # the worker thread) gives the rows one statement and one slice give
     with new_ledger(tmp_path / "a.db") as led:
         _fill(led)
         expected = _digests(led)
     monkeypatch.setattr(_db, "MAX_PARAMETERS", 23)  # 3 or 4 entries rows, 7 nodes a statement
     monkeypatch.setattr(_batch, "_SLICE", 5)
-    with new_ledger(tmp_path / "b.db") as led:
-        _fill(led)
-        assert _digests(led) == expected
+    monkeypatch.setattr(_batch, "_cores", lambda: cores)
+    threads = threading.active_count()
+    with patch.object(_batch, "_one_ahead", wraps=_batch._one_ahead) as ahead:
+        with new_ledger(tmp_path / "b.db") as led:
+            _fill(led)
+            assert _digests(led) == expected
+    assert ahead.called == (cores > 1)
+    assert threading.active_count() == threads  # the worker is gone once the append is done
 
 
 def test_an_entry_spoilt_after_it_was_made_stops_the_whole_batch(

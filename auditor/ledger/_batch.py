@@ -9,6 +9,7 @@ and the transaction they are written in are the same as when it is prepared inli
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -87,10 +88,17 @@ def _one_ahead(items: Iterator[list[Write]]) -> Iterator[list[Write]]:
 def prepared(
     entries: Sequence[Entry], now: datetime, frontier: _tree.Frontier
 ) -> Iterator[list[Write]]:
-    """The writes of appending ``entries`` stamped ``now`` to the tree
-    whose edge is ``frontier`` (which they extend), slice by slice, in order.
+    """The writes of appending ``entries`` stamped ``now`` to the tree whose edge is
+    ``frontier`` (which they extend), slice by slice, in order.
 
-    A batch of more than one slice is prepared a slice ahead, in a worker thread.
+    A batch of more than one slice is prepared a slice ahead, in a worker thread, when this
+    process may run on more than one core.
     """
     slices = _slices(entries, now, frontier)
-    return _one_ahead(slices) if len(entries) > _SLICE else slices
+    return _one_ahead(slices) if len(entries) > _SLICE and _cores() > 1 else slices
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -1,9 +1,11 @@
 """The ledger: an open log database that is read, proved from and appended to (:class:`Ledger`).
 
 The file's tables and append-only triggers are in :mod:`._db`; the database only ever grows.
-Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode: it takes the write lock first
-(two processes appending are serialised), reads the tree edge, writes entries, nodes and the
-signed checkpoint, and commits -- or, if killed, leaves nothing behind.
+Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode with ``synchronous = FULL``: it
+takes the write lock first (two processes appending are serialised), reads the tree edge, writes
+entries, nodes and the signed checkpoint, and commits -- durably, or, if killed, leaving nothing
+behind. The rows of a large batch are made a slice at a time (:mod:`._batch`) and written with
+multi-row INSERTs (:func:`._db.insert_rows`), all in that one transaction.
 """
 
 from __future__ import annotations
