@@ -168,6 +168,17 @@ def test_a_batch_of_many_statements_and_slices_writes_the_same_rows(
     assert threading.active_count() == threads  # the worker is gone once the append is done
 
 
+def test_statements_fit_the_sqlite_build_s_limits(tmp_path: Path) -> None:
+    with new_ledger(tmp_path / "a.db") as led:
+        led.append_at(_holds(300), key=KEY, now=NOW)
+        expected = _digests(led)
+    with new_ledger(tmp_path / "b.db") as led:
+        led._conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 120)  # 4 entries rows, 11 nodes
+        led._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 30)  # 4 entries (all columns)
+        led.append_at(_holds(300), key=KEY, now=NOW)
+        assert _digests(led) == expected
+
+
 def test_an_entry_spoilt_after_it_was_made_stops_the_whole_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,7 +22,7 @@ from .entries import Entry, encode_batch
 
 __all__ = ["Write", "prepared"]
 
-_SLICE = 4096
+_SLICE = 8192
 """Entries prepared at a time by :func:`_slices`: a batch of more is prepared a slice ahead of
 the inserts, in a worker thread (:func:`_one_ahead`)."""
 

@@ -79,9 +79,9 @@ def connect(path: str | os.PathLike[str], mode: str) -> sqlite3.Connection:
     return conn
 
 
-#: Most parameters one INSERT statement of :func:`insert_rows` binds (SQLite's default limit
-#: since 3.32 is 32766; an older or smaller build's limit is read from the connection).
-MAX_PARAMETERS = 32766
+#: Most values one INSERT statement of :func:`insert_rows` binds (less if the SQLite build's
+#: limits on parameters or on the length of a statement are lower).
+MAX_PARAMETERS = 100_000
 
 
 def insert_rows(
@@ -102,14 +102,15 @@ def insert_rows(
     if not rows:
         return
     width = len(rows[0])
-    limit = min(MAX_PARAMETERS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    step = max(1, limit // width)
     head = f"INSERT INTO {table}" + (f" ({', '.join(columns)})" if columns else "") + " VALUES "
-    one = "(" + ", ".join("?" * width) + ")"
-    full = head + ", ".join([one] * step)
+    one = "(" + ",".join("?" * width) + ")"
+    params = min(MAX_PARAMETERS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    length = conn.getlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH) - len(head)
+    step = max(1, min(params // width, length // (len(one) + 1)))
+    full = head + ",".join([one] * step)
     for start in range(0, len(rows), step):
         part = rows[start : start + step]
-        sql = full if len(part) == step else head + ", ".join([one] * len(part))
+        sql = full if len(part) == step else head + ",".join([one] * len(part))
         conn.execute(sql, list(chain.from_iterable(part)))
 
 
