@@ -23,6 +23,7 @@ __all__ = [
     "HASH_SIZE",
     "EMPTY_ROOT",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
     "tree_hash",
     "root_from_inclusion_proof",
@@ -41,6 +42,11 @@ _sha256 = hashlib.sha256
 def leaf_hash(entry: bytes) -> bytes:
     """Hash of one log entry: ``SHA-256(0x00 || entry)`` (RFC 9162, 2.1.1)."""
     return _sha256(LEAF_PREFIX + entry).digest()
+
+
+def leaf_hashes(entries: Sequence[bytes]) -> list[bytes]:
+    """:func:`leaf_hash` of each entry, in order."""
+    return [_sha256(LEAF_PREFIX + e).digest() for e in entries]
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

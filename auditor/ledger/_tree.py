@@ -11,9 +11,11 @@ This module does no I/O: it works through a ``get(level, index) -> bytes`` calla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from hashlib import sha256
+from itertools import repeat
 
-from ._merkle import EMPTY_ROOT, node_hash
+from ._merkle import EMPTY_ROOT, NODE_PREFIX, node_hash
 
 __all__ = ["Frontier", "NodeGetter", "subtree_nodes", "inclusion_proof", "consistency_proof"]
 
@@ -37,6 +39,11 @@ def subtree_nodes(lo: int, hi: int) -> Iterator[tuple[int, int]]:
             level -= 1
         yield level, lo >> level
         lo += 1 << level
+
+
+def _edge_levels(size: int) -> list[int]:
+    """Levels of the complete subtrees :func:`subtree_nodes` ``(0, size)`` gives, left to right."""
+    return [level for level in range(size.bit_length() - 1, -1, -1) if (size >> level) & 1]
 
 
 def _range_hash(get: NodeGetter, lo: int, hi: int) -> bytes:
@@ -140,6 +147,34 @@ class Frontier:
         self._roots.append(h)
         self.size += 1
         return new
+
+    def extend(self, leaves: Sequence[bytes]) -> list[tuple[int, int, bytes]]:
+        """Add many leaf hashes; return every ``(level, index, hash)`` node they completed.
+
+        The same nodes as :meth:`append` leaf by leaf, computed a level at a time: the new nodes
+        of a level are paired left to right (the first with the edge root of that level when it
+        is a right child) into the new nodes of the level above; an unpaired last node is the
+        new edge root of its level. Returned level by level, lowest first.
+        """
+        size = self.size + len(leaves)
+        old = dict(zip(_edge_levels(self.size), self._roots, strict=True))
+        out: list[tuple[int, int, bytes]] = []
+        edge: dict[int, bytes] = {}
+        new, first, level = list(leaves), self.size, 0
+        while new:
+            out.extend(zip(repeat(level), range(first, first + len(new)), new, strict=False))
+            edge[level] = new[-1]
+            if first & 1:  # the first new node is a right child: its sibling is an edge root
+                new.insert(0, old[level])
+                first -= 1
+            pairs = zip(new[::2], new[1::2], strict=False)  # an odd last node waits
+            new = [sha256(NODE_PREFIX + a + b).digest() for a, b in pairs]
+            first >>= 1
+            level += 1
+        # an edge root of the new size either was made above or was already an edge root
+        self._roots = [edge[lv] if lv in edge else old[lv] for lv in _edge_levels(size)]
+        self.size = size
+        return out
 
     def root(self) -> bytes:
         """The Merkle Tree Hash of the leaves so far."""

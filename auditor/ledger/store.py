@@ -1,9 +1,11 @@
 """The ledger: an open log database that is read, proved from and appended to (:class:`Ledger`).
 
 The file's tables and append-only triggers are in :mod:`._db`; the database only ever grows.
-Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode: it takes the write lock first
-(two processes appending are serialised), reads the tree edge, writes entries, nodes and the
-signed checkpoint, and commits -- or, if killed, leaves nothing behind.
+Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode with ``synchronous = FULL``: it
+takes the write lock first (two processes appending are serialised), reads the tree edge, writes
+entries, nodes and the signed checkpoint, and commits -- durably, or, if killed, leaving nothing
+behind. The rows of a large batch are made a slice at a time (:mod:`._batch`) and written with
+multi-row INSERTs (:func:`._db.insert_rows`), all in that one transaction.
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ import sqlite_utils
 
 from ..errors import LedgerError
 from . import _tree
-from ._db import SCHEMA_VERSION, TABLES, blob, connect, create_schema, sqlite_failure
-from ._merkle import leaf_hash
+from ._batch import prepared
+from ._db import (
+    SCHEMA_VERSION,
+    TABLES,
+    blob,
+    connect,
+    create_schema,
+    insert_rows,
+    sqlite_failure,
+)
 from ._signing import SigningKey
 from .entries import Entry
 from .keys import KeyHistory, key_entry
@@ -53,6 +63,9 @@ class Ledger:
         self._conn = conn
         self.db = sqlite_utils.Database(conn)
         self.origin = self._meta("origin")
+        # the key entries among the first ``_keys_read`` entries, read once: rows never change
+        self._key_rows: list[tuple[int, bytes]] = []
+        self._keys_read = 0
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -255,6 +268,19 @@ class Ledger:
                 raise sqlite_failure(exc, self.path) from None
             raise
 
+    def _signing_keys(self, size: int) -> KeyHistory:
+        """:meth:`key_history` of a log of ``size`` entries, reading only the entries appended
+        since the last call (the table is append-only, so rows already read cannot change; a
+        full read would scan every entry, there being no index on ``type``)."""
+        cur = self._query(
+            "SELECT idx, data FROM entries WHERE idx >= ? AND idx < ? AND type = 'key' "
+            "ORDER BY idx",
+            (self._keys_read, size),
+        )
+        self._key_rows += [(int(i), blob(d)) for i, d in cur]
+        self._keys_read = size
+        return KeyHistory.from_entries(self.origin, self._key_rows)
+
     def append(self, entries: Sequence[Entry] | Batch, *, key: SigningKey) -> list[int]:
         """:meth:`append_at` with the current time."""
         return self.append_at(entries, key=key, now=_now())
@@ -285,36 +311,17 @@ class Ledger:
             size = self.size
             if callable(entries):
                 entries = entries(size)
-            history = self.key_history() if size else None
-            public = key.public_bytes()
-            if history is not None:
-                history.check_signer(public, at=size + len(entries), new=entries)
-            frontier = _tree.Frontier.load(self.node, size)
-            rows, nodes = [], []
-            for entry in entries:
-                data = entry.stamped(now).encode()
-                leaf = leaf_hash(data)
-                idx = frontier.size
-                f = entry.fields
-                ingest = entry.type == "ingest"
-                rows.append(
-                    (
-                        idx,
-                        entry.type,
-                        idx if ingest else entry.recording,
-                        f.get("name") if ingest else None,
-                        f.get("sha256") if ingest else None,
-                        data,
-                        leaf,
-                    )
+            if size:
+                self._signing_keys(size).check_signer(
+                    key.public_bytes(), at=size + len(entries), new=entries
                 )
-                nodes.extend(frontier.append(leaf))
-            conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany("INSERT INTO nodes VALUES (?, ?, ?)", nodes)
+            frontier = _tree.Frontier.load(self.node, size)
+            for writes in prepared(entries, now, frontier):
+                for write in writes:
+                    insert_rows(conn, write.table, write.rows, write.columns)
             note = Checkpoint(self.origin, frontier.size, frontier.root()).sign(key)
             conn.execute("INSERT INTO checkpoints VALUES (?, ?)", (frontier.size, note))
-        return [r[0] for r in rows]
-
+        return list(range(size, frontier.size))
 
 
 def _now() -> datetime:
