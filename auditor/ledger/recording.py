@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, LedgerError, MediaError
-from ._merkle import leaf_hash, tree_hash
+from ._merkle import leaf_hashes, tree_hash
 from ._signing import SigningKey
-from .entries import Entry
+from .entries import Entry, encode_batch
 from .fingerprints import fingerprint_entry, new_fingerprinter
 from .store import Ledger
 
@@ -299,7 +299,7 @@ def add_recording_at(
             "recording": first, "index": c.index, "start": c.start, "end": c.end,
             "pcm_sha256": c.pcm_sha256, "bytes": c.bytes,
         }) for c in hashed]  # fmt: skip
-        leaves = [leaf_hash(c.stamped(now).encode()) for c in chunks]
+        leaves = leaf_hashes(encode_batch(chunks, now))  # as append_at encodes them
         seal = Entry("seal", {
             "recording": first, "chunks": len(chunks), "root": tree_hash(leaves).hex(),
             "frames": hashed[-1].end, "sha256": sha256,
