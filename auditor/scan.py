@@ -8,7 +8,7 @@ the JSON report (``auditor.report/1``). Rendering it is :mod:`auditor.report`'s 
 A scan uses the cores it has. While this thread decodes and measures the features, the file's
 bytes are hashed and its packet times read on a thread pool, and every detector's streaming
 analyser (ENF decimation, background frames, click screening) runs on a lane of its own
-(:mod:`auditor.detect.lanes`); the click analyser hands its prediction tests to one more
+(:mod:`auditor.lanes`); the click analyser hands its prediction tests to one more
 thread. The ENF cue's analysis, the longest work after the stream, starts as soon as its own
 lane ends, two pieces of the file at a time, and the splice detector runs beside the other
 detectors. numpy releases the interpreter lock in all of these, and every analyser still sees
@@ -39,15 +39,15 @@ from .detect import (
 )
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
-from .detect.lanes import (
+from .errors import AuditorError, InputError, MediaError
+from .findings import Finding, format_time
+from .lanes import (
     close_lanes,
     in_lanes,
     release_free_memory,
     single_thread,
     tune_allocator,
 )
-from .errors import AuditorError, InputError, MediaError
-from .findings import Finding, format_time
 from .media import Decoder, MediaInfo, file_sha256, packet_times, probe
 from .report.model import build_report
 from .session import (

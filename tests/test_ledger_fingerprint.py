@@ -223,3 +223,36 @@ def test_without_fingerprints_a_ledger_is_byte_for_byte_what_older_auditors_wrot
     res = CliRunner().invoke(cli, ["ledger", "verify", str(tmp_path / "l.db"),
                                    str(tmp_path / "a.wav"), "--no-key", "--format", "text"])
     assert res.exit_code == 0 and "0 finding(s); ledger size 9" in res.output, res.output
+
+
+def _fingerprint_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "auditor-lane-fingerprint"]
+
+
+def test_the_fingerprint_thread_ends_with_ledger_add_whether_it_succeeds_or_not(
+        tmp_path, audio, monkeypatch):
+    import auditor.ledger.recording as recording
+    from auditor.errors import MediaError
+
+    led = new_ledger(tmp_path / "a.db")
+    first = add_recording_at(led, audio["mp3"], key=KEY, now=NOW)  # a lossy file: decoded
+    [fp] = [e for e in _entries(led) if e["type"] == "fingerprint"]
+    assert fp["recording"] == first
+    real = recording.hash_chunks
+
+    def fails_midway(*args, **kwargs):
+        for i, chunk in enumerate(real(*args, **kwargs)):
+            if i == 1:
+                raise MediaError("decoding failed after 2 chunks", path=str(audio["ref"]))
+            yield chunk
+
+    monkeypatch.setattr(recording, "hash_chunks", fails_midway)
+    size = led.size
+    with pytest.raises(MediaError, match="decoding failed"):
+        add_recording_at(led, audio["ref"], key=KEY, now=NOW, chunk_seconds=10.0)
+    assert led.size == size  # nothing appended
+    for t in _fingerprint_threads():
+        t.join(5.0)
+    assert _fingerprint_threads() == []

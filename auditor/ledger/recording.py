@@ -28,16 +28,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError, LedgerError, MediaError
+from ..lanes import Lane
 from ._merkle import leaf_hashes, tree_hash
 from ._signing import SigningKey
 from .entries import Entry, encode_batch
 from .fingerprints import fingerprint_entry, new_fingerprinter
 from .store import Ledger
+
+if TYPE_CHECKING:
+    from ..compare import Fingerprint
 
 __all__ = [
     "DEFAULT_CHUNK_SECONDS",
@@ -197,6 +201,20 @@ def _stored_s16_chunks(info: Any, offset: int, frame_bytes: int, chunk_frames: i
                 break
 
 
+class _Fingerprinting:
+    """The content fingerprinter (:func:`.fingerprints.new_fingerprinter`) as a stream
+    analyser, to run on a :class:`~auditor.lanes.Lane` of its own."""
+
+    def __init__(self, rate: int) -> None:
+        self._printer = new_fingerprinter(rate)
+
+    def update(self, block: np.ndarray, start: int) -> None:
+        self._printer.update(block)
+
+    def finish(self) -> Fingerprint:
+        return self._printer.finish()
+
+
 def add_recording(
     ledger: Ledger, path: str | os.PathLike[str], *, key: SigningKey, **options: Any
 ) -> int:
@@ -259,14 +277,17 @@ def add_recording_at(
     before = os.stat(spath)
     frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
     hashed: list[ChunkHash] = []
-    printer = new_fingerprinter(info.sample_rate) if fingerprint else None
-    # the file's bytes are hashed on a second thread while the audio decodes (both release
-    # the GIL)
+    # the fingerprint is computed on a thread of its own from the blocks the chunk hashes read
+    # (a lane: each block once, in order), and the file's bytes are hashed on another, while
+    # this thread decodes; numpy, hashlib and the decoder's pipe all release the GIL. For a
+    # lossy file the fingerprint then costs little more than the decode it shares.
+    printer = Lane(_Fingerprinting(info.sample_rate), "fingerprint") if fingerprint else None
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             file_hash = pool.submit(file_sha256, spath)
             for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info,
-                                     on_block=printer.update if printer else None):
+                                     on_block=(lambda b: printer.update(b, 0)) if printer
+                                     else None):
                 hashed.append(chunk)
                 if progress is not None:
                     progress(chunk.end, info.frames or chunk.end)
@@ -280,6 +301,9 @@ def add_recording_at(
             path=spath,
             hint="fix the cause (free space, a readable copy) and add the file again",
         ) from None
+    finally:
+        if printer is not None:
+            printer.close()  # after finish, nothing; else its thread stops
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise MediaError(
             "the file changed while it was hashed; nothing was written to the ledger",

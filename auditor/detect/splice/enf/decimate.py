@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...lanes import single_thread
+from ....lanes import single_thread
 
 #: decimated rate is the input rate divided by ``rate // TARGET_RATE`` (so 1.2-2.4 kHz)
 TARGET_RATE = 1200

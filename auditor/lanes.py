@@ -1,4 +1,9 @@
-"""Stream analysers on their own threads: the streaming pass on more than one core.
+"""Stream analysers on their own threads: the streaming pass on more than one core, and the
+process's use of its cores and memory while a scan runs (BLAS threads, malloc arenas).
+
+Used by the scan (:mod:`auditor.scan`: every detector's streaming analyser) and by ``ledger
+add`` (:mod:`auditor.ledger.recording`: the content fingerprint beside the chunk hashes); it
+imports nothing heavier than numpy.
 
 A :class:`Lane` wraps a :class:`~auditor.detect.features.StreamAnalyser` and runs it in a
 worker thread of its own. ``update`` hands the block over (a bounded queue: at most
@@ -22,11 +27,12 @@ import platform
 import queue
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .features import StreamAnalyser
+if TYPE_CHECKING:
+    from .detect.features import StreamAnalyser
 
 __all__ = ["Lane", "in_lanes", "close_lanes", "single_thread", "tune_allocator",
            "release_free_memory", "DEPTH"]
