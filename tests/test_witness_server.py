@@ -7,6 +7,7 @@ import base64
 import hashlib
 import http.client
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,27 @@ def test_refuses_a_non_loopback_address_unless_allowed(tmp_path: Path) -> None:
         WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0))
     server = WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0), allow_remote=True)
     server.server_close()
+
+
+def test_connections_past_the_limit_are_answered_503_at_once(tmp_path: Path) -> None:
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    lines: list[str] = []
+    with serving(db, max_connections=2, log=lines.append) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        held = [socket.create_connection((host, port), timeout=5) for _ in range(2)]
+        try:
+            time.sleep(0.2)  # both accepted: each holds a place while it says nothing
+            started = time.monotonic()
+            status, _, text = post(server, request(led, 0))
+            assert status == 503 and "busy" in text
+            assert time.monotonic() - started < 1.0
+            assert any("2 connections are being served" in line for line in lines)
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.2)  # the places are free again
+        status, _, text = post(server, request(led, 0))
+        assert status == 200 and text.startswith("\u2014 w0.example/witness ")
+    with pytest.raises(InputError, match="at least one connection"):
+        WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), max_connections=0)

@@ -125,8 +125,11 @@ def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
               help="URL path before add-checkpoint.")
 @click.option("--allow-remote", is_flag=True,
               help="Listen on a non-loopback address (plain HTTP: put a TLS proxy in front).")
+@click.option("--max-connections", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Connections served at once; one more is answered 503 (busy) at once.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request on stderr.")
-def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: bool) -> None:
+def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, max_connections: int,
+          quiet: bool) -> None:
     """Answer C2SP tlog-witness add-checkpoint requests until interrupted (Ctrl-C).
 
     Only loopback addresses are served unless --allow-remote is given: the witness speaks
@@ -145,7 +148,7 @@ def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: boo
         key = signing_key(db.meta("key"))
         log = None if quiet else (lambda line: click.echo(line, err=True))
         server = WitnessServer(db, key, address, prefix=prefix, allow_remote=allow_remote,
-                               log=log)  # fmt: skip
+                               max_connections=max_connections, log=log)  # fmt: skip
         click.echo(f"witness {server.name} listening on {server.url}/add-checkpoint (the URL "
                    f"for a witnesses file: {server.url}; Ctrl-C to stop)")  # fmt: skip
         try:
