@@ -11,12 +11,15 @@ import pytest
 from click.testing import CliRunner
 from conftest_ledger import KEY, make_wav, new_ledger, write_key
 from conftest_tsa import make_ca, make_tsa, serving_tsa
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from rfc3161_client import decode_timestamp_response
 
 from auditor.cli import cli
 from auditor.errors import VerificationError
 from auditor.ledger.attestations import timestamp_tokens
 from auditor.ledger.store import Ledger
-from auditor.ledger.tsa import read_tsa_certs, verify_timestamp
+from auditor.ledger.tsa import der_sorted, read_tsa_certs, verify_timestamp
 
 
 def run(args: list[object]) -> tuple[int, str]:
@@ -89,3 +92,38 @@ def test_bundle_carries_the_token(tmp_path: Path, tsas) -> None:  # noqa: ANN001
     assert code == 0 and "ok: timestamp: an RFC 3161 token of the trusted TSA" in out, out
     code, out = run([*base, "--tsa-cert", two.chain])
     assert code == 1 and "FAILED:" in out and "CN=tsa2" in out
+
+
+def test_a_token_with_its_chain_out_of_der_order_verifies(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, _ = tsas
+    # the CA and one more certificate, in descending byte order: the token's certificate set,
+    # [TSA certificate, *these], is then out of the order DER requires, whatever the keys are
+    extra = sorted([one.ca.read_bytes(), two.ca.read_bytes()], reverse=True,
+                   key=lambda pem: x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
+    (tmp_path / "chain.pem").write_bytes(b"".join(extra))
+    write_key(tmp_path / "court.key", KEY)
+    new_ledger(tmp_path / "court.db").close()
+    with serving_tsa(one, chain=tmp_path / "chain.pem") as url:
+        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
+                         "--tsa-cert", one.chain])
+    assert code == 0 and "(verified)" in out, out
+    with Ledger.open(tmp_path / "court.db") as led:
+        ((_, token),) = timestamp_tokens(led, 3)
+        note = led.checkpoint(3).encode()
+    # kept as the TSA issued it, which rfc3161-client alone refuses
+    assert der_sorted(token) != token and len(der_sorted(token)) == len(token)
+    with pytest.raises(ValueError, match="InvalidSetOrdering"):
+        decode_timestamp_response(token)
+    assert verify_timestamp(token, note, read_tsa_certs(one.chain)).tzinfo is not None
+    with pytest.raises(VerificationError, match="does not verify with the TSA certificate"):
+        verify_timestamp(token, note, read_tsa_certs(two.chain))
+    with pytest.raises(VerificationError, match="Mismatch between messages"):
+        verify_timestamp(token, note + b"x", read_tsa_certs(one.chain))
+    code, out = run(["ledger", "verify", tmp_path / "court.db", "--trusted-key",
+                     tmp_path / "court.key.pub", "--tsa-cert", one.chain, "--format", "text"])
+    assert code == 0 and "an RFC 3161 token of the trusted TSA" in out, out
+
+
+def test_der_sorted_leaves_other_bytes_alone() -> None:
+    for junk in (b"", b"\x30", b"\x30\x80\x00\x00", b"\x30\x03\x02\x01\x00", bytes(range(40))):
+        assert der_sorted(junk) == junk
