@@ -127,3 +127,26 @@ def test_a_token_with_its_chain_out_of_der_order_verifies(tmp_path: Path, tsas) 
 def test_der_sorted_leaves_other_bytes_alone() -> None:
     for junk in (b"", b"\x30", b"\x30\x80\x00\x00", b"\x30\x03\x02\x01\x00", bytes(range(40))):
         assert der_sorted(junk) == junk
+
+
+def test_verify_checks_the_tokens_of_earlier_checkpoints(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, _ = tsas
+    write_key(tmp_path / "court.key", KEY)
+    new_ledger(tmp_path / "court.db").close()
+    with serving_tsa(two) as url:  # size 3, stamped by another TSA
+        assert run(["ledger", "witness", tmp_path / "court.db", "--tsa", url])[0] == 0
+    with serving_tsa(one) as url:  # size 4, by the trusted one
+        code, out = run(["ledger", "event", tmp_path / "court.db", "hold", "--recording", "1",
+                         "--by", "clerk", "--reason", "appeal", "--signing-key",
+                         tmp_path / "court.key", "--tsa", url, "--tsa-cert", one.chain])
+    assert code == 0, out
+    base = ["ledger", "verify", tmp_path / "court.db", "--trusted-key",
+            tmp_path / "court.key.pub", "--format", "json"]
+    code, out = run([*base, "--tsa-cert", one.chain])
+    assert code == 1, out
+    report = json.loads(out)
+    assert report["ledger"]["timestamp"]["size"] == 4
+    (finding,) = report["findings"]
+    assert finding["kind"] == "untimestamped" and finding["severity"] == "warning"
+    assert "the checkpoint at size 3" in finding["message"] and "CN=tsa1" in finding["message"]
+    assert run([*base, "--tsa-cert", one.chain, "--fail-on", "high"])[0] == 0
