@@ -46,7 +46,8 @@ class AttestationCheck:
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
-    def finding(self, kind: str, message: str, severity: str = "high", **evidence: Any) -> None:
+    def finding(self, kind: str, message: str, evidence: dict[str, Any], *,
+                severity: str = "high") -> None:
         self.findings.append(Finding(kind, None, None, None, severity, 1.0, "ledger", message,
                                      evidence))  # fmt: skip
 
@@ -64,7 +65,7 @@ def check_ledger_attestations(ledger: Ledger, *, policy: WitnessPolicy | None,
             quorum = policy.check(body, size, cosignature_lines(ledger, size))
         except VerificationError as exc:
             result.finding("unwitnessed", f"a stored cosignature does not verify: {exc.what}",
-                           size=size)  # fmt: skip
+                           {"size": size})  # fmt: skip
         else:
             result.facts["witnesses"] = quorum.to_json()
             if quorum.met:
@@ -73,7 +74,7 @@ def check_ledger_attestations(ledger: Ledger, *, policy: WitnessPolicy | None,
                 earlier = [s for s in cosigned_sizes(ledger) if s < size]
                 since = (f"; the latest cosigned checkpoint is at size {earlier[-1]}" if earlier
                          else "; no checkpoint of this ledger is cosigned")
-                result.finding("unwitnessed", quorum.describe() + since, **quorum.to_json())
+                result.finding("unwitnessed", quorum.describe() + since, quorum.to_json())
         _check_earlier_cosignatures(result, ledger, policy, size)
     if tsa_certs is not None:
         tokens = timestamp_tokens(ledger, size)
@@ -88,7 +89,7 @@ def _earlier_note(result: AttestationCheck, ledger: Ledger, kind: str, size: int
         return ledger.checkpoint(size)
     except LedgerError:
         result.finding(kind, f"attestations are stored for size {size}, where the ledger has no "
-                             "signed checkpoint", size=size)  # fmt: skip
+                             "signed checkpoint", {"size": size})  # fmt: skip
         return None
 
 
@@ -104,7 +105,7 @@ def _check_earlier_cosignatures(result: AttestationCheck, ledger: Ledger,
             policy.check(body, size, cosignature_lines(ledger, size))
         except VerificationError as exc:
             result.finding("unwitnessed", f"a stored cosignature of the checkpoint at size "
-                                          f"{size} does not verify: {exc.what}", size=size)
+                                          f"{size} does not verify: {exc.what}", {"size": size})
     result.facts["cosigned_checkpoints"] = len(sizes) + (latest in cosigned_sizes(ledger))
     if sizes:
         result.checks.append(f"witnesses: the stored cosignatures of {len(sizes)} earlier "
@@ -123,7 +124,8 @@ def _check_earlier_tokens(result: AttestationCheck, ledger: Ledger, certs: Seque
         _check_tokens(earlier, tokens, note.encode("utf-8"), size, certs)
         for found in earlier.findings:
             result.finding("untimestamped", found.message + " (if it came from another TSA, "
-                           "check it with that TSA's certificate)", "warning", size=size)
+                           "check it with that TSA's certificate)", {"size": size},
+                           severity="warning")
     if sizes:
         result.checks.append(f"timestamp: the stored tokens of {len(sizes)} earlier "
                              "checkpoint(s) checked")
@@ -147,7 +149,7 @@ def _check_tokens(result: AttestationCheck, tokens: list[bytes], message: bytes,
     why = "; ".join(problems) if problems else "no timestamp token is stored for it"
     result.finding("untimestamped", f"the checkpoint at size {size} has no RFC 3161 timestamp "
                                     f"that verifies with the trusted TSA certificate: {why}",
-                   size=size)  # fmt: skip
+                   {"size": size})  # fmt: skip
 
 
 def verify_bundle_attestations(read: Callable[[str], bytes], names: Sequence[str], note: str,
