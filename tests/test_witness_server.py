@@ -16,7 +16,7 @@ from conftest_witness import WITNESS_KEYS, post, serving, witness_db
 
 from auditor.errors import InputError
 from auditor.ledger.cosignature import signature_lines, verified_by
-from auditor.ledger.note import Checkpoint
+from auditor.ledger.note import Checkpoint, VerifierKey
 from auditor.witness.protocol import MAX_BODY
 from auditor.witness.server import WitnessServer
 
@@ -88,7 +88,7 @@ def test_status_codes(tmp_path: Path) -> None:
     with serving(db) as server:
         assert post(server, f"old 0\n\n{other}".encode())[:2] == (404, "text/plain; charset=utf-8")
         status, _, text = post(server, f"old 0\n\n{forged}".encode())
-        assert status == 403 and "no signature by key" in text
+        assert status == 403 and "no signature by a key of log" in text
         assert post(server, f"old 0\n\n{bad_sig}".encode())[0] == 403
         assert post(server, f"old 4\n\n{note}".encode())[0] == 400  # old past the size
         proof = base64.b64encode(bytes(32)).decode()
@@ -165,3 +165,20 @@ def test_connections_past_the_limit_are_answered_503_at_once(tmp_path: Path) -> 
         assert status == 200 and text.startswith("\u2014 w0.example/witness ")
     with pytest.raises(InputError, match="at least one connection"):
         WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), max_connections=0)
+
+
+def test_a_bad_signature_by_one_trusted_key_is_403_beside_a_good_one(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    led = new_ledger(tmp_path / "court.db")
+    db.add_log(VerifierKey(led.origin, OTHER_KEY.public_bytes()), led.origin)  # a rotated key
+    note = led.checkpoint()
+    other_line = Checkpoint(led.origin, 3, led.root()).sign(OTHER_KEY).splitlines()[-1]
+    name, _, blob = other_line.partition(" ")[2].partition(" ")
+    raw = bytearray(base64.b64decode(blob))
+    raw[10] ^= 1  # the signature, not the key ID
+    bad = f"{note}\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n"
+    with serving(db) as server:
+        status, _, text = post(server, f"old 0\n\n{bad}".encode())
+        assert status == 403 and "does not verify" in text, text
+        status, _, text = post(server, f"old 0\n\n{note}".encode())  # the good one alone
+        assert status == 200, text
