@@ -27,6 +27,17 @@ def run(args: list[object]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def stamp_new_court(folder: Path, tsa, cert: Path | None = None,  # noqa: ANN001
+                    chain: Path | None = None) -> tuple[int, str]:
+    """A new court ledger (size 3) in ``folder``, timestamped by ``tsa`` with `ledger witness`
+    (verified with ``cert`` when given); ``(exit code, output)``."""
+    write_key(folder / "court.key", KEY)
+    new_ledger(folder / "court.db").close()
+    with serving_tsa(tsa, chain=chain) as url:
+        return run(["ledger", "witness", folder / "court.db", "--tsa", url,
+                    *([] if cert is None else ["--tsa-cert", cert])])
+
+
 @pytest.fixture(scope="module")
 def tsas(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     root = tmp_path_factory.mktemp("tsa")
@@ -38,11 +49,7 @@ def tsas(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 def test_timestamp_verified_and_another_tsa_rejected(tmp_path: Path, tsas) -> None:  # noqa: ANN001
     one, two, one_b = tsas
-    write_key(tmp_path / "court.key", KEY)
-    new_ledger(tmp_path / "court.db").close()
-    with serving_tsa(one) as url:
-        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
-                         "--tsa-cert", one.chain])
+    code, out = stamp_new_court(tmp_path, one, one.chain)
     assert code == 0 and "dated the checkpoint at size 3" in out and "(verified)" in out, out
     with Ledger.open(tmp_path / "court.db") as led:
         ((_, token),) = timestamp_tokens(led, 3)
@@ -67,11 +74,7 @@ def test_timestamp_verified_and_another_tsa_rejected(tmp_path: Path, tsas) -> No
 
 def test_a_token_from_another_tsa_is_refused_when_asked(tmp_path: Path, tsas) -> None:  # noqa: ANN001
     one, two, _ = tsas
-    write_key(tmp_path / "court.key", KEY)
-    new_ledger(tmp_path / "court.db").close()
-    with serving_tsa(two) as url:
-        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
-                         "--tsa-cert", one.chain])
+    code, out = stamp_new_court(tmp_path, two, one.chain)
     assert code == 2 and "does not verify with the TSA certificate CN=tsa1" in out
     with Ledger.open(tmp_path / "court.db") as led:
         assert timestamp_tokens(led, 3) == []
@@ -101,11 +104,7 @@ def test_a_token_with_its_chain_out_of_der_order_verifies(tmp_path: Path, tsas) 
     extra = sorted([one.ca.read_bytes(), two.ca.read_bytes()], reverse=True,
                    key=lambda pem: x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
     (tmp_path / "chain.pem").write_bytes(b"".join(extra))
-    write_key(tmp_path / "court.key", KEY)
-    new_ledger(tmp_path / "court.db").close()
-    with serving_tsa(one, chain=tmp_path / "chain.pem") as url:
-        code, out = run(["ledger", "witness", tmp_path / "court.db", "--tsa", url,
-                         "--tsa-cert", one.chain])
+    code, out = stamp_new_court(tmp_path, one, one.chain, chain=tmp_path / "chain.pem")
     assert code == 0 and "(verified)" in out, out
     with Ledger.open(tmp_path / "court.db") as led:
         ((_, token),) = timestamp_tokens(led, 3)
@@ -131,10 +130,7 @@ def test_der_sorted_leaves_other_bytes_alone() -> None:
 
 def test_verify_checks_the_tokens_of_earlier_checkpoints(tmp_path: Path, tsas) -> None:  # noqa: ANN001
     one, two, _ = tsas
-    write_key(tmp_path / "court.key", KEY)
-    new_ledger(tmp_path / "court.db").close()
-    with serving_tsa(two) as url:  # size 3, stamped by another TSA
-        assert run(["ledger", "witness", tmp_path / "court.db", "--tsa", url])[0] == 0
+    assert stamp_new_court(tmp_path, two)[0] == 0  # size 3, stamped by another TSA
     with serving_tsa(one) as url:  # size 4, by the trusted one
         code, out = run(["ledger", "event", tmp_path / "court.db", "hold", "--recording", "1",
                          "--by", "clerk", "--reason", "appeal", "--signing-key",

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError, VerificationError
 from ._signing import SIGNATURE_SIZE, SigningKey, check_public_key, verify_signature
-from .note import ED25519_TYPE
+from .note import ED25519_TYPE, key_id
 
 __all__ = [
     "COSIGNATURE_TYPE",
@@ -82,8 +81,7 @@ class CosignerKey:
     @property
     def key_id(self) -> bytes:
         """The 4-byte key ID, with signature type 0x04."""
-        blob = self.name.encode() + b"\n" + bytes([COSIGNATURE_TYPE]) + self.public
-        return hashlib.sha256(blob).digest()[:4]
+        return key_id(self.name, self.public, COSIGNATURE_TYPE)
 
     def __str__(self) -> str:
         blob = base64.b64encode(bytes([COSIGNATURE_TYPE]) + self.public).decode()
@@ -112,9 +110,7 @@ class CosignerKey:
             raise InputError(f"verifier key {parts[0]!r} is neither a cosignature/v1 (0x04) nor "
                              f"an Ed25519 (0x01) key (type byte {blob[:1].hex() or 'missing'})")
         key = cls(parts[0], blob[1:])
-        from .note import key_id
-
-        expected = key.key_id if blob[0] == COSIGNATURE_TYPE else key_id(key.name, key.public)
+        expected = key_id(key.name, key.public, blob[0])
         if expected.hex() != parts[1]:
             raise InputError(f"verifier key {parts[0]!r} claims key ID {parts[1]}, but its key "
                              f"gives {expected.hex()}")  # fmt: skip
