@@ -182,3 +182,20 @@ def test_a_bad_signature_by_one_trusted_key_is_403_beside_a_good_one(tmp_path: P
         assert status == 403 and "does not verify" in text, text
         status, _, text = post(server, f"old 0\n\n{note}".encode())  # the good one alone
         assert status == 200, text
+
+
+def test_a_port_in_use_and_a_bad_prefix_are_said_plainly(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(InputError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
+            WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", port))
+    assert "choose another --listen port" in caught.value.diagnostics()
+    for prefix in ("a b", "/w?x", "/w#", "/\u00e9"):
+        with pytest.raises(InputError, match="--prefix must be a URL path"):
+            WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix=prefix)
+    server = WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix="/bar.example/w-1/")
+    assert server.url.endswith("/bar.example/w-1")
+    server.server_close()

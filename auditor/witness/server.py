@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from .store import WitnessDB
 __all__ = ["WitnessServer", "parse_listen", "is_loopback"]
 
 _TIMEOUT = 5.0
+_PREFIX = re.compile(r"/?([A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*")
 MAX_CONNECTIONS = 64
 _BUSY_TEXT = b"the witness is busy: try again in a second\n"
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -121,9 +123,17 @@ class WitnessServer(ThreadingHTTPServer):
                 "unless told otherwise",
                 hint="put a TLS reverse proxy in front of it, or pass --allow-remote to listen "
                 "on this address over plain HTTP")
+        if not _PREFIX.fullmatch(prefix):
+            raise InputError(f"--prefix must be a URL path of letters, digits and - . _ ~ /, "
+                             f"e.g. /witness; got {prefix[:80]!r}")  # fmt: skip
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
+        try:
+            super().__init__(address, _Handler)
+        except OSError as exc:
+            raise InputError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}",
+                             hint="another program may use that port: choose another --listen "
+                             "port (port 0 takes any free one)") from None  # fmt: skip
         self.db, self.key = db, key
         self.name = db.meta("name")
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
