@@ -199,3 +199,24 @@ def test_a_port_in_use_and_a_bad_prefix_are_said_plainly(tmp_path: Path) -> None
     server = WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix="/bar.example/w-1/")
     assert server.url.endswith("/bar.example/w-1")
     server.server_close()
+
+
+def test_a_locked_database_is_503_and_nothing_is_cosigned(tmp_path: Path) -> None:
+    import sqlite3
+
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    db._conn.execute("PRAGMA busy_timeout = 100")  # not 10 s, for the test
+    lines: list[str] = []
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    try:
+        with serving(db, log=lines.append) as server:
+            status, _, text = post(server, request(led, 0))
+            assert status == 503 and "cannot use its database" in text
+            assert any("w.db failed: database is locked" in line for line in lines), lines
+            other.execute("ROLLBACK")
+            status, _, text = post(server, request(led, 0))
+            assert status == 200, text
+    finally:
+        other.close()

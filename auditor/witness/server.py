@@ -21,6 +21,7 @@ import hashlib
 import ipaddress
 import re
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,7 +79,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(Reply(413, f"the request body is over {MAX_BODY} bytes\n"), close=True)
             return
         raw = self.rfile.read(int(length))
-        self._reply(add_checkpoint(self.server.db, self.server.key, self.server.name, raw))
+        try:
+            reply = add_checkpoint(self.server.db, self.server.key, self.server.name, raw)
+        except sqlite3.Error as exc:  # locked by another program, disk full, damaged
+            self.server.log(f"the witness database {self.server.db.path} failed: {exc}")
+            reply = Reply(503, "the witness cannot use its database now: try again later\n")
+        self._reply(reply)
 
     def do_GET(self) -> None:  # noqa: N802
         parts = self.path.split("?")[0].removeprefix(self.server.prefix).split("/")
