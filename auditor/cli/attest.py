@@ -148,13 +148,16 @@ def witness_cmd(ledger_path: str, witnesses_file: str | None, witness_timeout: f
 def compare_checkpoints(first: str, second: str, pubkey: str, ledger_path: str | None,
                         proof_path: str | None, fmt: str) -> None:
     """Compare two signed checkpoints of one log: exit 1 on a split view, shown with both
-    signed notes as the evidence.
+    signed notes as the evidence, or when they are not shown consistent.
 
     Two checkpoints of one size must have one root. Of different sizes, the larger must
-    extend the smaller: that takes a consistency proof, from --proof (the JSON of
-    `auditor ledger prove --from-size`, e.g. given by the court) or made from --ledger (a
-    copy of the log); without either, exit 2. A proof that does not join them is a split
-    view. Both notes must verify with --trusted-key, so the evidence is the log's own word.
+    extend the smaller. A copy of the log (--ledger) decides: if its tree at the larger size
+    is the larger checkpoint's, the smaller must be its prefix, else it is a split view. A
+    consistency proof (--proof: the JSON of `auditor ledger prove --from-size`, e.g. given by
+    the court) that verifies shows them consistent; one that does not is "NOT SHOWN
+    CONSISTENT" (exit 1), not called a split view: it may be the proof of something else.
+    Without either, exit 2. Both notes must verify with --trusted-key, so the evidence is the
+    log's own word.
 
     \b
     Example:
@@ -173,5 +176,5 @@ def compare_checkpoints(first: str, second: str, pubkey: str, ledger_path: str |
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(result.to_text(), nl=False)
-    if result.split:
+    if not result.consistent:
         sys.exit(1)
