@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_ledger import KEY, NOW, OTHER_KEY, empty_recording, new_ledger
+from conftest_ledger import KEY, NOW, ORIGIN, OTHER_KEY, empty_recording, new_ledger
 from conftest_witness import WITNESS_KEYS, post, serving, witness_db
 
 from auditor.errors import InputError
-from auditor.ledger.cosignature import signature_lines, verified_by
+from auditor.ledger.cosignature import Cosignature, signature_lines, verified_by
 from auditor.ledger.note import Checkpoint, VerifierKey
 from auditor.witness.protocol import MAX_BODY
 from auditor.witness.server import WitnessServer
@@ -220,3 +220,21 @@ def test_a_locked_database_is_503_and_nothing_is_cosigned(tmp_path: Path) -> Non
             assert status == 200, text
     finally:
         other.close()
+
+
+
+def test_the_cosignature_is_over_the_text_the_log_signed(tmp_path: Path) -> None:
+    # a root in base64 whose unused bits are not zero decodes to the same 32 bytes, but the
+    # checkpoint's own text is what the log signed and what clients verify a cosignature over
+    db, wkey = witness_db(tmp_path / "w.db")
+    root = base64.b64encode(bytes(range(32))).decode()  # ends in "8=": 2 unused bits
+    odd = root[:-2] + chr(ord(root[-2]) + 1) + "="
+    assert base64.b64decode(odd) == bytes(range(32)) and odd != root
+    text = f"{ORIGIN}\n1\n{odd}\n"
+    vkey = VerifierKey(ORIGIN, KEY.public_bytes())
+    sig = base64.b64encode(vkey.key_id + KEY.sign(text.encode())).decode()
+    with serving(db) as server:
+        status, _, line = post(server, f"old 0\n\n{text}\n\u2014 {ORIGIN} {sig}\n".encode())
+    assert status == 200, line
+    stamp = Cosignature.parse(line.rstrip("\n")).timestamp
+    assert verified_by(text, [line.rstrip("\n")], [wkey]) == {wkey.name: stamp}

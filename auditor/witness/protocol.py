@@ -161,7 +161,7 @@ def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
             if old != have:
                 return Reply(409, f"{have}\n", SIZE_TYPE)
             _check_consistency(old, proof, checkpoint, latest)
-            body = checkpoint.body()
+            body, _ = signature_lines(note)  # the text as the log signed it, byte for byte
             line = cosign(body, name, key, max(1, int(now.timestamp()))).line()
             db.set_latest(checkpoint.origin, Latest(checkpoint.size, checkpoint.root,
                                                     note + line), now)  # fmt: skip
