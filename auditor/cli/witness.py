@@ -102,6 +102,10 @@ def init(db_path: str, keyfile: str, name: str | None, encrypt: bool) -> None:
 def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
     """Witness the log whose checkpoints LOG.pub signs.
 
+    An auditor ledger signs its checkpoints under its origin, so the key is accepted under
+    that name: --origin for a ledger made with `ledger init --origin`, or for the new key
+    after a `key_rotation` event (add it beside the old one).
+
     \b
     Example:
       auditor witness add-log bar.db court.key.pub
@@ -110,8 +114,11 @@ def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
     from ..ledger.keyfiles import read_verifier_key
     from ..witness.store import WitnessDB
 
-    key = read_verifier_key(pubkey)
-    origin = origin or key.name
+    from ..ledger.note import VerifierKey
+
+    found = read_verifier_key(pubkey)
+    origin = origin or found.name
+    key = VerifierKey(origin, found.public)  # a ledger signs its checkpoints as its origin
     with WitnessDB.open(db_path) as db:
         added = db.add_log(key, origin)
     click.echo(f"{'witnessing' if added else 'already witnessing'} {origin} signed by {key}")
