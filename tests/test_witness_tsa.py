@@ -146,3 +146,23 @@ def test_verify_checks_the_tokens_of_earlier_checkpoints(tmp_path: Path, tsas) -
     assert finding["kind"] == "untimestamped" and finding["severity"] == "warning"
     assert "the checkpoint at size 3" in finding["message"] and "CN=tsa1" in finding["message"]
     assert run([*base, "--tsa-cert", one.chain, "--fail-on", "high"])[0] == 0
+
+
+def test_damaged_tokens_never_verify_another_time_nor_crash(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, _, _ = tsas
+    (tmp_path / "chain.pem").write_bytes(one.ca.read_bytes())
+    assert stamp_new_court(tmp_path, one, one.chain, chain=tmp_path / "chain.pem")[0] == 0
+    with Ledger.open(tmp_path / "court.db") as led:
+        ((_, token),) = timestamp_tokens(led, 3)
+        note = led.checkpoint(3).encode()
+    certs = read_tsa_certs(one.chain)
+    when = verify_timestamp(token, note, certs)
+    verified = 0
+    for at in range(0, len(token), 3):  # every third byte changed, one at a time
+        for damaged in (token[:at] + bytes([token[at] ^ 0x41]) + token[at + 1:], token[:at]):
+            try:
+                assert verify_timestamp(damaged, note, certs) == when  # an unsigned byte
+                verified += 1
+            except VerificationError as exc:
+                assert "does not verify with the TSA certificate CN=tsa1" in exc.what
+    assert verified < len(token) // 10  # the signed bytes are most of the token

@@ -112,9 +112,8 @@ def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
       auditor witness add-log bar.db court.key.pub --origin court.example/hearings
     """
     from ..ledger.keyfiles import read_verifier_key
-    from ..witness.store import WitnessDB
-
     from ..ledger.note import VerifierKey
+    from ..witness.store import WitnessDB
 
     found = read_verifier_key(pubkey)
     origin = origin or found.name

@@ -57,13 +57,13 @@ def request_timestamp(url: str, message: bytes, *, timeout: float = 5.0,
         raise InputError(f"the time-stamping authority {url} answered HTTP {answer.status}")
     try:
         reply = decode_timestamp_response(der_sorted(answer.body))
-    except ValueError as exc:
+        status, said = reply.status, " ".join(reply.status_string)
+        info = reply.tst_info if status in (0, 1) else None
+    except Exception as exc:  # noqa: BLE001 - hostile bytes (see verify_timestamp)
         raise InputError(f"the time-stamping authority {url} answered no timestamp "
-                         f"reply: {exc}") from None  # fmt: skip
-    if reply.status not in (0, 1):
-        raise InputError(f"the time-stamping authority {url} refused: status {reply.status} "
-                         f"{' '.join(reply.status_string)}")  # fmt: skip
-    info = reply.tst_info
+                         f"reply: {exc!r}") from None  # fmt: skip
+    if info is None:
+        raise InputError(f"the time-stamping authority {url} refused: status {status} {said}")
     if info.message_imprint.message != hashlib.sha256(message).digest() \
             or info.nonce != request.nonce:
         raise InputError(f"the time-stamping authority {url} timestamped something else "
@@ -122,10 +122,12 @@ def verify_timestamp(der: bytes, message: bytes, certs: list[object]) -> datetim
         verifier = VerifierBuilder(tsa_certificate=tsa, roots=roots,
                                    intermediates=others).build()  # fmt: skip
         verifier.verify_message(reply, message)
-    except (TSAError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - hostile bytes: rfc3161-client and cryptography
+        # raise ValueError, their VerificationError, x509.InvalidVersion, ... on a bad token
         subject = tsa.subject.rfc4514_string()
+        what = str(exc) if isinstance(exc, TSAError | ValueError) else repr(exc)
         raise VerificationError(f"the RFC 3161 timestamp does not verify with the TSA "
-                                f"certificate {subject}: {exc}") from None  # fmt: skip
+                                f"certificate {subject}: {what}") from None  # fmt: skip
     return _utc(reply.tst_info.gen_time)
 
 
