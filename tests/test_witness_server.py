@@ -238,3 +238,16 @@ def test_the_cosignature_is_over_the_text_the_log_signed(tmp_path: Path) -> None
     assert status == 200, line
     stamp = Cosignature.parse(line.rstrip("\n")).timestamp
     assert verified_by(text, [line.rstrip("\n")], [wkey]) == {wkey.name: stamp}
+
+
+def test_a_size_past_what_the_database_holds_is_400(tmp_path: Path) -> None:
+    from auditor.witness.protocol import add_checkpoint
+
+    db, _ = witness_db(tmp_path / "w.db")
+    for size, status in ((2**64, 400), (2**63, 400), (2**63 - 1, 200)):
+        note = Checkpoint(ORIGIN, size, bytes(32)).sign(KEY)
+        reply = add_checkpoint(db, WITNESS_KEYS[0], "w", f"old 0\n\n{note}".encode())
+        assert reply.status == status, reply.body
+    assert "past 2^63-1" in add_checkpoint(
+        db, WITNESS_KEYS[0], "w",
+        f"old 0\n\n{Checkpoint(ORIGIN, 2**64, bytes(32)).sign(KEY)}".encode()).body

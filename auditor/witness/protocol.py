@@ -4,7 +4,7 @@ and a response body out.
 Following https://c2sp.org/tlog-witness, the body is an ``old <size>`` line, up to 63 base64
 consistency-proof lines, an empty line and a signed checkpoint. The witness answers
 
-- 400 a malformed body, or an old size past the checkpoint's size;
+- 400 a malformed body, an old size past the checkpoint's size, or a size past 2^63-1;
 - 404 a checkpoint of a log (origin) it does not witness;
 - 403 no signature by a key it accepts for that log, or one by such a key that does not verify
   (even beside a valid one by another of the log's keys);
@@ -37,6 +37,7 @@ __all__ = ["MAX_BODY", "MAX_PROOF", "SIZE_TYPE", "Reply", "add_checkpoint"]
 
 MAX_BODY = 64 * 1024
 MAX_PROOF = 63
+_MAX_SIZE = 2**63 - 1  # what SQLite's INTEGER holds; no real log comes near it
 SIZE_TYPE = "text/x.tlog.size"
 _TEXT = "text/plain; charset=utf-8"
 _OLD = re.compile(r"old (0|[1-9][0-9]{0,19})")
@@ -153,6 +154,8 @@ def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
     try:
         old, proof, note = _parse(raw)
         checkpoint = _checkpoint(db, note)
+        if checkpoint.size > _MAX_SIZE:
+            raise _Refused(400, f"a tree size past 2^63-1 ({checkpoint.size}) is not accepted")
         if old > checkpoint.size:
             raise _Refused(400, f"old size {old} is past the checkpoint's size {checkpoint.size}")
         with db.transaction():
