@@ -28,6 +28,7 @@ def witness() -> None:
       auditor witness init bar.db --key bar-witness.key --name bar.example/witness
       auditor witness add-log bar.db court.key.pub
       auditor witness serve bar.db --listen 127.0.0.1:8470
+      auditor witness show bar.db
     """
 
 
@@ -163,3 +164,38 @@ def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, max_connec
             click.echo("witness stopped", err=True)
         finally:
             server.server_close()
+
+
+@witness.command()
+@click.argument("db_path", metavar="W.db", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show(db_path: str, fmt: str) -> None:
+    """Show the logs this witness accepts, the latest checkpoint it cosigned for each, and
+    every signed checkpoint it refused, with the reason: the evidence of a log that rewrote
+    its history or showed another view (give the refused note to `auditor ledger
+    compare-checkpoints` beside the cosigned one).
+
+    \b
+    Example:
+      auditor witness show bar.db
+      auditor witness show bar.db --format json > bar-witness.json
+    """
+    import json
+
+    from ..witness.store import WitnessDB
+
+    with WitnessDB.open(db_path) as db:
+        summary = db.summary()
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"witness {summary['witness']}: {len(summary['logs'])} log(s)")
+    for log in summary["logs"]:
+        latest = log["latest"]
+        done = ("nothing cosigned yet" if latest is None
+                else f"latest cosigned size {latest['size']} (root {latest['root']})")
+        click.echo(f"{log['origin']}: {done}; {len(log['refused'])} refused")
+        for item in log["refused"]:
+            click.echo(f"--- refused {item['time']} (HTTP {item['status']}): {item['reason']}")
+            click.echo(item["note"].rstrip("\n"))

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import InputError, LedgerError
 from ..ledger.note import VerifierKey
@@ -189,6 +189,23 @@ class WitnessDB:
         cur = self._conn.execute("SELECT at, status, reason, note FROM refused WHERE origin = ? "
                                  "ORDER BY rowid", (origin,))  # fmt: skip
         return [(str(a), int(s), str(r), str(n)) for a, s, r, n in cur]
+
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: the witness's name and, per log, its accepted keys, the latest checkpoint
+        cosigned (or None) and the checkpoints refused, each with its time, status and reason."""
+        logs: dict[str, dict[str, Any]] = {}
+        for origin, vkey, _ in self.logs():
+            if origin not in logs:
+                latest = self.latest(origin)
+                logs[origin] = {
+                    "origin": origin, "keys": [],
+                    "latest": None if latest is None else {
+                        "size": latest.size, "root": latest.root.hex(), "note": latest.note},
+                    "refused": [{"time": t, "status": s, "reason": r, "note": n}
+                                for t, s, r, n in self.refused(origin)]}  # fmt: skip
+            logs[origin]["keys"].append(vkey)
+        return {"witness": self.meta("name"), "logs": list(logs.values())}
 
 
 def _connect(path: str, mode: str) -> sqlite3.Connection:
