@@ -169,7 +169,7 @@ class WitnessServer(ThreadingHTTPServer):
         has sent so far is drained (so closing does not reset the connection), then it closes."""
         self.log(f"{client_address[0]} refused: {self._max} connections are being served")
         try:
-            request.settimeout(0.05)
+            request.settimeout(0.01)  # short: this runs on the thread that accepts
             try:
                 request.recv(MAX_BODY + 16384)
             except OSError:
