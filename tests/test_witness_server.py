@@ -251,3 +251,31 @@ def test_a_size_past_what_the_database_holds_is_400(tmp_path: Path) -> None:
     assert "past 2^63-1" in add_checkpoint(
         db, WITNESS_KEYS[0], "w",
         f"old 0\n\n{Checkpoint(ORIGIN, 2**64, bytes(32)).sign(KEY)}".encode()).body
+
+
+def test_concurrent_requests_cosign_once_and_never_fail(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    digest = hashlib.sha256(led.origin.encode()).hexdigest()
+    with serving(db) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+
+        def get(_: int) -> int:
+            conn = http.client.HTTPConnection(host, port, timeout=5)
+            try:
+                conn.request("GET", f"/{digest}/checkpoint")
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(16) as pool:
+            posts = [pool.submit(post, server, request(led, 0)) for _ in range(24)]
+            gets = list(pool.map(get, range(24)))
+            answers = [f.result() for f in posts]
+    statuses = sorted(a[0] for a in answers)
+    assert statuses == [200] + [409] * 23, statuses  # one cosigned; the rest told its size
+    assert all(a[2] == f"{led.size}\n" for a in answers if a[0] == 409)
+    assert set(gets) <= {200, 404}
+    assert db.latest(led.origin).size == led.size  # type: ignore[union-attr]

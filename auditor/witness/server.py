@@ -116,6 +116,7 @@ class WitnessServer(ThreadingHTTPServer):
     """A witness answering on ``(host, port)`` (port 0: any free port; see :attr:`url`)."""
 
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 resets connections in a burst of requests
 
     def __init__(self, db: WitnessDB, key: SigningKey, address: tuple[str, int], *,
                  prefix: str = "/", allow_remote: bool = False,
