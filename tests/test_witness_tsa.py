@@ -166,3 +166,22 @@ def test_damaged_tokens_never_verify_another_time_nor_crash(tmp_path: Path, tsas
             except VerificationError as exc:
                 assert "does not verify with the TSA certificate CN=tsa1" in exc.what
     assert verified < len(token) // 10  # the signed bytes are most of the token
+
+
+def test_tsa_cert_without_tsa_is_refused_before_anything_is_logged(tmp_path: Path,
+                                                                   tsas) -> None:  # noqa: ANN001
+    one, _, _ = tsas
+    key_file = write_key(tmp_path / "court.key", KEY)
+    new_ledger(tmp_path / "court.db").close()
+    wav = make_wav(tmp_path / "hearing.wav", 1.0)
+    for args in (["ledger", "add", tmp_path / "court.db", wav, "--signing-key", key_file,
+                  "--no-fingerprint"],
+                 ["ledger", "event", tmp_path / "court.db", "hold", "--recording", "1", "--by",
+                  "clerk", "--reason", "appeal", "--signing-key", key_file]):
+        result = CliRunner().invoke(cli, [str(a) for a in [*args, "--tsa-cert", one.chain]])
+        assert result.exit_code == 2 and "give --tsa too" in result.output, result.output
+    result = CliRunner().invoke(cli, ["ledger", "witness", str(tmp_path / "court.db"),
+                                      "--tsa-cert", str(one.chain)])
+    assert result.exit_code == 2 and "give --witnesses FILE, --tsa URL, or both" in result.output
+    with Ledger.open(tmp_path / "court.db") as led:
+        assert led.size == 3

@@ -49,10 +49,18 @@ def verify_attest_options(f: F) -> F:
     return _witnesses_option(_tsa_cert_option(f))
 
 
-def read_attest_inputs(witnesses_file: str | None, tsa_cert: str | None) -> tuple[Any, Any]:
-    """The policy and the TSA certificates given (None for each not given)."""
+def read_attest_inputs(witnesses_file: str | None, tsa_cert: str | None, *,
+                       asking: bool = False, tsa: str | None = None) -> tuple[Any, Any]:
+    """The policy and the TSA certificates given (None for each not given). ``asking``: for a
+    command that asks for a timestamp, where --tsa-cert checks the token of --tsa."""
+    from ..errors import InputError
     from ..ledger.tsa import read_tsa_certs
     from ..ledger.witnesses import read_policy
+
+    if asking and tsa_cert is not None and tsa is None:
+        raise InputError("--tsa-cert checks the timestamp that --tsa URL gets: give --tsa too",
+                         hint="to check the timestamps already stored, use `auditor ledger "
+                         "verify LEDGER.db --tsa-cert CERT.pem`")
 
     return read_policy(witnesses_file), None if tsa_cert is None else read_tsa_certs(tsa_cert)
 
@@ -128,7 +136,7 @@ def witness_cmd(ledger_path: str, witnesses_file: str | None, witness_timeout: f
 
     if witnesses_file is None and tsa is None:
         raise InputError("give --witnesses FILE, --tsa URL, or both")
-    inputs = read_attest_inputs(witnesses_file, tsa_cert)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert, asking=True, tsa=tsa)
     with Ledger.open(ledger_path, writable=True) as led:
         attest_latest(led, inputs, witnesses_file=witnesses_file,
                       witness_timeout=witness_timeout, tsa=tsa)  # fmt: skip

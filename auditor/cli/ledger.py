@@ -141,7 +141,7 @@ def add(
     if fingerprint_only and (session or no_fingerprint):
         raise InputError("--fingerprint-only adds only a fingerprint: it takes neither "
                          "--session nor --no-fingerprint")
-    inputs = read_attest_inputs(witnesses_file, tsa_cert)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert, asking=True, tsa=tsa)
     key = signing_key(keyfile)
     facts = session_facts(session) if session else None
     with Ledger.open(ledger_path, writable=True) as led:
