@@ -185,3 +185,24 @@ def test_tsa_cert_without_tsa_is_refused_before_anything_is_logged(tmp_path: Pat
     assert result.exit_code == 2 and "give --witnesses FILE, --tsa URL, or both" in result.output
     with Ledger.open(tmp_path / "court.db") as led:
         assert led.size == 3
+
+
+def test_a_bundle_carries_the_token_of_every_tsa(tmp_path: Path, tsas) -> None:  # noqa: ANN001
+    one, two, one_b = tsas
+    key_file = write_key(tmp_path / "court.key", KEY)
+    run(["ledger", "init", tmp_path / "court.db", "--signing-key", key_file])
+    wav = make_wav(tmp_path / "hearing.wav", 1.0)
+    assert run(["ledger", "add", tmp_path / "court.db", wav, "--signing-key", key_file,
+                "--no-fingerprint"])[0] == 0
+    for tsa in (one, two):  # the court asks two TSAs, for redundancy
+        with serving_tsa(tsa) as url:
+            assert run(["ledger", "witness", tmp_path / "court.db", "--tsa", url])[0] == 0
+    assert run(["ledger", "bundle", tmp_path / "court.db", wav, "-o", tmp_path / "b"])[0] == 0
+    assert sorted(p.name for p in (tmp_path / "b" / "evidence").glob("timestamp*")) == [
+        "timestamp-2.tsr", "timestamp.tsr"]
+    base = ["bundle", "verify", tmp_path / "b", "--trusted-key", f"{key_file}.pub"]
+    for tsa in (one, two):  # whichever of the two TSAs the verifier trusts
+        code, out = run([*base, "--tsa-cert", tsa.chain])
+        assert code == 0 and "ok: timestamp: an RFC 3161 token of the trusted TSA" in out, out
+    code, out = run([*base, "--tsa-cert", one_b.chain])
+    assert code == 1 and "CN=tsa1b" in out

@@ -16,6 +16,7 @@ been down then, and the latest checkpoint's cosignatures vouch for every tree be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,9 @@ from .witnesses import WitnessPolicy
 
 __all__ = ["AttestationCheck", "check_ledger_attestations", "verify_bundle_attestations",
            "bundle_tags"]
+
+#: the tokens of further TSAs, beside :data:`TIMESTAMP_FILE` (one per TSA)
+_EXTRA_TOKEN = re.compile(r"evidence/timestamp-[0-9]{1,3}\.tsr")
 
 
 @dataclass
@@ -174,10 +178,12 @@ def verify_bundle_attestations(read: Callable[[str], bytes], names: Sequence[str
         body, _ = signature_lines(note)
         passed(policy.require(body, size, lines).describe())
     if tsa_certs is not None:
-        if TIMESTAMP_FILE not in names:
+        files = [n for n in names if n == TIMESTAMP_FILE or _EXTRA_TOKEN.fullmatch(n)]
+        if not files:
             raise VerificationError(f"the bundle carries no timestamp token ({TIMESTAMP_FILE})")
         result = AttestationCheck()
-        _check_tokens(result, [read(TIMESTAMP_FILE)], note.encode("utf-8"), size, tsa_certs)
+        _check_tokens(result, [read(n) for n in sorted(files)], note.encode("utf-8"), size,
+                      tsa_certs)  # fmt: skip
         if result.findings:
             raise VerificationError(result.findings[0].message)
         for text in result.checks:
@@ -190,8 +196,7 @@ def bundle_tags(ledger: Ledger, size: int) -> dict[str, bytes]:
     lines = cosignature_lines(ledger, size)
     if lines:
         tags[COSIGNATURES_FILE] = ("\n".join(lines) + "\n").encode("utf-8")
-    tokens = timestamp_tokens(ledger, size)
-    if tokens:
-        tags[TIMESTAMP_FILE] = tokens[0][1]
+    for number, (_, token) in enumerate(timestamp_tokens(ledger, size), 1):
+        tags[TIMESTAMP_FILE if number == 1 else f"evidence/timestamp-{number}.tsr"] = token
     return tags
 
