@@ -107,9 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
         tsa = self.server.tsa
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "q.tsq").write_bytes(query)
+            chain = [] if self.server.chain is None else ["-chain", str(self.server.chain)]
             subprocess.run(["openssl", "ts", "-reply", "-config", str(tsa.folder / "ts.cnf"),
                             "-queryfile", f"{tmp}/q.tsq", "-signer", str(tsa.cert),
-                            "-inkey", str(tsa.key),
+                            "-inkey", str(tsa.key), *chain,
                             "-out", f"{tmp}/r.tsr"], check=True, capture_output=True)
             reply = (Path(tmp) / "r.tsr").read_bytes()
         self.server.served += 1
@@ -125,14 +126,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _TSAServer(ThreadingHTTPServer):
     tsa: TSA
+    chain: Path | None = None
     served = 0
 
 
 @contextmanager
-def serving_tsa(tsa: TSA) -> Iterator[str]:
-    """Serve ``tsa`` on 127.0.0.1; yield its URL."""
+def serving_tsa(tsa: TSA, chain: Path | None = None) -> Iterator[str]:
+    """Serve ``tsa`` on 127.0.0.1; yield its URL. With ``chain`` (a PEM file), its certificates
+    go into every token after the TSA's own, in that order (``openssl ts -reply -chain``)."""
     server = _TSAServer(("127.0.0.1", 0), _Handler)
-    server.tsa = tsa
+    server.tsa, server.chain = tsa, chain
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from conftest_ledger import KEY, ORIGIN
 
@@ -29,9 +30,10 @@ def witness_db(path: Path, n: int = 0, *, log_key: SigningKey = KEY,
 
 
 @contextmanager
-def serving(db: WitnessDB, n: int = 0) -> Iterator[WitnessServer]:
-    """Serve ``db`` with witness key ``n`` on 127.0.0.1 (any free port) in a thread."""
-    server = WitnessServer(db, WITNESS_KEYS[n], ("127.0.0.1", 0))
+def serving(db: WitnessDB, n: int = 0, **options: Any) -> Iterator[WitnessServer]:
+    """Serve ``db`` with witness key ``n`` on 127.0.0.1 (any free port) in a thread;
+    ``options`` go to :class:`WitnessServer`."""
+    server = WitnessServer(db, WITNESS_KEYS[n], ("127.0.0.1", 0), **options)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

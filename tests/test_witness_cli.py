@@ -12,11 +12,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest_ledger import KEY, new_ledger, write_key
+from conftest_ledger import KEY, ORIGIN, OTHER_KEY, new_ledger, write_key
+from conftest_witness import post, serving, witness_db
 
 from auditor.cli import cli
 from auditor.cli.attest import compare_checkpoints, witness_cmd
 from auditor.cli.witness import witness
+from auditor.ledger._merkle import EMPTY_ROOT
 from auditor.ledger.cosignature import CosignerKey
 
 
@@ -86,3 +88,49 @@ def test_unknown_log_is_named(tmp_path: Path) -> None:
                                           "--witnesses", str(tmp_path / "p.txt")])
     assert result.exit_code == 2
     assert "refused (HTTP 404): unknown log 'stranger.example/log'" in result.output
+
+
+def test_add_log_accepts_the_key_under_the_logs_origin(tmp_path: Path) -> None:
+    # a new key (after a key rotation, or `ledger init --origin`) has a name of its own; the
+    # ledger signs its checkpoints under its origin, and the witness must accept them so
+    from auditor.ledger.note import Checkpoint
+    from auditor.witness.store import WitnessDB
+
+    db, _ = witness_db(tmp_path / "w.db")
+    db.close()
+    write_key(tmp_path / "new.key", OTHER_KEY, name="auditor.local/new")
+    result = CliRunner().invoke(cli, ["witness", "add-log", str(tmp_path / "w.db"),
+                                      str(tmp_path / "new.key.pub"), "--origin", ORIGIN])
+    assert result.exit_code == 0 and f"witnessing {ORIGIN} signed by {ORIGIN}+" in result.output
+    note = Checkpoint(ORIGIN, 0, EMPTY_ROOT).sign(OTHER_KEY)  # as the ledger signs
+    with WitnessDB.open(tmp_path / "w.db") as db, serving(db) as server:
+        status, _, text = post(server, f"old 0\n\n{note}".encode())
+    assert status == 200, text
+
+
+def test_show_lists_the_refused_checkpoints_as_evidence(tmp_path: Path) -> None:
+    import json
+
+    from auditor.ledger.note import Checkpoint
+
+    db, _ = witness_db(tmp_path / "w.db")
+    good = Checkpoint(ORIGIN, 0, EMPTY_ROOT).sign(KEY)
+    bad = Checkpoint(ORIGIN, 0, bytes(32)).sign(KEY)
+    with serving(db) as server:
+        assert post(server, f"old 0\n\n{good}".encode())[0] == 200
+        assert post(server, f"old 0\n\n{bad}".encode())[0] == 422
+    db.close()
+    result = CliRunner().invoke(cli, ["witness", "show", str(tmp_path / "w.db")])
+    assert result.exit_code == 0, result.output
+    assert f"{ORIGIN}: latest cosigned size 0 (root {EMPTY_ROOT.hex()}); 1 refused" in result.output
+    assert "(HTTP 422): a checkpoint of size 0 must have the empty tree's root" in result.output
+    assert bad.rstrip("\n") in result.output
+    result = CliRunner().invoke(cli, ["witness", "show", str(tmp_path / "w.db"), "--format",
+                                      "json"])
+    shown = json.loads(result.output)
+    assert shown["witness"] == "w0.example/witness"
+    (log,) = shown["logs"]
+    assert log["latest"]["size"] == 0 and log["latest"]["note"].startswith(good)
+    assert [r["note"] for r in log["refused"]] == [bad] and log["refused"][0]["status"] == 422
+    result = CliRunner().invoke(cli, ["witness", "show", str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "no such witness database" in result.output

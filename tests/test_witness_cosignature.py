@@ -3,11 +3,14 @@ real witness's cosignature of a public log's checkpoint."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from auditor.errors import InputError, VerificationError
 from auditor.ledger._signing import SigningKey
 from auditor.ledger.cosignature import (
+    MAX_SKEW,
     Cosignature,
     CosignerKey,
     cosign,
@@ -96,3 +99,25 @@ def test_cosign_round_trip_and_tamper() -> None:
 def test_bad_cosigner_keys(text: str, match: str) -> None:
     with pytest.raises(InputError, match=match):
         CosignerKey.parse(text)
+
+
+def test_cosignatures_from_the_future_and_undated_are_rejected() -> None:
+    key = SigningKey.from_seed(bytes(range(32)))
+    ckey = CosignerKey("bar.example/witness", key.public_bytes())
+    body = Checkpoint("court.example/hearings", 3, bytes(32)).body()
+    now = 1_780_000_000
+    ahead = cosign(body, ckey.name, key, now + MAX_SKEW)  # as far ahead as a clock may drift
+    assert verified_by(body, [ahead.line()], [ckey], now=now) == {ckey.name: now + MAX_SKEW}
+    later = cosign(body, ckey.name, key, now + MAX_SKEW + 1)
+    with pytest.raises(VerificationError, match=r"601 s ahead of this computer's clock"):
+        verified_by(body, [later.line()], [ckey], now=now)
+    with pytest.raises(VerificationError, match="ahead of this computer's clock"):
+        later.verify(body, ckey, now=now)
+    assert verified_by(body, [later.line()], [ckey], now=now + 1) == {ckey.name: later.timestamp}
+    undated = cosign(body, ckey.name, key, 0)
+    with pytest.raises(VerificationError, match=r"carries no time \(0\)"):
+        undated.verify(body, ckey, now=now)
+    # the default clock is the computer's: a cosignature dated a day from now is refused
+    tomorrow = cosign(body, ckey.name, key, int(time.time()) + 86_400)
+    with pytest.raises(VerificationError, match="ahead of this computer's clock"):
+        verified_by(body, [tomorrow.line()], [ckey])

@@ -255,3 +255,69 @@ def test_a_tsa_down_does_not_stop_the_witnesses(tmp_path: Path, court: Path) -> 
     assert "time-stamping authority" in out and "cannot be reached" in out
     with Ledger.open(court) as led:
         assert len(cosignature_lines(led, 3)) == 1
+
+
+def test_verify_checks_every_stored_cosignature_not_only_the_latest(tmp_path: Path,
+                                                                     court: Path) -> None:
+    import sqlite3
+
+    db0, key0 = witness_db(tmp_path / "w0.db", 0)
+    with serving(db0, 0) as w0:
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url)], 1)
+        for reason in ("appeal", "review"):
+            assert run(["ledger", "event", court, "hold", "--recording", "1", "--by", "clerk",
+                        "--reason", reason, "--signing-key", tmp_path / "court.key",
+                        "--witnesses", pol])[0] == 0
+    base = ["ledger", "verify", court, "--trusted-key", tmp_path / "court.key.pub",
+            "--witnesses", pol, "--format", "json"]
+    code, out = run(base)
+    assert code == 0, out
+    assert json.loads(out)["ledger"]["cosigned_checkpoints"] == 2
+    # someone with the database file swaps the size-4 cosignature for the size-5 one
+    conn = sqlite3.connect(court)
+    conn.execute("DROP TRIGGER cosignatures_no_update")
+    conn.execute("UPDATE cosignatures SET line = (SELECT line FROM cosignatures WHERE size = 5)"
+                 " WHERE size = 4")
+    conn.commit()
+    conn.close()
+    code, out = run(base)
+    assert code == 1, out
+    (finding,) = json.loads(out)["findings"]
+    assert finding["kind"] == "unwitnessed" and finding["severity"] == "high"
+    assert "a stored cosignature of the checkpoint at size 4 does not verify" in finding["message"]
+
+
+def test_a_witness_that_answers_a_byte_at_a_time_is_cut_off(tmp_path: Path,
+                                                             court: Path) -> None:
+    import threading
+    import time
+
+    _, key0 = witness_db(tmp_path / "w0.db", 0)
+    stop = threading.Event()
+
+    def drip(listener: socket.socket) -> None:  # a 200 whose headers never end
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.05):
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        thread = threading.Thread(target=drip, args=(listener,), daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        pol = policy(tmp_path / "p.txt", [("bar", key0, url)], 1)
+        t = time.monotonic()
+        code, out = run(["ledger", "witness", court, "--witnesses", pol,
+                         "--witness-timeout", "0.5"])
+        elapsed = time.monotonic() - t
+        stop.set()
+        thread.join(5)
+    assert code == 2 and "bar: not reached: no answer within 0.5 s" in out, out
+    assert elapsed < 3.0

@@ -7,15 +7,16 @@ import base64
 import hashlib
 import http.client
 import socket
+import time
 from pathlib import Path
 
 import pytest
-from conftest_ledger import KEY, NOW, OTHER_KEY, empty_recording, new_ledger
+from conftest_ledger import KEY, NOW, ORIGIN, OTHER_KEY, empty_recording, new_ledger
 from conftest_witness import WITNESS_KEYS, post, serving, witness_db
 
 from auditor.errors import InputError
-from auditor.ledger.cosignature import signature_lines, verified_by
-from auditor.ledger.note import Checkpoint
+from auditor.ledger.cosignature import Cosignature, signature_lines, verified_by
+from auditor.ledger.note import Checkpoint, VerifierKey
 from auditor.witness.protocol import MAX_BODY
 from auditor.witness.server import WitnessServer
 
@@ -87,7 +88,7 @@ def test_status_codes(tmp_path: Path) -> None:
     with serving(db) as server:
         assert post(server, f"old 0\n\n{other}".encode())[:2] == (404, "text/plain; charset=utf-8")
         status, _, text = post(server, f"old 0\n\n{forged}".encode())
-        assert status == 403 and "no signature by key" in text
+        assert status == 403 and "no signature by a key of log" in text
         assert post(server, f"old 0\n\n{bad_sig}".encode())[0] == 403
         assert post(server, f"old 4\n\n{note}".encode())[0] == 400  # old past the size
         proof = base64.b64encode(bytes(32)).decode()
@@ -140,3 +141,141 @@ def test_refuses_a_non_loopback_address_unless_allowed(tmp_path: Path) -> None:
         WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0))
     server = WitnessServer(db, WITNESS_KEYS[0], ("0.0.0.0", 0), allow_remote=True)
     server.server_close()
+
+
+def test_connections_past_the_limit_are_answered_503_at_once(tmp_path: Path) -> None:
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    lines: list[str] = []
+    with serving(db, max_connections=2, log=lines.append) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        held = [socket.create_connection((host, port), timeout=5) for _ in range(2)]
+        try:
+            time.sleep(0.2)  # both accepted: each holds a place while it says nothing
+            started = time.monotonic()
+            status, _, text = post(server, request(led, 0))
+            assert status == 503 and "busy" in text
+            assert time.monotonic() - started < 1.0
+            assert any("2 connections are being served" in line for line in lines)
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.2)  # the places are free again
+        status, _, text = post(server, request(led, 0))
+        assert status == 200 and text.startswith("\u2014 w0.example/witness ")
+    with pytest.raises(InputError, match="at least one connection"):
+        WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), max_connections=0)
+
+
+def test_a_bad_signature_by_one_trusted_key_is_403_beside_a_good_one(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    led = new_ledger(tmp_path / "court.db")
+    db.add_log(VerifierKey(led.origin, OTHER_KEY.public_bytes()), led.origin)  # a rotated key
+    note = led.checkpoint()
+    other_line = Checkpoint(led.origin, 3, led.root()).sign(OTHER_KEY).splitlines()[-1]
+    name, _, blob = other_line.partition(" ")[2].partition(" ")
+    raw = bytearray(base64.b64decode(blob))
+    raw[10] ^= 1  # the signature, not the key ID
+    bad = f"{note}\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n"
+    with serving(db) as server:
+        status, _, text = post(server, f"old 0\n\n{bad}".encode())
+        assert status == 403 and "does not verify" in text, text
+        status, _, text = post(server, f"old 0\n\n{note}".encode())  # the good one alone
+        assert status == 200, text
+
+
+def test_a_port_in_use_and_a_bad_prefix_are_said_plainly(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(InputError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
+            WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", port))
+    assert "choose another --listen port" in caught.value.diagnostics()
+    for prefix in ("a b", "/w?x", "/w#", "/\u00e9"):
+        with pytest.raises(InputError, match="--prefix must be a URL path"):
+            WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix=prefix)
+    server = WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix="/bar.example/w-1/")
+    assert server.url.endswith("/bar.example/w-1")
+    server.server_close()
+
+
+def test_a_locked_database_is_503_and_nothing_is_cosigned(tmp_path: Path) -> None:
+    import sqlite3
+
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    db._conn.execute("PRAGMA busy_timeout = 100")  # not 10 s, for the test
+    lines: list[str] = []
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    try:
+        with serving(db, log=lines.append) as server:
+            status, _, text = post(server, request(led, 0))
+            assert status == 503 and "cannot use its database" in text
+            assert any("w.db failed: database is locked" in line for line in lines), lines
+            other.execute("ROLLBACK")
+            status, _, text = post(server, request(led, 0))
+            assert status == 200, text
+    finally:
+        other.close()
+
+
+
+def test_the_cosignature_is_over_the_text_the_log_signed(tmp_path: Path) -> None:
+    # a root in base64 whose unused bits are not zero decodes to the same 32 bytes, but the
+    # checkpoint's own text is what the log signed and what clients verify a cosignature over
+    db, wkey = witness_db(tmp_path / "w.db")
+    root = base64.b64encode(bytes(range(32))).decode()  # ends in "8=": 2 unused bits
+    odd = root[:-2] + chr(ord(root[-2]) + 1) + "="
+    assert base64.b64decode(odd) == bytes(range(32)) and odd != root
+    text = f"{ORIGIN}\n1\n{odd}\n"
+    vkey = VerifierKey(ORIGIN, KEY.public_bytes())
+    sig = base64.b64encode(vkey.key_id + KEY.sign(text.encode())).decode()
+    with serving(db) as server:
+        status, _, line = post(server, f"old 0\n\n{text}\n\u2014 {ORIGIN} {sig}\n".encode())
+    assert status == 200, line
+    stamp = Cosignature.parse(line.rstrip("\n")).timestamp
+    assert verified_by(text, [line.rstrip("\n")], [wkey]) == {wkey.name: stamp}
+
+
+def test_a_size_past_what_the_database_holds_is_400(tmp_path: Path) -> None:
+    from auditor.witness.protocol import add_checkpoint
+
+    db, _ = witness_db(tmp_path / "w.db")
+    for size, status in ((2**64, 400), (2**63, 400), (2**63 - 1, 200)):
+        note = Checkpoint(ORIGIN, size, bytes(32)).sign(KEY)
+        reply = add_checkpoint(db, WITNESS_KEYS[0], "w", f"old 0\n\n{note}".encode())
+        assert reply.status == status, reply.body
+    assert "past 2^63-1" in add_checkpoint(
+        db, WITNESS_KEYS[0], "w",
+        f"old 0\n\n{Checkpoint(ORIGIN, 2**64, bytes(32)).sign(KEY)}".encode()).body
+
+
+def test_concurrent_requests_cosign_once_and_never_fail(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = new_ledger(tmp_path / "court.db")
+    db, _ = witness_db(tmp_path / "w.db")
+    digest = hashlib.sha256(led.origin.encode()).hexdigest()
+    with serving(db) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+
+        def get(_: int) -> int:
+            conn = http.client.HTTPConnection(host, port, timeout=5)
+            try:
+                conn.request("GET", f"/{digest}/checkpoint")
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(16) as pool:
+            posts = [pool.submit(post, server, request(led, 0)) for _ in range(24)]
+            gets = list(pool.map(get, range(24)))
+            answers = [f.result() for f in posts]
+    statuses = sorted(a[0] for a in answers)
+    assert statuses == [200] + [409] * 23, statuses  # one cosigned; the rest told its size
+    assert all(a[2] == f"{led.size}\n" for a in answers if a[0] == 409)
+    assert set(gets) <= {200, 404}
+    assert db.latest(led.origin).size == led.size  # type: ignore[union-attr]

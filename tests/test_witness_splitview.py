@@ -69,8 +69,8 @@ def test_compare_checkpoints(tmp_path: Path, views: tuple[Path, Path]) -> None:
                      "--ledger", other, "--format", "json"])
     assert code == 1
     result = json.loads(out)
-    assert result["split_view"]
-    assert "no consistency proof joins size 5 to size 6" in result["reason"]
+    assert result["split_view"] and not result["consistent"]
+    assert "size 6 does not extend size 5" in result["reason"]
     assert [c["note"] for c in result["checkpoints"]] == [
         (tmp_path / f"{n}.txt").read_text("utf-8") for n in ("shown-5", "other-6")]
     # the court's own proof from its shown log does not join the other view either
@@ -80,9 +80,24 @@ def test_compare_checkpoints(tmp_path: Path, views: tuple[Path, Path]) -> None:
     code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "shown-5.txt", *pub,
                      "--proof", tmp_path / "proof.json"])
     assert code == 0 and "size 5 extends size 3" in out
+    # the shown log's proof 3 -> 5 does not fit the other view's 5, yet that view does extend
+    # 3 (both histories share their first 3 entries): not shown consistent, NOT a split view
+    code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "other-5.txt", *pub,
+                     "--proof", tmp_path / "proof.json", "--format", "json"])
+    assert code == 1
+    result = json.loads(out)
+    assert result["split_view"] is False and result["consistent"] is False
+    assert "does not join size 3 to size 5" in result["reason"]
     code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "other-5.txt", *pub,
                      "--proof", tmp_path / "proof.json"])
-    assert code == 1 and "no consistency proof joins size 3 to size 5" in out
+    assert out.startswith("NOT SHOWN CONSISTENT: ") and "SPLIT VIEW" not in out
+    code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "other-5.txt", *pub,
+                     "--ledger", other])
+    assert code == 0 and "size 5 extends size 3" in out, out
+    # a copy of another history cannot decide: exit 2, said why
+    code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "other-5.txt", *pub,
+                     "--ledger", shown])
+    assert code == 2 and "it is another history" in out, out
     # different sizes without a proof, and a note not signed by the trusted key: exit 2
     code, out = run([*cmp, tmp_path / "shown-3.txt", tmp_path / "other-6.txt", *pub])
     assert code == 2 and "only a consistency proof can say" in out

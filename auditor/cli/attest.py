@@ -49,10 +49,18 @@ def verify_attest_options(f: F) -> F:
     return _witnesses_option(_tsa_cert_option(f))
 
 
-def read_attest_inputs(witnesses_file: str | None, tsa_cert: str | None) -> tuple[Any, Any]:
-    """The policy and the TSA certificates given (None for each not given)."""
+def read_attest_inputs(witnesses_file: str | None, tsa_cert: str | None, *,
+                       asking: bool = False, tsa: str | None = None) -> tuple[Any, Any]:
+    """The policy and the TSA certificates given (None for each not given). ``asking``: for a
+    command that asks for a timestamp, where --tsa-cert checks the token of --tsa."""
+    from ..errors import InputError
     from ..ledger.tsa import read_tsa_certs
     from ..ledger.witnesses import read_policy
+
+    if asking and tsa_cert is not None and tsa is None:
+        raise InputError("--tsa-cert checks the timestamp that --tsa URL gets: give --tsa too",
+                         hint="to check the timestamps already stored, use `auditor ledger "
+                         "verify LEDGER.db --tsa-cert CERT.pem`")
 
     return read_policy(witnesses_file), None if tsa_cert is None else read_tsa_certs(tsa_cert)
 
@@ -128,7 +136,7 @@ def witness_cmd(ledger_path: str, witnesses_file: str | None, witness_timeout: f
 
     if witnesses_file is None and tsa is None:
         raise InputError("give --witnesses FILE, --tsa URL, or both")
-    inputs = read_attest_inputs(witnesses_file, tsa_cert)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert, asking=True, tsa=tsa)
     with Ledger.open(ledger_path, writable=True) as led:
         attest_latest(led, inputs, witnesses_file=witnesses_file,
                       witness_timeout=witness_timeout, tsa=tsa)  # fmt: skip
@@ -148,13 +156,16 @@ def witness_cmd(ledger_path: str, witnesses_file: str | None, witness_timeout: f
 def compare_checkpoints(first: str, second: str, pubkey: str, ledger_path: str | None,
                         proof_path: str | None, fmt: str) -> None:
     """Compare two signed checkpoints of one log: exit 1 on a split view, shown with both
-    signed notes as the evidence.
+    signed notes as the evidence, or when they are not shown consistent.
 
     Two checkpoints of one size must have one root. Of different sizes, the larger must
-    extend the smaller: that takes a consistency proof, from --proof (the JSON of
-    `auditor ledger prove --from-size`, e.g. given by the court) or made from --ledger (a
-    copy of the log); without either, exit 2. A proof that does not join them is a split
-    view. Both notes must verify with --trusted-key, so the evidence is the log's own word.
+    extend the smaller. A copy of the log (--ledger) decides: if its tree at the larger size
+    is the larger checkpoint's, the smaller must be its prefix, else it is a split view. A
+    consistency proof (--proof: the JSON of `auditor ledger prove --from-size`, e.g. given by
+    the court) that verifies shows them consistent; one that does not is "NOT SHOWN
+    CONSISTENT" (exit 1), not called a split view: it may be the proof of something else.
+    Without either, exit 2. Both notes must verify with --trusted-key, so the evidence is the
+    log's own word.
 
     \b
     Example:
@@ -173,5 +184,5 @@ def compare_checkpoints(first: str, second: str, pubkey: str, ledger_path: str |
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(result.to_text(), nl=False)
-    if result.split:
+    if not result.consistent:
         sys.exit(1)

@@ -85,7 +85,7 @@ def event(
     for day in ("start", "until"):  # the library takes the day as YYYY-MM-DD text
         opts[day] = opts[day].date().isoformat() if opts[day] is not None else ""
     _check_event_options(ledger_path, kind, opts)
-    inputs = read_attest_inputs(witnesses_file, tsa_cert)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert, asking=True, tsa=tsa)
     key = signing_key(keyfile)
     with Ledger.open(ledger_path, writable=True) as led:
         if kind == "key_rotation":

@@ -141,7 +141,7 @@ def add(
     if fingerprint_only and (session or no_fingerprint):
         raise InputError("--fingerprint-only adds only a fingerprint: it takes neither "
                          "--session nor --no-fingerprint")
-    inputs = read_attest_inputs(witnesses_file, tsa_cert)
+    inputs = read_attest_inputs(witnesses_file, tsa_cert, asking=True, tsa=tsa)
     key = signing_key(keyfile)
     facts = session_facts(session) if session else None
     with Ledger.open(ledger_path, writable=True) as led:
@@ -207,9 +207,11 @@ def verify(
     --no-key accepts that (then 0). Findings exit 1 either way.
 
     With --witnesses FILE, the latest checkpoint's stored cosignatures must meet the file's
-    quorum (else an `unwitnessed` finding, exit 1); the witnesses that signed are named. With
-    --tsa-cert CERT.pem, its stored RFC 3161 timestamp must verify with that TSA certificate
-    (else `untimestamped`).
+    quorum (else an `unwitnessed` finding, exit 1); the witnesses that signed are named, and
+    every stored cosignature of every earlier checkpoint by a listed witness must verify too.
+    With --tsa-cert CERT.pem, the latest checkpoint needs an RFC 3161 timestamp that verifies
+    with that TSA certificate (else `untimestamped`, high); an earlier checkpoint's stored
+    tokens that do not are an `untimestamped` warning (they may be another TSA's).
 
     The format is text on a terminal and json into a file or a pipe, as for scan and archive
     audit (changed: it used to be text everywhere; pass --format text for that).

@@ -28,6 +28,7 @@ def witness() -> None:
       auditor witness init bar.db --key bar-witness.key --name bar.example/witness
       auditor witness add-log bar.db court.key.pub
       auditor witness serve bar.db --listen 127.0.0.1:8470
+      auditor witness show bar.db
     """
 
 
@@ -102,16 +103,22 @@ def init(db_path: str, keyfile: str, name: str | None, encrypt: bool) -> None:
 def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
     """Witness the log whose checkpoints LOG.pub signs.
 
+    An auditor ledger signs its checkpoints under its origin, so the key is accepted under
+    that name: --origin for a ledger made with `ledger init --origin`, or for the new key
+    after a `key_rotation` event (add it beside the old one).
+
     \b
     Example:
       auditor witness add-log bar.db court.key.pub
       auditor witness add-log bar.db court.key.pub --origin court.example/hearings
     """
     from ..ledger.keyfiles import read_verifier_key
+    from ..ledger.note import VerifierKey
     from ..witness.store import WitnessDB
 
-    key = read_verifier_key(pubkey)
-    origin = origin or key.name
+    found = read_verifier_key(pubkey)
+    origin = origin or found.name
+    key = VerifierKey(origin, found.public)  # a ledger signs its checkpoints as its origin
     with WitnessDB.open(db_path) as db:
         added = db.add_log(key, origin)
     click.echo(f"{'witnessing' if added else 'already witnessing'} {origin} signed by {key}")
@@ -125,8 +132,11 @@ def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
               help="URL path before add-checkpoint.")
 @click.option("--allow-remote", is_flag=True,
               help="Listen on a non-loopback address (plain HTTP: put a TLS proxy in front).")
+@click.option("--max-connections", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Connections served at once; one more is answered 503 (busy) at once.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request on stderr.")
-def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: bool) -> None:
+def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, max_connections: int,
+          quiet: bool) -> None:
     """Answer C2SP tlog-witness add-checkpoint requests until interrupted (Ctrl-C).
 
     Only loopback addresses are served unless --allow-remote is given: the witness speaks
@@ -145,7 +155,7 @@ def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: boo
         key = signing_key(db.meta("key"))
         log = None if quiet else (lambda line: click.echo(line, err=True))
         server = WitnessServer(db, key, address, prefix=prefix, allow_remote=allow_remote,
-                               log=log)  # fmt: skip
+                               max_connections=max_connections, log=log)  # fmt: skip
         click.echo(f"witness {server.name} listening on {server.url}/add-checkpoint (the URL "
                    f"for a witnesses file: {server.url}; Ctrl-C to stop)")  # fmt: skip
         try:
@@ -154,3 +164,38 @@ def serve(db_path: str, listen: str, prefix: str, allow_remote: bool, quiet: boo
             click.echo("witness stopped", err=True)
         finally:
             server.server_close()
+
+
+@witness.command()
+@click.argument("db_path", metavar="W.db", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def show(db_path: str, fmt: str) -> None:
+    """Show the logs this witness accepts, the latest checkpoint it cosigned for each, and
+    every signed checkpoint it refused, with the reason: the evidence of a log that rewrote
+    its history or showed another view (give the refused note to `auditor ledger
+    compare-checkpoints` beside the cosigned one).
+
+    \b
+    Example:
+      auditor witness show bar.db
+      auditor witness show bar.db --format json > bar-witness.json
+    """
+    import json
+
+    from ..witness.store import WitnessDB
+
+    with WitnessDB.open(db_path) as db:
+        summary = db.summary()
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"witness {summary['witness']}: {len(summary['logs'])} log(s)")
+    for log in summary["logs"]:
+        latest = log["latest"]
+        done = ("nothing cosigned yet" if latest is None
+                else f"latest cosigned size {latest['size']} (root {latest['root']})")
+        click.echo(f"{log['origin']}: {done}; {len(log['refused'])} refused")
+        for item in log["refused"]:
+            click.echo(f"--- refused {item['time']} (HTTP {item['status']}): {item['reason']}")
+            click.echo(item["note"].rstrip("\n"))

@@ -1,9 +1,13 @@
 """One small HTTP POST client for the ledger's outside parties (witnesses, time-stamping
-authorities): standard library only, no proxy, a timeout on every step, a capped reply."""
+authorities): standard library only, no proxy, a capped reply, and one deadline for the whole
+exchange: a server that answers a byte at a time is cut off when it passes, as one that never
+answers is."""
 
 from __future__ import annotations
 
 import http.client
+import socket
+import threading
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -20,32 +24,54 @@ class Answer(NamedTuple):
 
 def post(url: str, body: bytes, content_type: str, *, timeout: float,
          max_reply: int = 1 << 20) -> Answer:
-    """POST ``body`` to ``url``.
+    """POST ``body`` to ``url`` and read the reply, all within ``timeout`` seconds.
 
     Raises
     ------
     OSError
-        If the server cannot be reached, times out, or answers more than ``max_reply`` bytes
-        (the message says which).
+        If the server cannot be reached, has not answered in full within ``timeout``, or
+        answers more than ``max_reply`` bytes (the message says which).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OSError(f"not an http:// or https:// URL: {url!r}")
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.hostname, parts.port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut() -> None:  # at the deadline: whatever read is under way ends
+        expired.set()
+        if conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(timeout, cut)
+    timer.daemon = True
+    timer.start()
     try:
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        conn.request("POST", path, body=body, headers={"Content-Type": content_type})
-        reply = conn.getresponse()
-        data = reply.read(max_reply + 1)
-        if len(data) > max_reply:
-            raise OSError(f"the reply is over {max_reply} bytes")
-        return Answer(reply.status, reply.getheader("Content-Type", ""), data)
-    except TimeoutError:
-        raise OSError(f"no answer within {timeout:g} s") from None
-    except http.client.HTTPException as exc:
-        raise OSError(f"a malformed HTTP reply ({type(exc).__name__})") from None
+        answer = _exchange(conn, parts.path, parts.query, body, content_type, max_reply)
+        if expired.is_set():  # a reply read to its end only because the deadline closed it
+            raise TimeoutError
+        return answer
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise OSError(f"no answer within {timeout:g} s") from None
+        if isinstance(exc, http.client.HTTPException):
+            raise OSError(f"a malformed HTTP reply ({type(exc).__name__})") from None
+        raise
     finally:
+        timer.cancel()
         conn.close()
+
+
+def _exchange(conn: http.client.HTTPConnection, path: str, query: str, body: bytes,
+              content_type: str, max_reply: int) -> Answer:
+    target = (path or "/") + (f"?{query}" if query else "")
+    conn.request("POST", target, body=body, headers={"Content-Type": content_type})
+    reply = conn.getresponse()
+    data = reply.read(max_reply + 1)
+    if len(data) > max_reply:
+        raise OSError(f"the reply is over {max_reply} bytes")
+    return Answer(reply.status, reply.getheader("Content-Type", ""), data)

@@ -24,7 +24,8 @@ from .cosignature import Cosignature, CosignerKey
 from .store import Ledger
 
 __all__ = ["add_cosignature", "cosignature_lines", "last_cosigned", "add_timestamp",
-           "timestamp_tokens", "cosigned_sizes", "COSIGNATURES_FILE", "TIMESTAMP_FILE"]
+           "timestamp_tokens", "cosigned_sizes", "timestamped_sizes", "COSIGNATURES_FILE",
+           "TIMESTAMP_FILE"]
 
 COSIGNATURES_FILE = "evidence/cosignatures.txt"
 TIMESTAMP_FILE = "evidence/timestamp.tsr"
@@ -103,3 +104,9 @@ def timestamp_tokens(ledger: Ledger, size: int) -> list[tuple[str, bytes]]:
     """``(TSA URL, DER response)`` of the tokens stored for the checkpoint at ``size``."""
     rows = _read(ledger, "SELECT tsa, token FROM timestamps WHERE size = ? ORDER BY tsa", (size,))
     return [(str(t), bytes(k)) for t, k in rows]
+
+
+def timestamped_sizes(ledger: Ledger) -> list[int]:
+    """Every checkpoint size with at least one stored timestamp token, oldest first."""
+    rows = _read(ledger, "SELECT DISTINCT size FROM timestamps ORDER BY size", ())
+    return [int(r[0]) for r in rows]

@@ -10,7 +10,8 @@ A bundle is a BagIt bag (RFC 8493, see :mod:`._bag`) holding:
 - ``evidence/checkpoint.txt``: the C2SP signed checkpoint; ``evidence/key.pub``: its signer;
 - ``evidence/cosignatures.txt`` and ``evidence/timestamp.tsr`` (when the ledger holds them): the
   witnesses' ``cosignature/v1`` lines over that checkpoint and an RFC 3161 token over its note
-  (:mod:`.attest_check`), checked offline against a witnesses policy and a TSA certificate;
+  (``evidence/timestamp-2.tsr``, ... from further TSAs; :mod:`.attest_check`), checked offline
+  against a witnesses policy and a TSA certificate;
 - ``evidence/fingerprint.json`` (``auditor.fingerprint/1``, when the recording has one): its
   content fingerprint, exactly the data of the logged ``fingerprint`` entry (which is among the
   bundled entries with its proof), for ``auditor compare BUNDLE COPY``.

@@ -11,6 +11,11 @@ Following https://c2sp.org/tlog-cosignature:
 - The signed message is ``cosignature/v1\\n``, ``time <decimal>\\n``, then the checkpoint's whole
   note text (with its extension lines and final newline, without any signature line).
 
+A cosignature dated more than :data:`MAX_SKEW` seconds past the verifier's clock is rejected
+(the specification lets verifiers reject cosignatures from the future): a witness whose clock
+runs ahead, or a line made to look later than it was, cannot vouch for the checkpoint's time.
+So is a cosignature dated 0, which the specification forbids a witness to return.
+
 A cosigner key is written as a verifier key of type 0x04 (``name+keyid+base64(0x04 || key)``);
 a type 0x01 key of the same Ed25519 key is accepted too and read as the cosigner key
 (transparency-dev/formats ``VKeyToCosignatureV1`` does the same).
@@ -20,18 +25,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..errors import InputError, VerificationError
 from ._signing import SIGNATURE_SIZE, SigningKey, check_public_key, verify_signature
-from .note import ED25519_TYPE
+from .note import ED25519_TYPE, key_id
 
 __all__ = [
     "COSIGNATURE_TYPE",
     "HEADER",
+    "MAX_SKEW",
     "Cosignature",
     "CosignerKey",
     "cosign",
@@ -44,6 +50,8 @@ COSIGNATURE_TYPE = 0x04
 HEADER = "cosignature/v1"
 _DASH = "\u2014 "
 _MAX_TIME = 2**63 - 1
+#: seconds a cosignature's time may be ahead of the verifier's clock (clocks drift)
+MAX_SKEW = 600
 _NAME = re.compile(r"[^\s+]+")
 _BLOB = 4 + 8 + SIGNATURE_SIZE
 
@@ -73,8 +81,7 @@ class CosignerKey:
     @property
     def key_id(self) -> bytes:
         """The 4-byte key ID, with signature type 0x04."""
-        blob = self.name.encode() + b"\n" + bytes([COSIGNATURE_TYPE]) + self.public
-        return hashlib.sha256(blob).digest()[:4]
+        return key_id(self.name, self.public, COSIGNATURE_TYPE)
 
     def __str__(self) -> str:
         blob = base64.b64encode(bytes([COSIGNATURE_TYPE]) + self.public).decode()
@@ -103,9 +110,7 @@ class CosignerKey:
             raise InputError(f"verifier key {parts[0]!r} is neither a cosignature/v1 (0x04) nor "
                              f"an Ed25519 (0x01) key (type byte {blob[:1].hex() or 'missing'})")
         key = cls(parts[0], blob[1:])
-        from .note import key_id
-
-        expected = key.key_id if blob[0] == COSIGNATURE_TYPE else key_id(key.name, key.public)
+        expected = key_id(key.name, key.public, blob[0])
         if expected.hex() != parts[1]:
             raise InputError(f"verifier key {parts[0]!r} claims key ID {parts[1]}, but its key "
                              f"gives {expected.hex()}")  # fmt: skip
@@ -154,13 +159,15 @@ class Cosignature:
         """Whether this line claims to be by ``key`` (same name and key ID)."""
         return self.name == key.name and self.key_id == key.key_id
 
-    def verify(self, body: str, key: CosignerKey) -> None:
-        """Check this cosignature over the checkpoint text ``body`` with ``key``.
+    def verify(self, body: str, key: CosignerKey, *, now: float | None = None) -> None:
+        """Check this cosignature over the checkpoint text ``body`` with ``key``, at POSIX time
+        ``now`` (default: the clock).
 
         Raises
         ------
         VerificationError
-            If the line is not by ``key`` or its signature does not verify.
+            If the line is not by ``key``, its signature does not verify, or it is dated 0 or
+            more than :data:`MAX_SKEW` seconds after ``now``.
         """
         if not self.by(key):
             raise VerificationError(f"the cosignature by {self.name!r} is not by witness key "
@@ -169,6 +176,15 @@ class Cosignature:
             verify_signature(key.public, self.signature, cosignature_message(body, self.timestamp))
         except (VerificationError, InputError) as exc:
             raise VerificationError(f"cosignature by {key.name}: {exc.what}") from None
+        now = time.time() if now is None else now
+        if self.timestamp == 0:
+            raise VerificationError(f"cosignature by {key.name} carries no time (0), which "
+                                    "c2sp.org/tlog-witness forbids")  # fmt: skip
+        if self.timestamp > now + MAX_SKEW:
+            raise VerificationError(
+                f"cosignature by {key.name} is dated {self.timestamp}, "
+                f"{self.timestamp - int(now)} s ahead of this computer's clock (at most "
+                f"{MAX_SKEW} s is allowed): the witness's clock or this one is wrong")
 
 
 def cosign(body: str, name: str, key: SigningKey, timestamp: int) -> Cosignature:
@@ -187,8 +203,10 @@ def signature_lines(note: str) -> tuple[str, list[str]]:
     return note[: cut + 1], note[cut + 2 :].splitlines()
 
 
-def verified_by(body: str, lines: Iterable[str], keys: Sequence[CosignerKey]) -> dict[str, int]:
-    """``{witness name: timestamp}`` of the ``keys`` with a valid cosignature among ``lines``.
+def verified_by(body: str, lines: Iterable[str], keys: Sequence[CosignerKey], *,
+                now: float | None = None) -> dict[str, int]:
+    """``{witness name: timestamp}`` of the ``keys`` with a valid cosignature among ``lines``
+    (checked at POSIX time ``now``, default the clock: see :meth:`Cosignature.verify`).
 
     Lines by other keys (and lines that are not cosignatures) are skipped, as the specification
     requires of a client; a line that names one of ``keys`` and does not verify raises.
@@ -201,6 +219,6 @@ def verified_by(body: str, lines: Iterable[str], keys: Sequence[CosignerKey]) ->
             continue
         for key in keys:
             if cosig.by(key):
-                cosig.verify(body, key)
+                cosig.verify(body, key, now=now)
                 found[key.name] = max(found.get(key.name, 0), cosig.timestamp)
     return found

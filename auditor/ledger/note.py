@@ -45,9 +45,10 @@ def _b64decode(text: str, what: str) -> bytes:
         raise VerificationError(f"{what} is not standard base64: {text[:60]!r}") from None
 
 
-def key_id(name: str, public: bytes) -> bytes:
-    """The 4-byte C2SP key ID of an Ed25519 key named ``name``."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_TYPE]) + public).digest()[:4]
+def key_id(name: str, public: bytes, sig_type: int = ED25519_TYPE) -> bytes:
+    """The 4-byte C2SP key ID of a key named ``name``: ``SHA-256(name || 0x0A || type ||
+    public key)[:4]`` (c2sp.org/signed-note; type 0x01 a note signer, 0x04 a cosigner)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([sig_type]) + public).digest()[:4]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,12 @@ consistency proof joins them). Both signed notes are then the evidence, in the l
 signature. :func:`compare_notes` checks both signatures with the log key the caller trusts,
 then compares them: equal sizes by their roots, different sizes by a consistency proof taken
 from a proof file (``auditor ledger prove --from-size`` JSON) or made from a copy of the ledger.
+
+Only what is proven is called a split view. A copy of the ledger decides: when its tree at the
+larger size is the larger checkpoint's (same root), its tree at the smaller size is the only
+one the larger extends, so a different root there is a split view. A proof file that does not
+verify decides nothing: it may be a split view, or a proof of something else. That is said
+("not shown consistent"), never called a split view.
 """
 
 from __future__ import annotations
@@ -34,19 +40,26 @@ class Comparison:
     notes: tuple[str, str]
     split: bool
     reason: str
+    proven: bool = True  # False: a proof that does not verify, so consistency is not shown
+
+    @property
+    def consistent(self) -> bool:
+        return self.proven and not self.split
 
     def to_json(self) -> dict[str, Any]:
-        return {"origin": self.origin, "split_view": self.split, "reason": self.reason,
+        return {"origin": self.origin, "split_view": self.split, "consistent": self.consistent,
+                "reason": self.reason,
                 "checkpoints": [{"size": c.size, "root": c.root.hex(), "note": n}
                                 for c, n in zip((self.first, self.second), self.notes,
                                                 strict=True)]}  # fmt: skip
 
     def to_text(self) -> str:
-        head = (f"SPLIT VIEW: {self.origin}: {self.reason}" if self.split
-                else f"consistent: {self.origin}: {self.reason}")
-        lines = [head]
-        if self.split:
-            lines.append("evidence, both signed by the log's key:")
+        state = ("SPLIT VIEW" if self.split else "consistent" if self.consistent
+                 else "NOT SHOWN CONSISTENT")
+        lines = [f"{state}: {self.origin}: {self.reason}"]
+        if not self.consistent:
+            lines.append("evidence, both signed by the log's key:" if self.split
+                         else "the checkpoints, both signed by the log's key:")
             for c, n in zip((self.first, self.second), self.notes, strict=True):
                 lines += [f"--- checkpoint of size {c.size} (root {c.root.hex()}):",
                           n.rstrip("\n")]
@@ -92,8 +105,8 @@ def compare_notes(a: tuple[str, str], b: tuple[str, str], key: VerifierKey, *,
         raise InputError(f"the checkpoints are of two logs: {first.origin!r} and "
                          f"{second.origin!r}")  # fmt: skip
 
-    def result(split: bool, reason: str) -> Comparison:
-        return Comparison(first.origin, first, second, (n1, n2), split, reason)
+    def result(split: bool, reason: str, proven: bool = True) -> Comparison:
+        return Comparison(first.origin, first, second, (n1, n2), split, reason, proven)
 
     if first.size == second.size:
         if first.root != second.root:
@@ -101,22 +114,29 @@ def compare_notes(a: tuple[str, str], b: tuple[str, str], key: VerifierKey, *,
         return result(False, f"the same tree at size {first.size}")
     if first.size == 0:
         return result(False, "the empty tree is a prefix of every tree")
-    if proof_path is not None:
-        proof, source = _proof_file(proof_path, first.size, second.size), proof_path
-    elif ledger_path is not None:
-        proof, source = _ledger_proof(ledger_path, first, second), ledger_path
-    else:
+    if proof_path is None and ledger_path is not None:
+        prefix = _ledger_prefix(ledger_path, first, second)
+        if prefix != first.root:
+            return result(True, f"size {second.size} does not extend size {first.size}: the "
+                                f"tree of size {second.size} (in {ledger_path}) starts with root "
+                                f"{prefix.hex()} at size {first.size}, not {first.root.hex()}")
+        return result(False, f"size {second.size} extends size {first.size} (the tree of size "
+                             f"{second.size} in {ledger_path})")
+    if proof_path is None:
         raise InputError(f"the checkpoints have sizes {first.size} and {second.size}: only a "
                          "consistency proof can say whether one extends the other",
                          hint="give --proof PROOF.json (`auditor ledger prove --from-size "
                               f"{first.size} --size {second.size}`) or --ledger LEDGER.db")
+    proof = _proof_file(proof_path, first.size, second.size)
     try:
         verify_consistency(first.size, second.size, proof, first.root, second.root)
     except VerificationError as exc:
-        return result(True, f"no consistency proof joins size {first.size} to size "
-                            f"{second.size}: the proof from {source} fails ({exc.what})")
+        return result(False, f"the proof from {proof_path} does not join size {first.size} to "
+                             f"size {second.size} ({exc.what}): a split view, unless that proof "
+                             "is not the log's; compare with a copy of the log (--ledger) to "
+                             "decide", proven=False)  # fmt: skip
     return result(False, f"size {second.size} extends size {first.size} (consistency proof "
-                         f"from {source})")
+                         f"from {proof_path})")
 
 
 def _proof_file(path: str, size1: int, size2: int) -> list[bytes]:
@@ -136,7 +156,9 @@ def _proof_file(path: str, size1: int, size2: int) -> list[bytes]:
     return proof
 
 
-def _ledger_proof(path: str, first: Checkpoint, second: Checkpoint) -> list[bytes]:
+def _ledger_prefix(path: str, first: Checkpoint, second: Checkpoint) -> bytes:
+    """The root at ``first.size`` of the tree that ``second`` signs, from a copy of the ledger
+    whose tree at ``second.size`` is that one (RFC 9162, 2.1.4: the prefix is then fixed)."""
     from .store import Ledger
 
     with Ledger.open(path) as led:
@@ -146,4 +168,11 @@ def _ledger_proof(path: str, first: Checkpoint, second: Checkpoint) -> list[byte
         if led.size < second.size:
             raise InputError(f"the ledger holds {led.size} entries, fewer than {second.size}",
                              path=path, hint="give a copy of the ledger at least that long")
-        return led.consistency_proof(first.size, second.size)
+        if led.root(second.size) != second.root:
+            raise InputError(
+                f"this ledger's tree of size {second.size} is not the one of the checkpoint of "
+                f"that size (root {second.root.hex()}): it is another history, which cannot "
+                f"say whether that checkpoint extends size {first.size}", path=path,
+                hint="give a copy of the ledger the larger checkpoint was signed from, or "
+                "--proof")
+        return led.root(first.size)

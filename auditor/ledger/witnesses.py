@@ -156,23 +156,26 @@ class WitnessPolicy:
     def keys(self) -> list[CosignerKey]:
         return [w.key for w in self.witnesses]
 
-    def check(self, body: str, size: int, lines: Sequence[str]) -> Quorum:
-        """Which witnesses validly cosigned checkpoint text ``body`` among signature ``lines``.
+    def check(self, body: str, size: int, lines: Sequence[str], *,
+              now: float | None = None) -> Quorum:
+        """Which witnesses validly cosigned checkpoint text ``body`` among signature ``lines``
+        (at POSIX time ``now``, default the clock).
 
         Raises
         ------
         VerificationError
             If a line by a listed witness's key does not verify.
         """
-        signed = verified_by(body, lines, self.keys)
+        signed = verified_by(body, lines, self.keys, now=now)
         by_key = {w.key.name: w.name for w in self.witnesses}
         names = tuple(by_key[n] for n in signed)
         missing = tuple(w.name for w in self.witnesses if w.name not in names)
         return Quorum(size, self.quorum, names, missing)
 
-    def require(self, body: str, size: int, lines: Sequence[str]) -> Quorum:
+    def require(self, body: str, size: int, lines: Sequence[str], *,
+                now: float | None = None) -> Quorum:
         """:meth:`check`, raising :class:`VerificationError` when the quorum is not met."""
-        result = self.check(body, size, lines)
+        result = self.check(body, size, lines, now=now)
         if not result.met:
             raise VerificationError(result.describe())
         return result

@@ -31,7 +31,7 @@ _ALTERED = frozenset({
     "altered_in_copy", "invalid_samples", "early_destruction",
 })
 _PROCEDURE = frozenset({"act_issue", "unlogged_file", "retention_overdue",
-                        "ledger_inconsistent"})
+                        "ledger_inconsistent", "unwitnessed", "untimestamped"})
 _RANK = {"high": 2, "warning": 1, "info": 0}
 #: findings in one file closer than this (seconds) are one place
 _NEAR_S = 0.5

@@ -107,6 +107,15 @@ KINDS: dict[str, tuple[str, str]] = {
         "The recording is kept after its retention period ended, with no legal hold recorded.")),
     "ledger_inconsistent": (N_("Ledger inconsistent"), N_(
         "The ledger itself does not verify: its log, proofs or signatures disagree.")),
+    "unwitnessed": (N_("Ledger not confirmed by enough witnesses"), N_(
+        "The ledger's signed checkpoint lacks the cosignatures of the independent witnesses "
+        "that the witnesses file requires, or a stored cosignature does not verify. Only such "
+        "witnesses show that the court did not rebuild or backdate the ledger with its own "
+        "key.")),
+    "untimestamped": (N_("Ledger without a trusted timestamp"), N_(
+        "No RFC 3161 timestamp from the trusted time-stamping authority verifies for the "
+        "ledger's checkpoint. Without it, nothing independent of the court shows when the "
+        "ledger reached this state.")),
     "invalid_samples": (N_("Invalid samples"), N_(
         "The decoded audio holds values that are not numbers or are out of range: the file is "
         "damaged.")),

@@ -4,9 +4,10 @@ and a response body out.
 Following https://c2sp.org/tlog-witness, the body is an ``old <size>`` line, up to 63 base64
 consistency-proof lines, an empty line and a signed checkpoint. The witness answers
 
-- 400 a malformed body, or an old size past the checkpoint's size;
+- 400 a malformed body, an old size past the checkpoint's size, or a size past 2^63-1;
 - 404 a checkpoint of a log (origin) it does not witness;
-- 403 no valid signature by a key it accepts for that log;
+- 403 no signature by a key it accepts for that log, or one by such a key that does not verify
+  (even beside a valid one by another of the log's keys);
 - 409 an old size that is not the size it last cosigned for the log; the body is that size and a
   newline, with ``Content-Type: text/x.tlog.size``;
 - 422 a consistency proof that does not verify (or a proof from size 0, or a tree of size 0 whose
@@ -29,13 +30,14 @@ from ..errors import AuditorError, VerificationError
 from ..ledger._merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from ..ledger._signing import SigningKey
 from ..ledger.cosignature import cosign, signature_lines
-from ..ledger.note import Checkpoint, open_note
+from ..ledger.note import Checkpoint, VerifierKey, open_note
 from .store import Latest, WitnessDB
 
 __all__ = ["MAX_BODY", "MAX_PROOF", "SIZE_TYPE", "Reply", "add_checkpoint"]
 
 MAX_BODY = 64 * 1024
 MAX_PROOF = 63
+_MAX_SIZE = 2**63 - 1  # what SQLite's INTEGER holds; no real log comes near it
 SIZE_TYPE = "text/x.tlog.size"
 _TEXT = "text/plain; charset=utf-8"
 _OLD = re.compile(r"old (0|[1-9][0-9]{0,19})")
@@ -96,15 +98,31 @@ def _checkpoint(db: WitnessDB, note: str) -> Checkpoint:
     keys = db.log_keys(parsed.origin)
     if not keys:
         raise _Refused(404, f"unknown log {parsed.origin!r}: this witness does not witness it")
-    problems = []
-    for key in keys:
+    claimed = [key for key in keys if _claims(note, key)]
+    if not claimed:
+        raise _Refused(403, f"no signature by a key of log {parsed.origin!r} "
+                            f"({', '.join(str(k) for k in keys)})")  # fmt: skip
+    for key in claimed:  # every line by a trusted key must verify (c2sp.org/signed-note)
         try:
             open_note(note, key)
-            return parsed
         except VerificationError as exc:
-            problems.append(exc.what)
-    raise _Refused(403, f"no valid signature by a key of log {parsed.origin!r}: "
-                        f"{'; '.join(problems)}")  # fmt: skip
+            raise _Refused(403, f"the signature by {key.name}+{key.key_id.hex()} of log "
+                                f"{parsed.origin!r} does not verify: {exc.what}") from None
+    return parsed
+
+
+def _claims(note: str, key: VerifierKey) -> bool:
+    """Whether a signature line of ``note`` names ``key`` (its name and key ID)."""
+    _, lines = signature_lines(note)
+    for line in lines:
+        name, _, blob = line.removeprefix("\u2014 ").partition(" ")
+        try:
+            raw = base64.b64decode(blob.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            continue
+        if line.startswith("\u2014 ") and name == key.name and raw[:4] == key.key_id:
+            return True
+    return False
 
 
 def _check_consistency(old: int, proof: list[bytes], new: Checkpoint,
@@ -136,6 +154,8 @@ def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
     try:
         old, proof, note = _parse(raw)
         checkpoint = _checkpoint(db, note)
+        if checkpoint.size > _MAX_SIZE:
+            raise _Refused(400, f"a tree size past 2^63-1 ({checkpoint.size}) is not accepted")
         if old > checkpoint.size:
             raise _Refused(400, f"old size {old} is past the checkpoint's size {checkpoint.size}")
         with db.transaction():
@@ -144,7 +164,7 @@ def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
             if old != have:
                 return Reply(409, f"{have}\n", SIZE_TYPE)
             _check_consistency(old, proof, checkpoint, latest)
-            body = checkpoint.body()
+            body, _ = signature_lines(note)  # the text as the log signed it, byte for byte
             line = cosign(body, name, key, max(1, int(now.timestamp()))).line()
             db.set_latest(checkpoint.origin, Latest(checkpoint.size, checkpoint.root,
                                                     note + line), now)  # fmt: skip

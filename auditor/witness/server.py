@@ -7,6 +7,10 @@
   that log, with the log's signature and the witness's cosignature (404 if none), as the
   specification's monitor retrieval mechanism says.
 
+At most ``max_connections`` connections are served at once (one thread each; a keep-alive
+connection holds its place until it closes or idles out): one past that is answered ``503``
+with ``Retry-After`` at once and closed, so a flood of connections cannot exhaust the machine.
+
 The prefix is the URL's path, ``/`` by default. The server binds a loopback address unless the
 caller allows another one; it speaks plain HTTP (put a TLS proxy in front of a public witness).
 """
@@ -15,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import socket
+import sqlite3
+import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +35,12 @@ from .store import WitnessDB
 __all__ = ["WitnessServer", "parse_listen", "is_loopback"]
 
 _TIMEOUT = 5.0
+_PREFIX = re.compile(r"/?([A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*")
+MAX_CONNECTIONS = 64
+_BUSY_TEXT = b"the witness is busy: try again in a second\n"
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+         % (len(_BUSY_TEXT), _BUSY_TEXT))
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -66,7 +79,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(Reply(413, f"the request body is over {MAX_BODY} bytes\n"), close=True)
             return
         raw = self.rfile.read(int(length))
-        self._reply(add_checkpoint(self.server.db, self.server.key, self.server.name, raw))
+        try:
+            reply = add_checkpoint(self.server.db, self.server.key, self.server.name, raw)
+        except sqlite3.Error as exc:  # locked by another program, disk full, damaged
+            self.server.log(f"the witness database {self.server.db.path} failed: {exc}")
+            reply = Reply(503, "the witness cannot use its database now: try again later\n")
+        self._reply(reply)
 
     def do_GET(self) -> None:  # noqa: N802
         parts = self.path.split("?")[0].removeprefix(self.server.prefix).split("/")
@@ -98,23 +116,70 @@ class WitnessServer(ThreadingHTTPServer):
     """A witness answering on ``(host, port)`` (port 0: any free port; see :attr:`url`)."""
 
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 resets connections in a burst of requests
 
     def __init__(self, db: WitnessDB, key: SigningKey, address: tuple[str, int], *,
                  prefix: str = "/", allow_remote: bool = False,
+                 max_connections: int = MAX_CONNECTIONS,
                  log: Callable[[str], None] | None = None) -> None:
+        if max_connections < 1:
+            raise InputError(f"at least one connection must be allowed, got {max_connections}")
         if not allow_remote and not is_loopback(address[0]):
             raise InputError(
                 f"{address[0]} is not a loopback address: a witness listens on 127.0.0.1 or ::1 "
                 "unless told otherwise",
                 hint="put a TLS reverse proxy in front of it, or pass --allow-remote to listen "
                 "on this address over plain HTTP")
+        if not _PREFIX.fullmatch(prefix):
+            raise InputError(f"--prefix must be a URL path of letters, digits and - . _ ~ /, "
+                             f"e.g. /witness; got {prefix[:80]!r}")  # fmt: skip
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
+        try:
+            super().__init__(address, _Handler)
+        except OSError as exc:
+            raise InputError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}",
+                             hint="another program may use that port: choose another --listen "
+                             "port (port 0 takes any free one)") from None  # fmt: skip
         self.db, self.key = db, key
         self.name = db.meta("name")
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.log = log or (lambda _line: None)
+        self._max = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own if a place is free, else answer 503."""
+        if not self._slots.acquire(blocking=False):
+            self._busy(request, client_address)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _busy(self, request: socket.socket, client_address: Any) -> None:
+        """Answer 503 on the accepting thread without waiting for the client: what the request
+        has sent so far is drained (so closing does not reset the connection), then it closes."""
+        self.log(f"{client_address[0]} refused: {self._max} connections are being served")
+        try:
+            request.settimeout(0.01)  # short: this runs on the thread that accepts
+            try:
+                request.recv(MAX_BODY + 16384)
+            except OSError:
+                pass
+            request.sendall(_BUSY)
+        except OSError:
+            pass
+        finally:
+            self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line for a connection that failed (a client that went silent), no traceback."""

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import InputError, LedgerError
 from ..ledger.note import VerifierKey
@@ -59,13 +59,19 @@ class Latest(NamedTuple):
 class WitnessDB:
     """An open witness database. Use :meth:`create` or :meth:`open`, then :meth:`close`.
 
-    One connection is shared by a server's threads behind a lock.
+    One connection is shared by a server's threads: every statement runs under one reentrant
+    lock and reads its rows at once, so no thread reads through another's open transaction
+    step by step.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.path = path
         self._conn = conn
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+
+    def _all(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self._conn.execute(sql, params).fetchall()
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, name: str, key_path: str) -> WitnessDB:
@@ -117,10 +123,10 @@ class WitnessDB:
         self.close()
 
     def meta(self, key: str) -> str:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        rows = self._all("SELECT value FROM meta WHERE key = ?", (key,))
+        if not rows:
             raise InputError(f"the witness database has no {key!r} setting", path=self.path)
-        return str(row[0])
+        return str(rows[0][0])
 
     # -- logs --------------------------------------------------------------------------------
 
@@ -129,20 +135,19 @@ class WitnessDB:
         if not origin or "\n" in origin:
             raise InputError(f"a log origin is one non-empty line: {origin!r}")
         added = (now or datetime.now(UTC)).isoformat()
-        with self._conn:
+        with self.lock:
             cur = self._conn.execute("INSERT OR IGNORE INTO logs VALUES (?, ?, ?)",
                                      (origin, str(key), added))  # fmt: skip
         return cur.rowcount == 1
 
     def log_keys(self, origin: str) -> list[VerifierKey]:
         """The keys accepted for ``origin`` (empty: an unknown log)."""
-        cur = self._conn.execute("SELECT vkey FROM logs WHERE origin = ? ORDER BY added",
-                                 (origin,))  # fmt: skip
+        cur = self._all("SELECT vkey FROM logs WHERE origin = ? ORDER BY added", (origin,))
         return [VerifierKey.parse(r[0]) for r in cur]
 
     def logs(self) -> list[tuple[str, str, int | None]]:
         """``(origin, vkey, latest cosigned size or None)`` of every accepted log key."""
-        cur = self._conn.execute(
+        cur = self._all(
             "SELECT logs.origin, logs.vkey, latest.size FROM logs LEFT JOIN latest "
             "ON latest.origin = logs.origin ORDER BY logs.origin, logs.added")
         return [(str(o), str(v), None if s is None else int(s)) for o, v, s in cur]
@@ -163,9 +168,8 @@ class WitnessDB:
 
     def latest(self, origin: str) -> Latest | None:
         """The latest checkpoint cosigned for ``origin``, if any."""
-        row = self._conn.execute("SELECT size, root, note FROM latest WHERE origin = ?",
-                                 (origin,)).fetchone()  # fmt: skip
-        return None if row is None else Latest(int(row[0]), bytes(row[1]), str(row[2]))
+        rows = self._all("SELECT size, root, note FROM latest WHERE origin = ?", (origin,))
+        return None if not rows else Latest(int(rows[0][0]), bytes(rows[0][1]), str(rows[0][2]))
 
     def set_latest(self, origin: str, latest: Latest, now: datetime) -> None:
         """Replace the latest cosigned checkpoint of ``origin`` (inside :meth:`transaction`)."""
@@ -177,7 +181,7 @@ class WitnessDB:
 
     def refuse(self, origin: str, status: int, reason: str, note: str, now: datetime) -> None:
         """Keep a correctly signed checkpoint that was not cosigned, and why."""
-        with self.lock, self._conn:
+        with self.lock:
             count = self._conn.execute("SELECT COUNT(*) FROM refused WHERE origin = ?",
                                        (origin,)).fetchone()[0]  # fmt: skip
             if count < _MAX_REFUSED:
@@ -186,9 +190,26 @@ class WitnessDB:
 
     def refused(self, origin: str) -> list[tuple[str, int, str, str]]:
         """``(time, status, reason, signed note)`` of the checkpoints refused for ``origin``."""
-        cur = self._conn.execute("SELECT at, status, reason, note FROM refused WHERE origin = ? "
-                                 "ORDER BY rowid", (origin,))  # fmt: skip
+        cur = self._all("SELECT at, status, reason, note FROM refused WHERE origin = ? "
+                        "ORDER BY rowid", (origin,))  # fmt: skip
         return [(str(a), int(s), str(r), str(n)) for a, s, r, n in cur]
+
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: the witness's name and, per log, its accepted keys, the latest checkpoint
+        cosigned (or None) and the checkpoints refused, each with its time, status and reason."""
+        logs: dict[str, dict[str, Any]] = {}
+        for origin, vkey, _ in self.logs():
+            if origin not in logs:
+                latest = self.latest(origin)
+                logs[origin] = {
+                    "origin": origin, "keys": [],
+                    "latest": None if latest is None else {
+                        "size": latest.size, "root": latest.root.hex(), "note": latest.note},
+                    "refused": [{"time": t, "status": s, "reason": r, "note": n}
+                                for t, s, r, n in self.refused(origin)]}  # fmt: skip
+            logs[origin]["keys"].append(vkey)
+        return {"witness": self.meta("name"), "logs": list(logs.values())}
 
 
 def _connect(path: str, mode: str) -> sqlite3.Connection:
