@@ -166,3 +166,24 @@ def test_ledger_verify_does_not_import_heavy_modules() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_a_ledger_whose_origin_is_not_its_keys_name_verifies_with_that_key(tmp_path: Path) -> None:
+    k, db, wav = str(tmp_path / "k.key"), str(tmp_path / "l.db"), make_wav(tmp_path / "a.wav", 5)
+    other = str(tmp_path / "other.key")
+    assert run(keygen, [k, "--name", "court.example/key-2026", "--no-encrypt"])[0] == 0
+    assert run(keygen, [other, "--name", "court.example/log", "--no-encrypt"])[0] == 0
+    assert run(ledger, ["init", db, "--key", k, "--origin", "court.example/log"])[0] == 0
+    assert run(ledger, ["add", db, str(wav), "--key", k])[0] == 0
+    # the trust is in the key's bytes; its name in the .pub file is a label
+    code, out = run(ledger, ["verify", db, str(wav), "--key", k + ".pub"])
+    assert code == 0, out
+    out_zip = str(tmp_path / "ev.zip")
+    assert run(ledger, ["bundle", db, str(wav), "-o", out_zip])[0] == 0
+    code, out = run(bundle, ["verify", out_zip, "--key", k + ".pub"])
+    assert code == 0 and out.rstrip().endswith("bundle verified"), out
+    # another key named like the origin is still another key
+    code, out = run(ledger, ["verify", db, str(wav), "--key", other + ".pub"])
+    assert code == 1 and "not signed by the trusted key" in out
+    code, out = run(bundle, ["verify", out_zip, "--key", other + ".pub"])
+    assert code == 1 and "FAILED" in out

@@ -169,5 +169,7 @@ class KeyHistory:
             )
 
     def knows(self, key: VerifierKey) -> bool:
-        """Whether ``key`` was ever introduced or rotated in."""
-        return any(e.key == key and e.action != "revoked" for e in self.events)
+        """Whether ``key`` was ever introduced or rotated in: the same public key, whatever
+        name its ``.pub`` file gives it (the chain holds it under the log's origin, which
+        ``ledger init --origin`` may set to another name than the key's)."""
+        return any(e.key.public == key.public and e.action != "revoked" for e in self.events)
