@@ -16,7 +16,7 @@ from auditor.report.text import render_text
 
 PKG = Path(__file__).resolve().parents[1] / "auditor"
 #: the packages whose words a person reads, all in the report catalogs
-TRANSLATED = [PKG / "report", PKG / "compare"]
+TRANSLATED = [PKG / "report", PKG / "compare", PKG / "serve"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
