@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest_serve import running_app
+from conftest_serve import multipart, running_app, wait_state
 
 from auditor.report.i18n import get_lang
 from auditor.serve.language import choose, from_accept_language
@@ -82,3 +82,29 @@ def test_the_apps_messages_are_translated_the_librarys_are_not(app: Any) -> None
     # the record's validation error is the library's, in English, on the Kazakh page
     assert "the session form: end must be an ISO 8601 time" in page
     assert "Сот отырысының хаттамасы" in page
+
+
+def test_the_apps_own_errors_are_said_in_the_language(app: Any) -> None:
+    before = app.jobs()
+    body, headers = multipart([("copies", "copy.mp3", b"x"), ("copies", "copy.mp3", b"y"),
+                               ("reference", "ref.wav", b"z")])
+    r = app.request("POST", "/evidence/compare", body,
+                    {**headers, "Cookie": f"{app.cookie}; lang=ru"})
+    page = r.read().decode()
+    assert r.status == 400 and '<html lang="ru">' in page
+    assert "два файла имеют имя &#39;copy.mp3&#39;" in page
+    assert "что делать: укажите каждый файл один раз" in page
+    assert app.jobs() == before  # nothing of the refused upload is kept
+    # a job that fails on the app's own check: its page says why in the page's language
+    body, headers = multipart([("reference", "ref.wav", b"z"), ("copies", "", b"")])
+    r = app.request("POST", "/evidence/compare", body, {**headers, "Cookie": app.cookie})
+    assert r.status == 400  # no copy: refused before any job
+    body, headers = multipart([("recordings", "", b""), ("policy", None, b"kz-2015")])
+    r = app.request("POST", "/check", body, {**headers, "Cookie": app.cookie})
+    assert r.status == 303, r.read()[:300]
+    job = r.getheader("location").rsplit("/", 1)[1]
+    assert wait_state(app, job)["state"] == "failed"
+    status, page, _ = _get(app, f"/job/{job}", lang="kk")
+    assert "жазбалар берілмеген" in page and "не істеу керек:" in page
+    status, page, _ = _get(app, f"/job/{job}")
+    assert "no recordings given\n  what to do: choose the recording files" in page

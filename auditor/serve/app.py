@@ -29,6 +29,7 @@ from ..session import profile_names
 from .forms import OFFSETS, SessionForm
 from .jobs import Job, Jobs
 from .language import COOKIE, choose, environment
+from .messages import diagnostics_in
 from .security import REPORT_CSP, TokenGuard
 from .uploads import MAX_UPLOAD, UploadError, check_length, receive_form
 from .work import MEDIA_TYPES, bundle_work, compare_work, render, scan_work
@@ -103,9 +104,9 @@ class App:
         form = SessionForm.from_fields(up.fields)
         try:
             if options["policy"] not in profile_names():
-                raise UploadError(f"unknown policy {options['policy']!r}")
+                raise UploadError(N_("unknown policy %(policy)s"), policy=repr(options["policy"]))
             if options["lang"] not in LANGS or options["grid"] not in _GRIDS:
-                raise UploadError("unknown language or grid in the form")
+                raise UploadError(N_("unknown language or grid in the form"))
             session = (up.files.get("session") or [None])[0]
             if session is None and form.filled:
                 record = form.session()  # the library's checks and messages
@@ -114,7 +115,7 @@ class App:
                 session.write_text(_json(record.to_json()), encoding="utf-8")
         except AuditorError as exc:
             self.jobs.drop(job)
-            return self.home(request, form, exc.diagnostics(), 400, **options)
+            return self.home(request, form, diagnostics_in(exc, _ui(request)), 400, **options)
         job.options = {"recordings": up.files.get("recordings", []), "session": session,
                        "policy": options["policy"], "grid": options["grid"] or None,
                        "lang": options["lang"]}
@@ -127,7 +128,7 @@ class App:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FORM:
-                raise UploadError("the session form is too large", status=413)
+                raise UploadError(N_("the session form is too large"), status=413)
         fields: dict[str, list[str]] = {}
         for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
             fields.setdefault(k, []).append(v)
@@ -149,7 +150,9 @@ class App:
             {}, request.cookies, request.headers.get("accept-language")))
         if shown not in LANGS:
             shown = "en"
-        return self.page(request, "job.html.j2", job=job, status=job.status(), lang=shown)
+        failure = diagnostics_in(job.failure, _ui(request)) if job.failure else None
+        return self.page(request, "job.html.j2", job=job, status=job.status(), lang=shown,
+                         failure=failure)
 
     async def job_status(self, request: Request) -> Response:
         return JSONResponse(self.job_or_404(request).status())
@@ -223,10 +226,14 @@ class _NotFound(Exception):
     """No such job, or nothing of that name in it."""
 
 
+def _ui(request: Request) -> str:
+    """The person's language (:func:`~auditor.serve.language.choose`)."""
+    return choose(request.query_params, request.cookies, request.headers.get("accept-language"))
+
+
 def _tr(request: Request, message: str) -> str:
     """``message`` (marked with ``N_``) in the person's language."""
-    lang = choose(request.query_params, request.cookies, request.headers.get("accept-language"))
-    return get_lang(lang).gettext(message)
+    return get_lang(_ui(request)).gettext(message)
 
 
 def _json(obj: Any) -> str:
@@ -242,7 +249,8 @@ def make_app(root: Path, token: str, *, max_upload: int = MAX_UPLOAD) -> Any:
     async def auditor_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AuditorError)
         status = exc.status if isinstance(exc, UploadError) else 400
-        return app.page(request, "error.html.j2", status, error=exc.diagnostics())
+        return app.page(request, "error.html.j2", status,
+                        error=diagnostics_in(exc, _ui(request)))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return app.page(request, "error.html.j2", 404, error=_tr(
