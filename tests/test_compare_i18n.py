@@ -109,3 +109,31 @@ def test_the_pdf_is_headed_as_a_comparison_in_the_language(made: dict[str, Any],
         tr = get_lang(lang)
         for f in made["report"]["findings"]:
             assert tr.clock(f["start"]) in words and tr.clock(f["end"]) in words
+
+
+def test_auditor_report_renders_a_saved_comparison_as_its_own_page(
+        made: dict[str, Any], tmp_path: Path) -> None:  # noqa: F811
+    saved = tmp_path / "compare.json"
+    saved.write_text(json.dumps(made["report"]), encoding="utf-8")
+    out = tmp_path / "compare.kk.html"
+    res = CliRunner().invoke(cli, ["report", str(saved), "--format", "html", "--lang", "kk",
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8") == render_compare_html(made["report"], "kk")
+    # a comparison whose fields are not what the page reads: the field named, no traceback
+    bad = json.loads(json.dumps(made["report"]))
+    bad["comparison"]["segments"][0]["copy_start"] = "soon"
+    bad["files"][0]["role"] = ["reference"]
+    saved.write_text(json.dumps(bad), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["report", str(saved), "--format", "html", "-o",
+                                   str(tmp_path / "bad.html")])
+    assert res.exit_code == 2
+    assert "comparison.segments[0].copy_start must be a number, got 'soon'" in res.output
+    assert not (tmp_path / "bad.html").exists()
+    del bad["comparison"]["segments"][0]["copy_start"]
+    bad["comparison"]["segments"][0]["copy_start"] = 0.0
+    bad["findings"][0]["evidence"] = {"length": 1.0}
+    saved.write_text(json.dumps(bad), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["report", str(saved), "--format", "html"])
+    assert res.exit_code == 2 and "findings[0].evidence.reference_start must be a number" \
+        in res.output

@@ -41,7 +41,7 @@ def heading(lang: Lang, kind: str) -> str:
 
 def role_label(lang: Lang, role: str) -> str:
     """A file's role (``reference`` or ``copy``) in the language."""
-    return lang.gettext(_ROLES[role]) if role in _ROLES else role
+    return lang.gettext(_ROLES[role]) if isinstance(role, str) and role in _ROLES else role
 
 
 def fixed(lang: Lang, value: float, digits: int, *, sign: bool = False) -> str:
