@@ -2,10 +2,12 @@
 differences and the aligned segments.
 
 The page holds everything (no script, no network: its Content-Security-Policy allows its one
-style sheet only). As the scan report is, it is written by Jinja2 with autoescaping, and every
-text from the report (file names, messages, a bundle's origin) is also made
-:func:`~auditor.findings.printable`. The drawing is :func:`.timelines.timelines_svg`; the
-tables say the same in text, for a screen reader. The saved JSON report is the only input:
+style sheet only). As the scan report is, it is written by Jinja2 (``templates/compare.html.j2``)
+with autoescaping and the i18n extension, in English, Russian or Kazakh from the report
+catalogs (:mod:`auditor.report.i18n`, the words of :mod:`.words`), and every text from the
+report (file names, messages, a bundle's origin) is also made
+:func:`~auditor.findings.printable`. The drawing is :func:`.timelines.timelines_svg`; the tables
+say the same in text, for a screen reader. The saved JSON report is the only input:
 the same report gives the same bytes.
 """
 
