@@ -14,7 +14,9 @@ from auditor.report.explain import KINDS, kind_text, kind_title, rule_label, rul
 from auditor.report.i18n import LOCALE_DIR, get_lang
 from auditor.report.text import render_text
 
-REPORT_PKG = Path(__file__).resolve().parents[1] / "auditor" / "report"
+PKG = Path(__file__).resolve().parents[1] / "auditor"
+#: the packages whose words a person reads, all in the report catalogs
+TRANSLATED = [PKG / "report", PKG / "compare", PKG / "serve"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -25,9 +27,10 @@ def _source_messages() -> set[object]:
     options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n",
                                       "newstyle_gettext": "true"}}
     out: set[object] = set()
-    for _fn, _line, msg, _c, _ctx in extract_from_dir(str(REPORT_PKG), method_map, options,
-                                                      keywords=keywords):
-        out.add(msg if isinstance(msg, str) else tuple(msg))
+    for pkg in TRANSLATED:
+        for _fn, _line, msg, _c, _ctx in extract_from_dir(str(pkg), method_map, options,
+                                                          keywords=keywords):
+            out.add(msg if isinstance(msg, str) else tuple(msg))
     return out
 
 

@@ -193,3 +193,23 @@ def test_no_token_no_page_and_a_traversal_name_stays_in_its_folder(browser, app)
     frame = page.frame_locator("iframe#report")
     assert "escaped.wav" in frame.locator("body").inner_text()
     context.close()
+
+
+def test_the_pages_speak_the_browsers_language_and_switch(browser, app):
+    context = browser.new_context(locale="ru-RU")  # Accept-Language: ru-RU
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(app.url)
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.locator("h1").inner_text() == "Проверка записи заседания"
+    page.click("#ui-langs a[hreflang=kk]")
+    page.wait_for_url("**/?lang=kk")
+    assert page.locator("h1").inner_text() == "Отырыс жазбасын тексеру"
+    # the script's words come from the page (no inline script: the policy allows none)
+    assert page.evaluate("say('left', {left: 12})") == "Шамамен 12 с қалды."
+    page.click("nav a[href='/evidence']")  # the cookie keeps the choice over the browser's
+    assert page.locator("h1").inner_text() == "Сот дәлелдемелерімен салыстыру"
+    assert page.locator("#compare button").inner_text() == "Салыстыру"
+    assert problems == []
+    context.close()

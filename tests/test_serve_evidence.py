@@ -117,6 +117,12 @@ def test_a_copy_compared_with_its_reference_shows_the_cut(app, court, reference)
 
     html = app.request("GET", f"/job/{job}/compare.html").read().decode()
     assert html == render_compare_html(report)
+    # in the person's language: the job page's frame asks for the comparison in it
+    r = app.request("GET", f"/job/{job}", headers={"Cookie": f"{app.cookie}; lang=kk"})
+    assert f'src="/job/{job}/compare.html?lang=kk"' in r.read().decode()
+    kk = app.request("GET", f"/job/{job}/compare.html?lang=kk").read().decode()
+    assert kk == render_compare_html(report, "kk") and "көшірмеде жоқ" in kk
+    assert app.request("GET", f"/job/{job}/compare.html?lang=de").status == 404
 
 
 def test_the_evidence_forms_need_their_files(app):

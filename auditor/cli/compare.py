@@ -16,6 +16,7 @@ from ._options import (
     clear_progress,
     default_format,
     fail_on_option,
+    lang_option,
     output_options,
     progress_printer,
     report_created,
@@ -51,8 +52,12 @@ def check_pdf(fmt: str, output: str | None) -> None:
         find_chromium()
 
 
-def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: str) -> int:
+def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: str,
+                lang: str = "en") -> int:
     """Write the report as text, JSON, HTML or PDF; return the exit code of its findings.
+
+    Text, HTML and PDF are in ``lang`` (``en``, ``ru``, ``kk``); JSON is the contract's, its
+    messages in English whatever the language.
 
     HTML and PDF are the comparison's own page (:func:`auditor.compare.html.render_compare_html`,
     both timelines drawn), rendered from the report as saved; the PDF is that page printed by
@@ -67,13 +72,16 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
     elif fmt in ("html", "pdf"):
         from ..compare.html import render_compare_html
 
-        text = render_compare_html(json.loads(dumps(report)))
+        saved = json.loads(dumps(report))
+        text = render_compare_html(saved, lang)
         if fmt == "pdf":
+            from ..compare.html import title
+            from ..report.i18n import get_lang
             from ..report.pdf import render_pdf
 
-            text = render_pdf([(text, None, "en")])[0]
+            text = render_pdf([(text, None, lang)], title=title(get_lang(lang)))[0]
     else:
-        text = render_compare_text(report)
+        text = render_compare_text(report, lang)
     write_output(text, output)
     return int(exit_code(report["findings"], fail_on))
 
@@ -95,11 +103,12 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
               help="Shortest difference reported (s): a copy trimmed or padded by less at "
                    "either end has no finding.")
 @output_options(formats=("text", "json", "html", "pdf"))
+@lang_option
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str, ...],
             name: str | None, pubkey: str | None, min_span: float, fmt: str | None,
-            output: str | None, fail_on: str, quiet: bool) -> None:
+            output: str | None, lang: str, fail_on: str, quiet: bool) -> None:
     """Align a copy (MP3, AAC, Opus, a disc's tracks...) with its reference and report what
     is missing from, inserted into or altered in the copy, with times in both.
 
@@ -119,6 +128,10 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
       auditor compare hearing-evidence.zip copy.mp3 --trusted-key court.key.pub
       auditor compare court.db copy.mp3 --name hearing.wav
       auditor compare hearing.wav copy.mp3 --format pdf -o compare.pdf
+      auditor compare hearing.wav copy.mp3 --format pdf --lang ru -o compare.ru.pdf
+
+    Text, HTML and PDF are in the --lang language (English, Russian or Kazakh); JSON keeps
+    the report's English messages, as a scan's does.
 
     Exit codes: 0 the copy holds the reference's audio, 1 differences, 2 an input could not
     be read (or a bundle or ledger holds no fingerprint of the recording).
@@ -153,4 +166,4 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
                                                trusted_key=trusted, progress=progress)
     report = compare_report(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                             min_span=min_span, progress=progress)
-    sys.exit(emit_report(report, fmt, output, fail_on))
+    sys.exit(emit_report(report, fmt, output, fail_on, lang))

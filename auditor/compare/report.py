@@ -16,7 +16,7 @@ from typing import Any
 
 from ..findings import Finding, format_time, printable
 from ._fpformat import METHOD
-from .edits import ALTERED, INSERTED, MISSING, Comparison, Edit
+from .edits import INSERTED, MISSING, Comparison, Edit
 
 __all__ = ["describe_file", "build_compare_report", "render_compare_text", "DETECTOR"]
 
@@ -112,40 +112,54 @@ def build_compare_report(*, comparison: Comparison, reference_files: Sequence[di
                         parameters=params, created=created, extra=extra)
 
 
-_TITLES = {MISSING: "MISSING", INSERTED: "INSERTED", ALTERED: "ALTERED"}
+def render_compare_text(report: dict[str, Any], lang: str = "en") -> str:
+    """The comparison for a person: inputs, offset, speed, coverage, then each difference, in
+    ``lang`` (``en``, ``ru`` or ``kk``; :mod:`.words`)."""
+    from ..report.i18n import get_lang
+    from .words import finding_message, fixed, heading, role_label, seconds
 
-
-def render_compare_text(report: dict[str, Any]) -> str:
-    """The comparison for a person: inputs, offset, speed, coverage, then each difference."""
+    tr = get_lang(lang)
     comp = report["comparison"]
     lines = []
     for f in report["files"]:
-        lines.append(f"{f.get('role', 'file'):9} {printable(f['path'])}  "
-                     f"sha256 {f['sha256'][:16]}...  {format_time(f['duration'])}")
+        lines.append(f"{role_label(tr, f.get('role', 'file')):9} {printable(f['path'])}  "
+                     f"sha256 {f['sha256'][:16]}...  {tr.clock(f['duration'])}")
     src = comp.get("reference_source") or {}
     if src.get("kind") in ("bundle", "ledger"):
-        lines.append(f"reference: the fingerprint logged as entry {src['fingerprint_entry']} "
-                     f"for recording {src['recording']} ({printable(src['name'])}) in "
-                     f"{src['kind']} {printable(src['path'])}: {printable(src['origin'])} "
-                     f"tree size {src['tree_size']}, root {src['root'][:16]}...")
+        values = {"entry": src["fingerprint_entry"], "recording": src["recording"],
+                  "name": printable(src["name"]), "path": printable(src["path"]),
+                  "origin": printable(src["origin"]), "size": src["tree_size"],
+                  "root": src["root"][:16]}
+        lines.append(tr.gettext(
+            "reference: the fingerprint logged as entry %(entry)s for recording %(recording)s "
+            "(%(name)s) in evidence bundle %(path)s: %(origin)s tree size %(size)s, root "
+            "%(root)s...", **values) if src["kind"] == "bundle" else tr.gettext(
+            "reference: the fingerprint logged as entry %(entry)s for recording %(recording)s "
+            "(%(name)s) in ledger %(path)s: %(origin)s tree size %(size)s, root %(root)s...",
+            **values))
         if src.get("kind") == "bundle":
-            lines.append("           its signer is authenticated by the trusted key"
-                         if src.get("authenticated") else
-                         "           its signer is NOT authenticated (no --trusted-key given):"
-                         " anyone can make a consistent bundle")
-    lines.append(f"offset {comp['offset']:+.3f} s (reference time minus copy time at the "
-                 f"start), speed ratio {comp['speed_ratio']:.6f}, the copy covers "
-                 f"{100 * comp['coverage']:.1f} % of the reference")
+            lines.append("           " + (
+                tr.gettext("its signer is authenticated by the trusted key")
+                if src.get("authenticated") else
+                tr.gettext("its signer is NOT authenticated (no --trusted-key given): anyone "
+                           "can make a consistent bundle")))
+    lines.append(tr.gettext(
+        "offset %(offset)s s (reference time minus copy time at the start), speed ratio "
+        "%(ratio)s, the copy covers %(percent)s %% of the reference",
+        offset=fixed(tr, comp["offset"], 3, sign=True), ratio=fixed(tr, comp["speed_ratio"], 6),
+        percent=fixed(tr, 100 * comp["coverage"], 1)))
     found = [f for f in report["findings"] if f.get("detector") == DETECTOR]
     if not found:
-        lines.append("no difference of at least "
-                     f"{report['tool']['parameters'].get('min_span', 0.75)} s: the copy holds "
-                     "the reference's audio")
+        lines.append(tr.gettext(
+            "no difference of at least %(span)s: the copy holds the reference's audio",
+            span=seconds(tr, report["tool"]["parameters"].get("min_span", 0.75))))
     for f in found:
         ev = f["evidence"]
-        lines.append(f"  {_TITLES.get(f['kind'], f['kind']):9} copy {printable(f['file'])} "
-                     f"{format_time(f['start'])}-{format_time(f['end'])}  reference "
-                     f"{format_time(ev['reference_start'])}-{format_time(ev['reference_end'])}"
-                     f"  ({ev['length']:.2f} s, confidence {f['confidence']:.2f})")
-        lines.append(f"            {printable(f['message'])}")
+        lines.append(f"  {heading(tr, f['kind']):9} " + tr.gettext(
+            "copy %(file)s %(start)s-%(end)s  reference %(ref_start)s-%(ref_end)s  "
+            "(%(length)s s, confidence %(confidence)s)", file=printable(f["file"]),
+            start=tr.clock(f["start"]), end=tr.clock(f["end"]),
+            ref_start=tr.clock(ev["reference_start"]), ref_end=tr.clock(ev["reference_end"]),
+            length=fixed(tr, ev["length"], 2), confidence=fixed(tr, f["confidence"], 2)))
+        lines.append(f"            {finding_message(tr, f)}")
     return "\n".join(lines) + "\n"

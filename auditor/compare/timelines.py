@@ -19,10 +19,12 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from ..findings import format_time, printable
+from ..findings import printable
+from ..report.i18n import Lang, get_lang
 from .edits import ALTERED, INSERTED, MISSING
+from .words import fixed, kind_label, span
 
-__all__ = ["Mismatch", "mismatches", "svg_element", "timelines_svg", "COLOURS", "TITLES",
+__all__ = ["Mismatch", "mismatches", "svg_element", "timelines_svg", "COLOURS",
            "WIDTH", "X0", "X1", "MARK_W"]
 
 #: the picture's width, and where both time axes start and end (px)
@@ -32,8 +34,6 @@ MARK_W, _LANE = 16.0, 18.0
 _BAND, _SPAN = 6.0, 10.0   # half heights of an aligned band and of a difference's mark
 COLOURS = {"band": "#6baed6", "join": "#c6dbef", "axis": "#bdbdbd", MISSING: "#d62728",
            INSERTED: "#ff7f0e", ALTERED: "#9467bd"}
-TITLES = {MISSING: "missing from the copy", INSERTED: "inserted into the copy",
-          ALTERED: "altered in the copy"}
 _DETECTOR = "compare"
 
 
@@ -69,9 +69,10 @@ class Mismatch:
     ref_end: float
     finding: dict[str, Any]
 
-    @property
-    def label(self) -> str:
-        return f"{self.n}: {self.length:.2f} s {TITLES.get(self.kind, self.kind)}"
+    def label(self, tr: Lang) -> str:
+        """``N: 1.50 s missing from the copy``, in the language."""
+        return (f"{self.n}: {tr.gettext('%(n)s s', n=fixed(tr, self.length, 2))} "
+                f"{kind_label(tr, self.kind)}")
 
     @property
     def length(self) -> float:
@@ -119,10 +120,10 @@ def _tick_label(t: int) -> str:
     return f"{t // 60}:{t % 60:02d}"
 
 
-def _axis(axis: _Axis, name: str, below: bool) -> list[Markup]:
+def _axis(axis: _Axis, name: str, below: bool, tr: Lang) -> list[Markup]:
     """The line, its name and length at the left, and its ticks (labels above or below)."""
     out = [svg_element("text", name, x=4, y=f"{axis.y - 2:g}", font_size=12, font_weight="bold"),
-           svg_element("text", format_time(axis.duration), x=4, y=f"{axis.y + 12:g}",
+           svg_element("text", tr.clock(axis.duration), x=4, y=f"{axis.y + 12:g}",
                        font_size=10, fill="#444"),
            svg_element("line", class_="axis", x1=X0, y1=axis.y, x2=X1, y2=axis.y,
                        stroke=COLOURS["axis"], stroke_width=2)]
@@ -150,7 +151,7 @@ def _lanes(xs: list[float]) -> list[int]:
     return lanes
 
 
-def _marks(items: list[Mismatch], axis: _Axis, side: str, first_lane_y: float,
+def _marks(tr: Lang, items: list[Mismatch], axis: _Axis, side: str, first_lane_y: float,
            direction: float) -> list[Markup]:
     """Each difference's span on ``axis`` (``side`` ``ref`` or ``copy``) with its label."""
     spans, labels = [], []
@@ -160,7 +161,7 @@ def _marks(items: list[Mismatch], axis: _Axis, side: str, first_lane_y: float,
         x0, x1 = axis.x(a), axis.x(b)
         xs.append((x0 + x1) / 2)
         spans.append(svg_element(
-            "rect", svg_element("title", m.label), class_=f"mark {side}", data_n=m.n,
+            "rect", svg_element("title", m.label(tr)), class_=f"mark {side}", data_n=m.n,
             data_kind=m.kind, x=x0, y=axis.y - _SPAN, width=max(2.0, x1 - x0),
             height=2 * _SPAN, fill=COLOURS[m.kind], fill_opacity="0.85"))
     for m, x, lane in zip(items, xs, _lanes(xs), strict=True):
@@ -175,7 +176,8 @@ def _marks(items: list[Mismatch], axis: _Axis, side: str, first_lane_y: float,
     return labels + spans  # the spans last: on top of the lines to their labels
 
 
-def _joins(segments: list[dict[str, Any]], ref: _Axis, copy: _Axis) -> list[Markup]:
+def _joins(tr: Lang, segments: list[dict[str, Any]], ref: _Axis, copy: _Axis
+           ) -> list[Markup]:
     """Each aligned segment as a band on both lines joined by a trapezoid."""
     bands, joins = [], []
     for i, seg in enumerate(segments):
@@ -187,8 +189,8 @@ def _joins(segments: list[dict[str, Any]], ref: _Axis, copy: _Axis) -> list[Mark
         if c1 <= c0:
             continue
         rx0, rx1, cx0, cx1 = ref.x(c0 + off), ref.x(c1 + off), copy.x(c0), copy.x(c1)
-        tip = (f"copy {format_time(c0)}-{format_time(c1)} = reference "
-               f"{format_time(c0 + off)}-{format_time(c1 + off)}")
+        tip = tr.gettext("copy %(copy)s = reference %(reference)s", copy=span(tr, c0, c1),
+                         reference=span(tr, c0 + off, c1 + off))
         joins.append(svg_element(
             "polygon", svg_element("title", tip), class_="join", data_segment=i,
             points=" ".join(f"{x:.2f},{y:.2f}" for x, y in (
@@ -202,7 +204,7 @@ def _joins(segments: list[dict[str, Any]], ref: _Axis, copy: _Axis) -> list[Mark
     return joins + bands
 
 
-def timelines_svg(report: dict[str, Any]) -> Markup:
+def timelines_svg(report: dict[str, Any], tr: Lang | None = None) -> Markup:
     """The two timelines of a comparison report as one inline ``<svg>`` element.
 
     Both axes run from :data:`X0` to :data:`X1` in the picture's own units (the ``viewBox`` is
@@ -211,6 +213,7 @@ def timelines_svg(report: dict[str, Any]) -> Markup:
     ``band``, ``join``, ``mark ref`` / ``mark copy``, ``label``) and ``data-n`` (a
     difference's number) or ``data-segment`` (the index in ``comparison.segments``).
     """
+    tr = tr or get_lang("en")
     comp = report["comparison"]
     found = mismatches(report)
     above = [m for m in found if m.kind != INSERTED]
@@ -222,13 +225,16 @@ def timelines_svg(report: dict[str, Any]) -> Markup:
     ref = _Axis(44.0 + (n_above + 1) * _LANE, float(comp["reference_duration"]))
     copy = _Axis(ref.y + 130.0, float(comp["copy_duration"]))
     height = copy.y + 40.0 + (n_below + 1) * _LANE
-    body = [svg_element("title", "The reference (above) and the copy (below), each to its "
-                        "own scale; aligned stretches joined, differences numbered"),
-            *_axis(ref, "Reference", below=False), *_axis(copy, "Copy", below=True),
-            *_joins(comp.get("segments") or [], ref, copy),
-            *_marks(above, ref, "ref", ref.y - _SPAN - 26.0, -1.0),
-            *_marks(below, copy, "copy", copy.y + _SPAN + 30.0, 1.0)]
+    body = [svg_element("title", tr.gettext(
+                "The reference (above) and the copy (below), each to its own scale; aligned "
+                "stretches joined, differences numbered")),
+            *_axis(ref, tr.gettext("Reference"), False, tr),
+            *_axis(copy, tr.gettext("Copy"), True, tr),
+            *_joins(tr, comp.get("segments") or [], ref, copy),
+            *_marks(tr, above, ref, "ref", ref.y - _SPAN - 26.0, -1.0),
+            *_marks(tr, below, copy, "copy", copy.y + _SPAN + 30.0, 1.0)]
     return svg_element("svg", body, class_="timelines", xmlns="http://www.w3.org/2000/svg",
                        viewBox=f"0 0 {WIDTH} {height:g}", width=WIDTH, height=f"{height:g}",
-                       role="img", aria_label="Timelines of the reference and the copy "
-                       "(the tables below say the same in text)")
+                       role="img", aria_label=tr.gettext("Timelines of the reference and the copy "
+                                                         "(the tables below say the same in "
+                                                         "text)"))

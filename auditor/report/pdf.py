@@ -81,7 +81,7 @@ def _css_string(text: str) -> str:
                          for c in text) + '"'
 
 
-def page_style(case: str | None, lang: str) -> str:
+def page_style(case: str | None, lang: str, title: str | None = None) -> str:
     """The ``@page`` rules that put the title, the case number and "page N of M" on every page.
 
     Parameters
@@ -90,6 +90,9 @@ def page_style(case: str | None, lang: str) -> str:
         The case number, or None (then the header gives the title alone).
     lang
         ``en``, ``ru`` or ``kk``: the language of the title and of "page N of M".
+    title
+        The document's title, already in ``lang``; None for the scan report's ("Recording
+        integrity report").
 
     Returns
     -------
@@ -97,7 +100,7 @@ def page_style(case: str | None, lang: str) -> str:
         A style sheet of margin boxes (``@top-left`` ... ``@bottom-right``).
     """
     tr = get_lang(lang)
-    title = _css_string(tr.gettext("Recording integrity report"))
+    title = _css_string(title or tr.gettext("Recording integrity report"))
     case_text = _css_string(tr.gettext("Case %(case)s", case=printable(case))) if case else '""'
     page, pages = "\ue000", "\ue001"  # stand-ins for the counters in the translated sentence
     pieces = re.split(f"([{page}{pages}])", tr.gettext("Page %(page)s of %(pages)s",
@@ -130,14 +133,14 @@ def _complaint(stderr: str) -> str:
 
 
 def print_pdf(html: str, *, case: str | None, lang: str, chromium: str | None = None,
-              timeout: float = TIMEOUT_S) -> bytes:
+              timeout: float = TIMEOUT_S, title: str | None = None) -> bytes:
     """Print one HTML document to PDF with ``chromium --headless --print-to-pdf``.
 
     Parameters
     ----------
     html
         A self-contained document (it is loaded from a temporary file).
-    case, lang
+    case, lang, title
         For the header and footer of every page (:func:`page_style`).
     chromium
         The binary; :func:`find_chromium` when None.
@@ -160,7 +163,7 @@ def print_pdf(html: str, *, case: str | None, lang: str, chromium: str | None = 
     with tempfile.TemporaryDirectory(prefix="auditor-pdf-") as tmp:
         work = Path(tmp)
         src, out, log = work / "report.html", work / "report.pdf", work / "chromium.log"
-        src.write_text(_with_style(html, page_style(case, lang)), encoding="utf-8")
+        src.write_text(_with_style(html, page_style(case, lang, title)), encoding="utf-8")
         cmd = [exe, *LAUNCH_FLAGS, f"--user-data-dir={work / 'profile'}", *PRINT_FLAGS,
                f"--print-to-pdf={out}", src.as_uri()]
         with log.open("wb") as err:
@@ -187,8 +190,11 @@ def print_pdf(html: str, *, case: str | None, lang: str, chromium: str | None = 
         return data
 
 
-def render_pdf(htmls: Sequence[tuple[str, str | None, str]]) -> list[bytes]:
+def render_pdf(htmls: Sequence[tuple[str, str | None, str]], *,
+               title: str | None = None) -> list[bytes]:
     """Print HTML documents ``(html, case, lang)`` to PDF, one Chromium run each, two at a time.
+
+    ``title`` heads every page (in the documents' language); None for the scan report's.
 
     Raises
     ------
@@ -198,4 +204,4 @@ def render_pdf(htmls: Sequence[tuple[str, str | None, str]]) -> list[bytes]:
     exe = find_chromium()
     with ThreadPoolExecutor(max_workers=max(1, min(len(htmls), PARALLEL))) as pool:
         return list(pool.map(lambda doc: print_pdf(doc[0], case=doc[1], lang=doc[2],
-                                                   chromium=exe), htmls))
+                                                   chromium=exe, title=title), htmls))

@@ -50,6 +50,9 @@ def render_report(report: dict[str, Any], fmt: str, *, lang: str = "en",
                   base: Path | None = None) -> str | bytes:
     """The report as HTML text, PDF bytes, or the findings CSV text.
 
+    A copy comparison's report (with its ``comparison`` object) is rendered as the comparison's
+    page (:func:`auditor.compare.html.render_compare_html`), as ``auditor compare`` writes it.
+
     Parameters
     ----------
     report
@@ -61,7 +64,17 @@ def render_report(report: dict[str, Any], fmt: str, *, lang: str = "en",
     base
         A folder the report's relative file paths may resolve against (for the excerpts).
     """
-    get_lang(lang)
+    tr = get_lang(lang)
+    if "comparison" in report and fmt in ("html", "pdf"):
+        # a copy comparison (auditor compare --format json): its own page, as compare prints it
+        from ..compare.html import render_compare_html, title
+
+        page = render_compare_html(report, lang)
+        if fmt == "html":
+            return page
+        from .pdf import render_pdf
+
+        return render_pdf([(page, None, lang)], title=title(tr))[0]
     if fmt == "html":
         from .html import render_html
 

@@ -219,6 +219,38 @@ def _session(value: Any) -> None:
                 raise _Bad(f"{w}signed_by", f"must be a list of names, got {_show(signed)}")
 
 
+def _comparison(data: dict[str, Any]) -> None:
+    """A copy comparison's fields (``auditor compare``), each of the type its page reads."""
+    comp = _object(data["comparison"], "comparison")
+    for key in ("offset", "speed_ratio", "coverage", "reference_duration", "copy_duration"):
+        _number(comp, key, "comparison.", optional=False,
+                lo=0.0 if key.endswith("duration") else None, hi=None)
+    for i, entry in enumerate(_list(comp.get("segments") or [], "comparison.segments")):
+        seg, w = _object(entry, f"comparison.segments[{i}]"), f"comparison.segments[{i}]."
+        _number(seg, "copy_start", w, optional=False)
+        _number(seg, "copy_end", w, optional=False)
+        _number(seg, "offset", w)
+        _number(seg, "ber", w)
+    if comp.get("reference_source") is not None:
+        _object(comp["reference_source"], "comparison.reference_source")
+    params = (data["tool"].get("parameters") or {})
+    _number(params, "min_span", "tool.parameters.")
+    if params.get("fingerprint") is not None:
+        _object(params["fingerprint"], "tool.parameters.fingerprint")
+    for i, f in enumerate(data["findings"]):
+        if f.get("detector") != "compare":
+            continue
+        w = f"findings[{i}]."
+        _number(f, "start", w, optional=False)
+        _number(f, "end", w, optional=False)
+        ev = _object(f.get("evidence"), f"{w}evidence")
+        for key in ("reference_start", "reference_end", "length"):
+            _number(ev, key, f"{w}evidence.", optional=False)
+        for key in ("copy_start_joined", "copy_end_joined", "reference_start_joined",
+                    "reference_end_joined"):
+            _number(ev, key, f"{w}evidence.")
+
+
 def _check(data: Any) -> None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         got = data.get("schema") if isinstance(data, dict) else type(data).__name__
@@ -245,6 +277,8 @@ def _check(data: Any) -> None:
     for key in ("summary", "ledger"):
         if data.get(key) is not None:
             _object(data[key], key, null=True)
+    if "comparison" in data:
+        _comparison(data)
 
 
 def validate_report(data: Any, *, path: str | os.PathLike[str] | None = None) -> None:

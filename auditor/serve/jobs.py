@@ -62,6 +62,7 @@ class Job:
     state: str = "queued"  # queued, running, done, failed, cancelled
     files: list[FileProgress] = field(default_factory=list)
     error: str | None = None
+    failure: AuditorError | None = None  # the error, to say it again in a page's language
     result: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
@@ -177,7 +178,7 @@ class Jobs:
                 shutil.rmtree(job.folder, ignore_errors=True)
                 return
             except AuditorError as exc:
-                job.error, job.state = exc.diagnostics(), "failed"
+                job.error, job.failure, job.state = exc.diagnostics(), exc, "failed"
                 shutil.rmtree(job.folder, ignore_errors=True)
                 return
             except Exception as exc:  # noqa: BLE001 - a page, never a traceback, for a person

@@ -25,7 +25,8 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
-from ..errors import InputError
+from ..report.explain import N_
+from .messages import AppError
 
 __all__ = ["UploadError", "Upload", "safe_name", "check_length", "receive_form",
            "MAX_UPLOAD", "MAX_FIELD", "MAX_PARTS"]
@@ -39,14 +40,16 @@ MAX_PARTS = 2000
 _NAME_MAX = 255  # bytes in one path component on every common file system
 
 
-class UploadError(InputError):
+class UploadError(AppError):
     """An upload refused: too large, malformed, or a file name that cannot be used.
 
-    ``status`` is the HTTP status the app answers with (413 too large, 400 otherwise).
+    ``status`` is the HTTP status the app answers with (413 too large, 400 otherwise); the
+    message and advice are catalog ids, their values apart (:class:`.messages.AppError`).
     """
 
-    def __init__(self, what: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(what, hint=hint)
+    def __init__(self, what: str, *, status: int = 400, hint: str | None = None,
+                 **values: Any) -> None:
+        super().__init__(what, hint=hint, **values)
         self.status = status
 
 
@@ -56,10 +59,12 @@ def _size(n: int) -> str:
 
 def too_large(cap: int, claimed: int | None = None) -> UploadError:
     """The error of a body over ``cap`` bytes."""
-    what = (f"the upload is {_size(claimed)}, over the limit of {_size(cap)}" if claimed
-            else f"the upload passed the limit of {_size(cap)}")
-    return UploadError(what + "; nothing was kept", status=413,
-                       hint="start the app with a larger --max-upload, or check fewer files")
+    hint = N_("start the app with a larger --max-upload, or check fewer files")
+    if claimed:
+        return UploadError(N_("the upload is %(size)s, over the limit of %(cap)s; nothing was "
+                              "kept"), status=413, hint=hint, size=_size(claimed), cap=_size(cap))
+    return UploadError(N_("the upload passed the limit of %(cap)s; nothing was kept"),
+                       status=413, hint=hint, cap=_size(cap))
 
 
 def safe_name(raw: str) -> str:
@@ -72,14 +77,15 @@ def safe_name(raw: str) -> str:
     """
     name = unicodedata.normalize("NFC", raw.replace("\\", "/").rsplit("/", 1)[-1]).strip()
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-        raise UploadError(f"the file name {raw!r} holds control characters",
-                          hint="rename the file with letters, digits, dots and dashes")
+        raise UploadError(N_("the file name %(name)s holds control characters"), name=repr(raw),
+                          hint=N_("rename the file with letters, digits, dots and dashes"))
     if name in ("", ".", "..") or name.startswith("."):
-        raise UploadError(f"the file name {raw!r} cannot be used",
-                          hint="rename the file so that its name does not start with a dot")
+        raise UploadError(N_("the file name %(name)s cannot be used"), name=repr(raw),
+                          hint=N_("rename the file so that its name does not start with a dot"))
     if len(name.encode("utf-8")) > _NAME_MAX:
-        raise UploadError(f"the file name {name[:40]!r}... is longer than {_NAME_MAX} bytes",
-                          hint="rename the file with a shorter name")
+        raise UploadError(N_("the file name %(name)s... is longer than %(max)s bytes"),
+                          name=repr(name[:40]), max=_NAME_MAX,
+                          hint=N_("rename the file with a shorter name"))
     return name
 
 
@@ -92,14 +98,16 @@ def check_length(headers: Mapping[str, str], cap: int, folder: Path) -> None:
     try:
         claimed = int(text)
     except ValueError:
-        raise UploadError(f"Content-Length {text[:20]!r} is not a number") from None
+        raise UploadError(N_("Content-Length %(value)s is not a number"),
+                          value=repr(text[:20])) from None
     if claimed > cap:
         raise too_large(cap, claimed)
     free = _free_bytes(folder)
     if claimed > free:
-        raise UploadError(f"the upload is {_size(claimed)} but the disk holding the app's "
-                          f"temporary folder has {_size(free)} free; nothing was kept",
-                          status=413, hint="free some disk space, or check fewer files")
+        raise UploadError(N_("the upload is %(size)s but the disk holding the app's temporary "
+                             "folder has %(free)s free; nothing was kept"),
+                          size=_size(claimed), free=_size(free), status=413,
+                          hint=N_("free some disk space, or check fewer files"))
 
 
 def _free_bytes(folder: Path) -> int:
@@ -145,7 +153,7 @@ class _Receiver:
     def _begin(self) -> None:
         self.parts += 1
         if self.parts > MAX_PARTS:
-            raise UploadError(f"the form has more than {MAX_PARTS} parts")
+            raise UploadError(N_("the form has more than %(max)s parts"), max=MAX_PARTS)
         self._headers, self._field, self._text, self._out = {}, None, None, None
 
     def _hfield(self, data: bytes, start: int, end: int) -> None:
@@ -169,11 +177,12 @@ class _Receiver:
         if not raw:
             return  # a file input left empty
         if name not in self.file_fields:
-            raise UploadError(f"unexpected file in the form field {name!r}")
+            raise UploadError(N_("unexpected file in the form field %(field)s"),
+                              field=repr(name))
         stored = safe_name(raw)
         if stored in self.names:
-            raise UploadError(f"two files are named {stored!r}",
-                              hint="give each file once, or rename one of them")
+            raise UploadError(N_("two files are named %(name)s"), name=repr(stored),
+                              hint=N_("give each file once, or rename one of them"))
         self.names.add(stored)
         path = self.folder / stored
         # O_EXCL: never through a link or over a file already there
@@ -188,8 +197,8 @@ class _Receiver:
         elif self._text is not None:
             self._text += data[start:end]
             if len(self._text) > MAX_FIELD:
-                raise UploadError(f"the form field {self._field!r} is longer than "
-                                  f"{MAX_FIELD // 1024} KB")
+                raise UploadError(N_("the form field %(field)s is longer than %(max)s KB"),
+                                  field=repr(self._field), max=MAX_FIELD // 1024)
 
     def _end(self) -> None:
         if self._out is not None:
@@ -217,7 +226,7 @@ async def receive_form(headers: Mapping[str, str], body: AsyncIterator[bytes], f
     """
     kind, options = parse_options_header(headers.get("content-type", ""))
     if kind != b"multipart/form-data" or b"boundary" not in options:
-        raise UploadError("the form was not sent as multipart/form-data")
+        raise UploadError(N_("the form was not sent as multipart/form-data"))
     check_length(headers, cap, folder)
     receiver = _Receiver(folder, file_fields)
     parser = MultipartParser(options[b"boundary"], receiver.callbacks())
@@ -230,10 +239,10 @@ async def receive_form(headers: Mapping[str, str], body: AsyncIterator[bytes], f
             parser.write(chunk)
         parser.finalize()
     except FormParserError as exc:
-        raise UploadError(f"the form is malformed: {exc}") from None
+        raise UploadError(N_("the form is malformed: %(error)s"), error=str(exc)) from None
     except OSError as exc:
-        raise UploadError(f"cannot store the upload: {exc.strerror}",
-                          hint="check the free disk space") from None
+        raise UploadError(N_("cannot store the upload: %(error)s"), error=str(exc.strerror),
+                          hint=N_("check the free disk space")) from None
     finally:
         receiver.close()
     return receiver.upload

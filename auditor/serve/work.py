@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, VerificationError
+from ..report.explain import N_
 from .jobs import Job
+from .messages import AppError
 
 __all__ = ["scan_work", "bundle_work", "compare_work", "render", "MEDIA_TYPES"]
 
@@ -65,11 +67,11 @@ def scan_work(job: Job) -> dict[str, Any]:
         for rec in session.recordings:
             path = session.resolve(rec)
             if not _inside(job.folder, path):
-                raise InputError(
-                    f"the session record declares {rec.file!r}, outside the files you gave",
-                    path=session_path.name,
-                    hint="in the app a record names its recordings by their file names only "
-                         "(e.g. part1.wav); give those files with the record")
+                raise AppError(
+                    N_("the session record declares %(file)s, outside the files you gave"),
+                    file=repr(rec.file), path=session_path.name,
+                    hint=N_("in the app a session record names its recordings by their file "
+                            "names only (e.g. part1.wav); give those files with the record"))
             declared.append(Path(os.path.realpath(path)))
         _expect(job, [p for p in (session.resolve(r) for r in session.recordings) if p.exists()])
         extra = [p for p in recordings if Path(os.path.realpath(p)) not in declared]
@@ -80,9 +82,9 @@ def scan_work(job: Job) -> dict[str, Any]:
                                       created=created, progress=job.progress, lang=o["lang"])
     else:
         if not recordings:
-            raise InputError("no recordings given",
-                             hint="choose the recording files, and the session record if you "
-                                  "have it")
+            raise AppError(N_("no recordings given"),
+                           hint=N_("choose the recording files, and the session record if you "
+                                   "have it"))
         _expect(job, recordings)
         params = grid_params(params, policy=load_policy(o["policy"]))
         scans, unreadable = scan_files(recordings, params, progress=job.progress,
@@ -160,7 +162,7 @@ def compare_work(job: Job) -> dict[str, Any]:
     o = job.options
     copies = [str(p) for p in o["copies"]]
     if not copies:
-        raise InputError("no copy given", hint="choose the copy you want to check")
+        raise AppError(N_("no copy given"), hint=N_("choose the copy you want to check"))
     _expect(job, [o["reference"], *o["copies"]])
     trusted = read_verifier_key(str(o["key"])) if o.get("key") else None
     copy_files = [describe_file(p, "copy") for p in copies]

@@ -2,6 +2,13 @@
 // beyond this app (the Content-Security-Policy allows nothing else).
 "use strict";
 
+// The page's words in its language: data- attributes of <body>, from the app's catalogs (no
+// inline script: the policy allows this file only). {left} and {percent} are filled in here.
+function say(name, values) {
+  const text = document.body.dataset[name] || "";
+  return text.replace(/\{(\w+)\}/g, (m, key) => (key in (values || {}) ? values[key] : m));
+}
+
 function listChosen(input, list) {
   list.textContent = "";
   for (const f of input.files) {
@@ -40,7 +47,7 @@ function fill(tbody, files) {
   for (const f of files) {
     const tr = document.createElement("tr");
     const pct = f.percent === null ? 0 : f.percent;
-    const cells = [f.file, null, f.left === null ? "" : `${f.left} s`];
+    const cells = [f.file, null, f.left === null ? "" : say("seconds", {left: f.left})];
     cells.forEach((text, i) => {
       const td = document.createElement("td");
       if (i === 1) {
@@ -67,7 +74,7 @@ function poll(job) {
       }
       fill(document.querySelector("#progress tbody"), s.files);
       document.getElementById("overall").textContent =
-        s.left === null ? "Working…" : `About ${s.left} s left.`;
+        s.left === null ? say("working") : say("left", {left: s.left});
       setTimeout(() => poll(job), 1000);
     })
     .catch(() => setTimeout(() => poll(job), 2000));
@@ -88,14 +95,14 @@ function sendWithProgress(form, event) {
   const [bar, text] = line.children;
   bar.max = 100;
   bar.value = 0;
-  text.textContent = " Sending the files…";
+  text.textContent = ` ${say("sending")}`;
   for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = true;
   const xhr = new XMLHttpRequest();
   xhr.open("POST", form.action);
   xhr.upload.addEventListener("progress", (e) => {
     if (!e.lengthComputable) return;
     bar.value = Math.round((100 * e.loaded) / e.total);
-    text.textContent = ` Sending the files: ${bar.value}%`;
+    text.textContent = ` ${say("sent", {percent: bar.value})}`;
   });
   xhr.addEventListener("load", () => {
     if (/^\/job\/[\w-]{22}$/.test(new URL(xhr.responseURL).pathname) && xhr.status === 200) {
@@ -107,8 +114,7 @@ function sendWithProgress(form, event) {
     document.close();
   });
   xhr.addEventListener("error", () => {
-    text.textContent = " The app did not take the files: they may be larger than it accepts " +
-      "(auditor serve --max-upload), or the app has stopped.";
+    text.textContent = ` ${say("refused")}`;
     for (const b of form.querySelectorAll("button[type=submit]")) b.disabled = false;
   });
   xhr.send(new FormData(form));
