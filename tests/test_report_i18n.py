@@ -143,3 +143,16 @@ def test_text_report_english_unchanged_and_translated() -> None:
     assert "Выпадение сигнала (dropout)" in ru and "1 факт (1 средняя)." in ru
     assert "dropout at 00:00:40.0" in ru  # the detector's message stays as technical detail
     assert "Гц" in render_text(report, lang="kk")
+
+
+def test_every_finding_kind_the_code_makes_has_a_title_and_an_explanation() -> None:
+    # kinds written literally where findings are made; a kind without an entry in KINDS is
+    # shown to a reader as its bare identifier, in every language
+    made = re.compile(r'(?:Finding\(\s*(?:kind=)?|_finding\(\s*|\bKIND = )"([a-z_]+)"'
+                      r'|\bkind="([a-z_]+)", file=')
+    kinds: set[str] = set()
+    for path in PKG.rglob("*.py"):
+        for a, b in made.findall(path.read_text(encoding="utf-8")):
+            kinds.add(a or b)
+    assert {"digital_silence", "duplicate_claim", "unusable_recording", "unsealed"} <= kinds
+    assert sorted(kinds - set(KINDS)) == []

@@ -28,10 +28,11 @@ _ALTERED = frozenset({
     "digital_silence", "silence", "dropout", "timestamp_gap", "level_jump", "format_change",
     "splice", "video_gap", "video_black", "video_frozen", "missing_file", "overlap",
     "timestamp_mismatch", "hash_mismatch", "missing_in_copy", "inserted_in_copy",
-    "altered_in_copy", "invalid_samples", "early_destruction",
+    "altered_in_copy", "invalid_samples", "early_destruction", "unusable_recording",
 })
 _PROCEDURE = frozenset({"act_issue", "unlogged_file", "retention_overdue",
-                        "ledger_inconsistent", "unwitnessed", "untimestamped"})
+                        "ledger_inconsistent", "unwitnessed", "untimestamped", "unsealed",
+                        "duplicate_claim"})
 _RANK = {"high": 2, "warning": 1, "info": 0}
 #: findings in one file closer than this (seconds) are one place
 _NEAR_S = 0.5

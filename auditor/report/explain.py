@@ -116,6 +116,17 @@ KINDS: dict[str, tuple[str, str]] = {
         "No RFC 3161 timestamp from the trusted time-stamping authority verifies for the "
         "ledger's checkpoint. Without it, nothing independent of the court shows when the "
         "ledger reached this state.")),
+    "unsealed": (N_("Recording logged but not sealed"), N_(
+        "The ledger holds the start of this recording's entry but not its seal: adding it to "
+        "the ledger did not finish, so its chunks may not all be logged. Add the file again.")),
+    "duplicate_claim": (N_("Recording claimed by two session records"), N_(
+        "One file is declared as the recording of two or more court sessions. It cannot be "
+        "both: one session record names the wrong file, and the session it was meant for may "
+        "have no recording.")),
+    "unusable_recording": (N_("Not a usable recording"), N_(
+        "The archived file cannot be read, is almost all silence, or holds far less audio than "
+        "it declares (the finding gives the reason): it cannot serve as the recording of the "
+        "session.")),
     "invalid_samples": (N_("Invalid samples"), N_(
         "The decoded audio holds values that are not numbers or are out of range: the file is "
         "damaged.")),
