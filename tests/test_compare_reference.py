@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 from conftest import speechlike
+from test_compare_html import needs_chromium, needs_poppler
 
 from auditor.cli import cli
 from auditor.media import transcode
@@ -168,3 +169,42 @@ def test_a_trusted_key_authenticates_the_bundles_signer(court, tmp_path):
     res = run("compare", court["db"], court["copy"], "--name", "hearing.wav",
               "--trusted-key", pub)
     assert res.exit_code == 2 and "ledger verify" in res.output
+
+
+def test_ledger_verify_copy_of_as_html_and_pdf_in_russian(court, tmp_path):
+    from auditor.report.i18n import get_lang
+
+    pub = court["key"] + ".pub"
+    ru = get_lang("ru")
+    page = tmp_path / "copy.ru.html"
+    res = run("ledger", "verify", court["db"], court["copy"], "--copy-of", "hearing.wav",
+              "--trusted-key", pub, "--format", "html", "--lang", "ru", "-o", str(page))
+    assert res.exit_code == 1, res.output
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="ru">' in text and "<svg" in text  # both timelines drawn
+    assert ru.gettext("Copy comparison report") in text
+    # the ledger's own check has no page: refused before any work, nothing written
+    res = run("ledger", "verify", court["db"], "--trusted-key", pub, "--format", "html",
+              "-o", str(tmp_path / "ledger.html"))
+    assert res.exit_code == 2 and "--copy-of" in res.output
+    assert not (tmp_path / "ledger.html").exists()
+    res = run("ledger", "verify", court["db"], court["copy"], "--copy-of", "hearing.wav",
+              "--trusted-key", pub, "--format", "pdf")
+    assert res.exit_code == 2 and "-o" in res.output
+
+
+@needs_chromium
+@needs_poppler
+def test_ledger_verify_copy_of_as_a_kazakh_pdf(court, tmp_path):
+    import subprocess
+
+    from auditor.report.i18n import get_lang
+
+    pdf = tmp_path / "copy.kk.pdf"
+    res = run("ledger", "verify", court["db"], court["copy"], "--copy-of", "hearing.wav",
+              "--trusted-key", court["key"] + ".pub", "--format", "pdf", "--lang", "kk",
+              "-o", str(pdf))
+    assert res.exit_code == 1, res.output
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True,
+                           text=True).stdout
+    assert get_lang("kk").gettext("Copy comparison report") in " ".join(words.split())

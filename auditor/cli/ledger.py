@@ -20,6 +20,7 @@ from ._options import (
     check_output,
     default_format,
     fail_on_option,
+    lang_option,
     output_options,
     report_created,
     signing_key_option,
@@ -179,7 +180,8 @@ def add(
     "NAME: compare them with its logged fingerprint, as `auditor compare` does.",
 )
 @verify_attest_options
-@output_options(("text", "json"))
+@output_options(("text", "json", "html", "pdf"))
+@lang_option
 @fail_on_option
 def verify(
     ledger_path: str,
@@ -191,6 +193,7 @@ def verify(
     witnesses_file: str | None,
     tsa_cert: str | None,
     fmt: str | None,
+    lang: str,
     fail_on: str,
     output: str | None,
 ) -> None:
@@ -201,6 +204,8 @@ def verify(
     (missing_in_copy, inserted_in_copy, altered_in_copy) with the ledger's own findings and
     facts, and the exit codes are compare's: 0 the same audio, 1 differences, 2 could not
     check (no such recording, no fingerprint: add one with `ledger add --fingerprint-only`).
+    That report can also be HTML or PDF (both timelines drawn), and its text, HTML and PDF
+    are in the --lang language; the ledger's own check is text or JSON only.
 
     Only --trusted-key authenticates who signed the ledger. Without it a clean ledger is
     merely "internally consistent, signer NOT authenticated" and the exit status is 2, unless
@@ -224,6 +229,8 @@ def verify(
       auditor ledger verify court.db --trusted-key court.key.pub --witnesses witnesses.txt
       auditor ledger verify court.db copy.mp3 --copy-of hearing.wav \\
         --trusted-key court.key.pub
+      auditor ledger verify court.db copy.mp3 --copy-of hearing.wav \\
+        --trusted-key court.key.pub --format pdf --lang ru -o copy-check.pdf
     """
     from ..atomic import write_atomic
     from ..ledger.check import check_ledger, unauthenticated
@@ -236,6 +243,13 @@ def verify(
     if copy_of is not None and not files:
         raise InputError("--copy-of NAME needs the copy's FILES",
                          hint=f"auditor ledger verify {ledger_path} copy.mp3 --copy-of {copy_of}")
+    if fmt in ("html", "pdf"):
+        if copy_of is None:
+            raise InputError(f"--format {fmt} is for the comparison of a copy (--copy-of NAME)",
+                             hint="the ledger's own check is text or json")
+        from .compare import check_pdf
+
+        check_pdf(fmt, output)
     attest_inputs = read_attest_inputs(witnesses_file, tsa_cert)
     result = check_ledger(ledger_path, () if copy_of else files, trusted_key=trusted_key,
                           trusted_checkpoint=old, no_key=no_key)
@@ -244,7 +258,8 @@ def verify(
         write_atomic(trusted, result.log.checkpoint.encode("utf-8"))
     if copy_of is not None:
         params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
-        code = _verify_copy(ledger_path, files, copy_of, result, params, fmt, fail_on, output)
+        code = _verify_copy(ledger_path, files, copy_of, result, params, fmt, fail_on, output,
+                            lang)
         if code:
             sys.exit(code)
         if trusted_key is None and not no_key:
@@ -310,7 +325,8 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
 
 
 def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,
-                 params: dict[str, Any], fmt: str, fail_on: str, output: str | None) -> int:
+                 params: dict[str, Any], fmt: str, fail_on: str, output: str | None,
+                 lang: str = "en") -> int:
     """``verify --copy-of``: the comparison report, with the ledger check's findings and facts."""
     from ..compare.check import reference_file
     from ..compare.report import describe_file
@@ -331,12 +347,12 @@ def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: A
                            for f in result.findings)
         from ..compare.report import render_compare_text
 
-        write_output(checks + problems + render_compare_text(report) + f"ledger: {result.trust}\n",
-                     output)
+        write_output(checks + problems + render_compare_text(report, lang)
+                     + f"ledger: {result.trust}\n", output)
         from ..report import exit_code
 
         return int(exit_code(report["findings"], fail_on))
-    return emit_report(report, fmt, output, fail_on)
+    return emit_report(report, fmt, output, fail_on, lang)
 
 
 def _proof_text(out: dict[str, Any]) -> str:
