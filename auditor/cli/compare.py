@@ -23,7 +23,7 @@ from ._options import (
     write_output,
 )
 
-__all__ = ["check_pdf", "compare", "compare_report", "emit_report"]
+__all__ = ["check_pdf", "compare", "compare_report", "emit_report", "verify_copy"]
 
 def compare_report(ref_fp: Any, ref_files: list[dict[str, Any]], copies: tuple[str, ...], *,
                    copy_files: list[dict[str, Any]], source: dict[str, Any], min_span: float,
@@ -167,3 +167,34 @@ def compare(reference: str, copies: tuple[str, ...], reference_parts: tuple[str,
     report = compare_report(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                             min_span=min_span, progress=progress)
     sys.exit(emit_report(report, fmt, output, fail_on, lang))
+
+
+def verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,
+                 params: dict[str, Any], fmt: str, fail_on: str, output: str | None,
+                 lang: str = "en") -> int:
+    """``ledger verify --copy-of``: the comparison report against the fingerprint the ledger
+    logged, with the ledger check's findings and facts (``result``); returns the exit code."""
+    from ..compare.check import reference_file
+    from ..compare.report import describe_file
+    from ..ledger.content import ledger_reference
+    from ._options import progress_printer
+
+    copy_files = [describe_file(p, "copy") for p in copies]
+    ref_fp, source = ledger_reference(ledger_path, name)
+    report = compare_report(ref_fp, [reference_file(source, ref_fp.duration)], copies,
+                            copy_files=copy_files, source=source, min_span=0.75,
+                            progress=progress_printer(True), earlier=tuple(result.findings))
+    report["tool"]["parameters"].update(params, copy_of=name)
+    report["ledger"] = result.to_report(params, None)["ledger"]
+    if fmt == "text":
+        checks = "".join(f"ok: {c}\n" for c in result.log.checks)
+        problems = "".join(f"{f.severity.upper()}: {f.kind}: {f.message}\n"
+                           for f in result.findings)
+        from ..compare.report import render_compare_text
+
+        write_output(checks + problems + render_compare_text(report, lang)
+                     + f"ledger: {result.trust}\n", output)
+        from ..report import exit_code
+
+        return int(exit_code(report["findings"], fail_on))
+    return emit_report(report, fmt, output, fail_on, lang)

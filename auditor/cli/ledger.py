@@ -258,8 +258,10 @@ def verify(
         write_atomic(trusted, result.log.checkpoint.encode("utf-8"))
     if copy_of is not None:
         params = {"key": pubkey, "no_key": no_key, "trusted": trusted, "fail_on": fail_on}
-        code = _verify_copy(ledger_path, files, copy_of, result, params, fmt, fail_on, output,
-                            lang)
+        from .compare import verify_copy
+
+        code = verify_copy(ledger_path, files, copy_of, result, params, fmt, fail_on, output,
+                           lang)
         if code:
             sys.exit(code)
         if trusted_key is None and not no_key:
@@ -322,37 +324,6 @@ def prove(ledger_path: str, index: int | None, from_size: int | None, size: int 
             out.update(from_size=from_size, from_checkpoint=signed.get(from_size))
         out["proof"] = [h.hex() for h in proof]
     write_output(json.dumps(out, indent=2) + "\n" if fmt == "json" else _proof_text(out), output)
-
-
-def _verify_copy(ledger_path: str, copies: tuple[str, ...], name: str, result: Any,
-                 params: dict[str, Any], fmt: str, fail_on: str, output: str | None,
-                 lang: str = "en") -> int:
-    """``verify --copy-of``: the comparison report, with the ledger check's findings and facts."""
-    from ..compare.check import reference_file
-    from ..compare.report import describe_file
-    from ..ledger.content import ledger_reference
-    from ._options import progress_printer
-    from .compare import compare_report, emit_report
-
-    copy_files = [describe_file(p, "copy") for p in copies]
-    ref_fp, source = ledger_reference(ledger_path, name)
-    report = compare_report(ref_fp, [reference_file(source, ref_fp.duration)], copies,
-                            copy_files=copy_files, source=source, min_span=0.75,
-                            progress=progress_printer(True), earlier=tuple(result.findings))
-    report["tool"]["parameters"].update(params, copy_of=name)
-    report["ledger"] = result.to_report(params, None)["ledger"]
-    if fmt == "text":
-        checks = "".join(f"ok: {c}\n" for c in result.log.checks)
-        problems = "".join(f"{f.severity.upper()}: {f.kind}: {f.message}\n"
-                           for f in result.findings)
-        from ..compare.report import render_compare_text
-
-        write_output(checks + problems + render_compare_text(report, lang)
-                     + f"ledger: {result.trust}\n", output)
-        from ..report import exit_code
-
-        return int(exit_code(report["findings"], fail_on))
-    return emit_report(report, fmt, output, fail_on, lang)
 
 
 def _proof_text(out: dict[str, Any]) -> str:
