@@ -120,7 +120,7 @@ SPEAKERS = (
     Speaker("june", "independent", "prompt", 16000, "f", "fr", "asterisk-core-sounds-fr (G.722)"),
     Speaker("ivrvoice-ru", "independent", "prompt", 16000, "f", "ru",
             "asterisk-core-sounds-ru (G.722)"),
-    Speaker("librivox", "independent", "prompt", 16000, "f", "en",
+    Speaker("librivox", "independent", "prompt", 16000, "m", "en",
             "pocketsphinx-testdata librivox/"),
     Speaker("sphinx-cards", "independent", "prompt", 16000, "m", "en",
             "pocketsphinx-testdata cards/"),
