@@ -121,3 +121,22 @@ def test_git_files_are_copied_at_the_pinned_commit_and_checked(fi, tmp_path: Pat
     gone = fi.GitSource("pyenf", "someone/repo", "1" * 40, src.paths, "MIT", "x", "")
     assert "lacks commit" in str(fi.fetch_git(gone, bare, tmp_path / "o4")["status"])
     assert not (tmp_path / "o3").exists() and not (tmp_path / "o4").exists()
+
+
+def test_an_attacked_copys_span_is_where_it_differs_from_its_original(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    gen = bench_module("scan_attack_pairs")
+    pairs = next(gen)
+    try:
+        sr = 8000
+        a = np.random.default_rng(3).normal(0, 0.1, 4 * sr)
+        b = a.copy()
+        b[int(1.5 * sr): int(2.5 * sr)] = a[: sr]  # a second of the start pasted at 1.5 s
+        sf.write(tmp_path / "o.wav", a, sr, subtype="PCM_16")
+        sf.write(tmp_path / "x.wav", b, sr, subtype="PCM_16")
+        lo, hi = pairs.tampered_span(tmp_path / "o.wav", tmp_path / "x.wav")
+        assert abs(lo - 1.5) < 0.01 and abs(hi - 2.5) < 0.01
+        assert pairs.tampered_span(tmp_path / "o.wav", tmp_path / "o.wav") is None
+    finally:
+        gen.close()
