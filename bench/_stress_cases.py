@@ -406,7 +406,7 @@ class Case:
 
 def seed_of(split: str) -> int:
     """The fixed seed of a split (the splits never share a seed either)."""
-    return {"calibration": 19_001, "test": 19_002}[split]
+    return {"calibration": 19_001, "test": 19_002, "independent": 19_003}[split]
 
 
 def compose(case: Case) -> tuple[Scene, list[sc.Edit], np.ndarray, list[dict[str, Any]]]:

@@ -33,7 +33,7 @@ def pick_hum(rng: np.random.Generator, split: str, level_db: float, need: float,
     ``need`` seconds; fundamental with 2nd, 3rd and 5th harmonics. ``avoid`` (ref, offset):
     another reference of the same grid, or the same one at least 60 s away."""
     refs = [r for r in vo.references(split, nominal)
-            if vo.reference_phase(r.rel)[2] - 2 * EDGE >= need]
+            if vo.reference_phase(r.rel)[2] - 2 * EDGE >= need and _fits(r.rel, need)]
     if avoid is not None and rng.random() < 0.5:
         refs = [r for r in refs if r.rel == avoid[0]] or refs
     elif avoid is not None:
@@ -50,6 +50,17 @@ def pick_hum(rng: np.random.Generator, split: str, level_db: float, need: float,
                  (3, float(rng.uniform(0.2, 0.8)), float(rng.uniform(0, 2 * np.pi))),
                  (5, float(rng.uniform(0.0, 0.3)), float(rng.uniform(0, 2 * np.pi))))
     return Hum(ref.rel, ref.nominal, round(offset, 3), level_db, harmonics)
+
+
+def _fits(rel: str, need: float) -> bool:
+    """Whether the reference holds ``need`` seconds without a glitch (the independent split's
+    references hold glitches mid-file: some hold no 7.5-minute clear stretch)."""
+    dur = vo.reference_phase(rel)[2]
+    try:
+        _clear_offsets(rel, EDGE, dur - EDGE - need, need)
+    except ValueError:
+        return False
+    return True
 
 
 def _clear_offsets(rel: str, lo: float, hi: float, need: float) -> list[tuple[float, float]]:

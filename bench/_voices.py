@@ -1,6 +1,7 @@
 """Voices, rooms and mains references of the false-alarm benchmark, and their split.
 
-Every source of a benchmark hearing belongs to exactly one split, ``calibration`` or ``test``:
+Every source of a benchmark hearing belongs to exactly one split, ``calibration``, ``test`` or
+``independent``:
 a speaker, a room (noise level, colour and ventilation kind, with an id) and a mains reference
 (an ENF recording) are never shared between the two, so a detector tuned on the calibration
 split meets new voices, rooms and grids in the test split. Every reported figure comes from
@@ -8,9 +9,12 @@ the test split. The assignment is fixed here, in code.
 
 Voices come from ``../shared/corpus`` (Allison Smith, four FSDD speakers) and from Debian
 packages that ``bench/fetch_voices.py`` downloads and decodes into ``bench/out/voices/``
-(not committed). Kept out of everything here, for an independent check: Debian's
-``asterisk-core-sounds-fr/es/ru-*``, ``pocketsphinx-testdata``, FSDD's ``theo`` and
-``yweweler``, ENF-WHU ``H1_ref`` 041-130 and pyenf's attack recordings.
+(not committed). Kept out of calibration and test, for an independent check that nothing was
+tuned on: Debian's ``asterisk-core-sounds-fr/es/ru-*``, ``pocketsphinx-testdata``, FSDD's
+``theo`` and ``yweweler``, ENF-WHU ``H1_ref`` 041-130 and pyenf's attack recordings. They make
+the ``independent`` split (``bench/fetch_independent.py`` fetches them into
+``bench/out/independent/`` and ``bench/out/voices/``); ``calibrate_splice.py`` refuses to fit
+on it.
 """
 
 from __future__ import annotations
@@ -22,10 +26,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
 VOICES_DIR = HERE / "out" / "voices"
-SPLITS = ("calibration", "test")
+SPLITS = ("calibration", "test", "independent")
+#: splits nothing may be fitted or tuned on
+HELD_OUT = ("independent",)
+INDEPENDENT_DIR = HERE / "out" / "independent"
 FETCH_HINT = ("the extra voices are not in bench/out/voices: run "
               "`.venv/bin/python bench/fetch_voices.py` (apt-get download, about 40 MB; "
               "`apt-get update` first if a package is not found)")
+INDEPENDENT_HINT = ("the independent split's material is not in bench/out: run "
+                    "`.venv/bin/python bench/fetch_independent.py --help` (Debian packages and "
+                    "three GitHub repositories)")
 
 
 @dataclass(frozen=True)
@@ -105,13 +115,28 @@ SPEAKERS = (
     Speaker("nicolas", "test", "tokens", 8000, "m", "en", "corpus FSDD"),
     Speaker("armelle", "test", "prompt", 8000, "f", "fr", "asterisk-prompt-fr-armelle (GSM)"),
     Speaker("gcin-liu", "test", "tokens", 44100, "m", "zh", "gcin-voice 3.ogg"),
+    # the independent check (bench/fetch_independent.py); asterisk-core-sounds-es holds
+    # es_MX_f_Allison, the calibration split's Allison Smith: fetched, but not a new voice
+    Speaker("june", "independent", "prompt", 16000, "f", "fr", "asterisk-core-sounds-fr (G.722)"),
+    Speaker("ivrvoice-ru", "independent", "prompt", 16000, "f", "ru",
+            "asterisk-core-sounds-ru (G.722)"),
+    Speaker("librivox", "independent", "prompt", 16000, "m", "en",
+            "pocketsphinx-testdata librivox/"),
+    Speaker("sphinx-cards", "independent", "prompt", 16000, "m", "en",
+            "pocketsphinx-testdata cards/"),
+    Speaker("theo", "independent", "tokens", 8000, "m", "en", "FSDD (GitHub)"),
+    Speaker("yweweler", "independent", "tokens", 8000, "m", "en", "FSDD (GitHub)"),
 )
 BY_NAME = {s.name: s for s in SPEAKERS}
 _EXTRA = {v.name: v for v in EXTRA}
 
 
-def voices_present() -> bool:
-    """Whether ``fetch_voices.py`` has decoded every extra voice."""
+def voices_present(split: str = "test") -> bool:
+    """Whether ``fetch_voices.py`` (or, for the independent split, ``fetch_independent.py``)
+    has decoded every voice the split needs, and its mains references are there."""
+    if split in HELD_OUT:
+        return (all(any((VOICES_DIR / s.name).glob("*.wav")) for s in speakers(split))
+                and all(ref_path(r.rel).is_file() for r in references(split)))
     return all(any((VOICES_DIR / v.name).glob("*.wav")) for v in EXTRA)
 
 
@@ -126,10 +151,11 @@ def clips(name: str) -> tuple[Path, ...]:
         ast = CORPUS / "speech" / "asterisk-en"
         return tuple(p for p in sorted(ast.glob("*.wav"))
                      if "beep" not in p.name and "tone" not in p.name)
-    if name in _EXTRA:
+    if name in _EXTRA or BY_NAME[name].split in HELD_OUT:
         found = tuple(sorted((VOICES_DIR / name).glob("*.wav")))
         if not found:
-            raise FileNotFoundError(FETCH_HINT)
+            raise FileNotFoundError(INDEPENDENT_HINT if BY_NAME[name].split in HELD_OUT
+                                    else FETCH_HINT)
         return found
     return tuple(sorted((CORPUS / "speech" / "fsdd").glob(f"*_{name}_*.wav")))
 
@@ -169,6 +195,12 @@ ROOMS = (
     Room("R10", "test", -60.0, 0.88, "fan", False),
     Room("R11", "calibration", -52.0, 0.50, "none", True),
     Room("R12", "test", -47.0, 0.75, "none", True),
+    Room("R13", "independent", -66.0, 0.92, "fan", False),
+    Room("R14", "independent", -62.0, 0.55, "none", False),
+    Room("R15", "independent", -74.0, 0.98, "hvac", False),
+    Room("R16", "independent", -49.0, 0.82, "fan", True),
+    Room("R17", "independent", -45.0, 0.96, "hvac", True),
+    Room("R18", "independent", -51.0, 0.60, "none", True),
 )
 
 
@@ -190,6 +222,10 @@ class Reference:
     nominal: float
     harmonic: int = 1
     bandwidth: float = 1.0
+    #: the grid the recording was made on when it differs from ``nominal``: its phase is read
+    #: at that grid and scaled by ``nominal / source_nominal`` (a real grid's wander, carried
+    #: to the other grid's line)
+    source_nominal: float | None = None
 
 
 #: ENF-WHU 027, 031 and 037 hold recorder glitches (see ``_splice_cases.EXCLUDED_REFS``)
@@ -200,7 +236,22 @@ REFERENCES = tuple(
 ) + (
     Reference("enf-60hz/Grid_A_A1.wav", "test", 60.0, harmonic=2, bandwidth=0.1),
     Reference("enf-60hz/A_P1.wav", "calibration", 60.0),
+) + tuple(
+    # the independent split: ENF-WHU H1_ref 041-130 (bench/fetch_independent.py). No clean
+    # 60 Hz recording is held out (pyenf's attack recordings are 16-34 s of room sound), so
+    # its 60 Hz hum follows 101-130's 50 Hz wander scaled by 6/5
+    Reference(f"independent/enf-50hz/{i:03d}_ref.wav", "independent",
+              50.0 if i <= 100 else 60.0, source_nominal=None if i <= 100 else 50.0)
+    for i in range(41, 131)
 )
+
+
+def ref_path(rel: str) -> Path:
+    """Where a reference's file is: ``../shared/corpus`` or, for the independent split,
+    ``bench/out/independent``."""
+    if rel.startswith("independent/"):
+        return INDEPENDENT_DIR / rel.split("/", 1)[1]
+    return CORPUS / rel
 
 
 def references(split: str, nominal: float | None = None) -> tuple[Reference, ...]:
@@ -216,8 +267,11 @@ def reference_phase(rel: str) -> tuple[object, int, float]:
     from auditor.synth import reference_phase as phase_of
 
     ref = next(r for r in REFERENCES if r.rel == rel)
-    x, sr = sf.read(CORPUS / rel, dtype="float64")
-    ph = phase_of(x, sr, ref.nominal * ref.harmonic, bandwidth=ref.bandwidth) / ref.harmonic
+    x, sr = sf.read(ref_path(rel), dtype="float64")
+    grid = ref.source_nominal or ref.nominal
+    ph = phase_of(x, sr, grid * ref.harmonic, bandwidth=ref.bandwidth) / ref.harmonic
+    if ref.source_nominal:
+        ph = ph * (ref.nominal / ref.source_nominal)
     return ph, int(sr), x.size / sr
 
 

@@ -17,6 +17,8 @@ Usage::
     python bench/bench_splice_fa.py --quick            # ~20 min of audio: a smoke test
     python bench/bench_splice_fa.py                    # the figures: 12 h of test-split hearings
     python bench/bench_splice_fa.py --split calibration --hours 6
+    python bench/fetch_independent.py ...              # once: the held-out material
+    python bench/bench_splice_fa.py --split independent --hours 4   # the independent check
 """
 
 from __future__ import annotations
@@ -290,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     if not vo.corpus_present():
         print(f"../shared/corpus is not present at {vo.CORPUS}", file=sys.stderr)
         return 2
-    if not vo.voices_present():
-        print(vo.FETCH_HINT, file=sys.stderr)
+    if not vo.voices_present(args.split):
+        print(vo.INDEPENDENT_HINT if args.split in vo.HELD_OUT else vo.FETCH_HINT,
+              file=sys.stderr)
         return 2
     hours, seconds = (0.3, 180.0) if args.quick else (args.hours, args.minutes * 60)
     folder = args.out / f"stress-{args.split}"

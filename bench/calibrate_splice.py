@@ -23,7 +23,9 @@ Two thresholds are then chosen on the calibration split alone:
 * ``high``: a finding is ``high`` ("probable edit") only when at least two cues agree and its
   confidence reaches ``HIGH`` (a single cue, however strong, is at most a ``warning``).
 
-Every figure printed for the test split comes from audio none of this saw. Usage::
+Every figure printed for the test split comes from audio none of this saw; the
+``independent`` split (``fetch_independent.py``) is only ever evaluated: fitting on it is
+refused. Usage::
 
     .venv/bin/python bench/bench_splice_fa.py --split calibration   # scans, kept in bench/out
     .venv/bin/python bench/bench_splice_fa.py --split test
@@ -62,8 +64,31 @@ FAMILIES = ("enf", "background", "waveform")  # the cue modules (their candidate
 CAL_PATH = HERE.parent / "auditor" / "detect" / "splice" / CALIBRATION_FILE
 
 
-def load(out: Path, split: str) -> list[dict[str, Any]]:
+#: splits nothing is ever fitted or chosen on (``_voices.HELD_OUT``): the independent check
+HELD_OUT = ("independent",)
+
+
+class HeldOutError(ValueError):
+    """Fitting was asked of held-out material."""
+
+
+def refuse_held_out(split: str, data: dict[str, Any]) -> None:
+    """Raise :class:`HeldOutError` when ``split``, the results file's own split, or any of its
+    hearings (named ``ind-...``) belongs to a held-out split."""
+    named = {split, str(data.get("split", split))}
+    cases = {str(r.get("case", ""))[:4] for r in data.get("records", [])}
+    if named & set(HELD_OUT) or any(c.startswith(tuple(h[:3] + "-" for h in HELD_OUT))
+                                    for c in cases):
+        raise HeldOutError(f"refusing to fit on held-out material ({', '.join(HELD_OUT)}): it "
+                           "is kept for the independent check; fit on the calibration split")
+
+
+def load(out: Path, split: str, *, fitting: bool = False) -> list[dict[str, Any]]:
+    """The scan records of ``bench_splice_fa.py --split SPLIT``; ``fitting``: they are about to
+    be fitted or chosen on, which held-out material never is."""
     data = json.loads((out / f"splice-fa-{split}.json").read_text())
+    if fitting:
+        refuse_held_out(split, data)
     return list(data["records"])
 
 
@@ -232,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true",
                     help=f"write the fitted table to {CAL_PATH.relative_to(HERE.parent)}")
     args = ap.parse_args(argv)
-    cal_recs = load(args.out, "calibration")
+    try:
+        cal_recs = load(args.out, "calibration", fitting=True)
+    except HeldOutError as e:
+        print(f"error: {args.out / 'splice-fa-calibration.json'}: {e}", file=sys.stderr)
+        return 2
     s, y, _ = groups(cal_recs)
     w_pos = positive_weight(cal_recs)
     body = fit(s, y, np.where(y, w_pos, 1.0))
@@ -266,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
                                                  if k in ("fa_per_hour", "recall")}}
                              for t in sorted({report, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5,
                                               0.8})]
+    ind_path = args.out / "splice-fa-independent.json"
+    if ind_path.is_file():  # evaluated with the frozen table the scans used, never fitted on
+        ind = load(args.out, "independent")
+        frozen = json.loads(CAL_PATH.read_text())
+        f_cal, f_rep = Calibration.from_json(frozen), float(frozen["thresholds"]["report"])
+        out["independent"] = {"table": frozen["version"],
+                              **evaluate(ind, f_cal, f_rep, HIGH),
+                              "ece": ece(ind, f_cal, f_rep, positive_weight(ind)),
+                              "fa_unedited_per_hour": evaluate(clean_only(ind), f_cal, f_rep,
+                                                               HIGH)["fa_per_hour"]}
     print(json.dumps(out, indent=1))
     if args.write:
         CAL_PATH.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")

@@ -37,8 +37,10 @@ def voices(corpus: Path, vo):  # type: ignore[no-untyped-def]
 def test_splits_are_disjoint_in_speaker_room_and_reference(vo) -> None:
     for items, key in ((vo.SPEAKERS, "name"), (vo.ROOMS, "id"), (vo.REFERENCES, "rel")):
         by = {s: {getattr(x, key) for x in items if x.split == s} for s in vo.SPLITS}
-        assert by["calibration"] and by["test"]
-        assert not by["calibration"] & by["test"]
+        assert by["calibration"] and by["test"] and by["independent"]
+        for a, b in (("calibration", "test"), ("calibration", "independent"),
+                     ("test", "independent")):
+            assert not by[a] & by[b], (key, a, b)
         assert len({getattr(x, key) for x in items}) == len(items)
     # a room is its noise: no two rooms of different splits are the same room under two ids
     sig = {(r.noise_db, r.colour, r.vent): r.split for r in vo.ROOMS}
@@ -49,16 +51,21 @@ def test_splits_are_disjoint_in_speaker_room_and_reference(vo) -> None:
         assert any(v.rate >= 16000 for v in vo.speakers(s))
 
 
-def test_the_independent_check_material_is_never_used(vo) -> None:
-    names = {s.name for s in vo.SPEAKERS}
-    assert not names & {"theo", "yweweler"}
+def test_the_independent_check_material_is_never_used_for_calibration_or_test(vo) -> None:
+    names = {s.name for s in vo.SPEAKERS if s.split not in vo.HELD_OUT}
+    assert not names & {"theo", "yweweler", "june", "ivrvoice-ru", "librivox", "sphinx-cards"}
     packages = {v.package for v in vo.EXTRA}
     assert not any(p.startswith(("asterisk-core-sounds-fr", "asterisk-core-sounds-es",
                                  "asterisk-core-sounds-ru", "pocketsphinx")) for p in packages)
     for r in vo.REFERENCES:
         assert "attack" not in r.rel.lower()
-        if r.rel.startswith("enf-50hz/"):
-            assert 1 <= int(Path(r.rel).name[:3]) <= 40
+        if r.split in vo.HELD_OUT:
+            assert r.rel.startswith("independent/enf-50hz/")
+            assert 41 <= int(Path(r.rel).name[:3]) <= 130
+        else:
+            assert r.rel.startswith(("enf-50hz/", "enf-60hz/"))
+            if r.rel.startswith("enf-50hz/"):
+                assert 1 <= int(Path(r.rel).name[:3]) <= 40
 
 
 def test_a_gate_opens_with_speech_and_closes_after_hold_and_release(st) -> None:
