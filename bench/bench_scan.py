@@ -315,11 +315,12 @@ def case_lossy(out: Path, seconds: float, repeat: int) -> dict[str, Any]:
                               "found": seen["finding"]["message"],
                               "finding_kinds": seen["findings"]}
         res["measures"] += [asdict(m[name]), asdict(m[core]), asdict(m[peer])]
+        # issue 24: every detector within 1.3x the bare decode (the core detectors alone met it
+        # before the splice cues came)
+        res["targets"].append(target(f"2 h {kind.upper()}, every detector: scan / bare decode",
+                                     m[name].wall_s / m[peer].wall_s, "<=", 1.3))
         res["targets"].append(target(f"2 h {kind.upper()}, core detectors: scan / bare decode",
                                      m[core].wall_s / m[peer].wall_s, "<=", 1.3))
-        res["targets"].append({"name": f"2 h {kind.upper()}, with splice: scan / bare decode "
-                               "(no target)", "met": True, "target": "",
-                               "value": round(m[name].wall_s / m[peer].wall_s, 3)})
     return res
 
 
