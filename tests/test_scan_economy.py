@@ -103,3 +103,28 @@ def test_band_steps_over_unmeasured_stretches_warn_nothing(monkeypatch):
         assert band.band_steps(np.full(100, np.nan), 10, 0.1) == []
     [(b, before, after)] = steps
     assert 95 <= b <= 125 and before == pytest.approx(0.9) and after == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("channels", [2, 3])
+def test_background_mixes_only_its_frames_and_gets_the_mono_files_levels(channels):
+    from auditor.detect.features import mono_mix
+    from auditor.detect.splice.background import BackgroundAnalyser
+
+    rate = 48000
+    x = np.random.default_rng(12).standard_normal((rate * 3 + 777, channels)).astype(np.float32)
+    x[:, 0] *= 0.01
+    mono = mono_mix(x)[:, None]
+    many = BackgroundAnalyser(rate, channels)
+    one = BackgroundAnalyser(rate, 1)
+    at = 0
+    # blocks shorter than a frame, straddling frames, and long ones
+    for size in (100, 5000, 333, 48000, 700, 96000, 1, 30000):
+        many.update(x[at: at + size], at)
+        one.update(mono[at: at + size], at)
+        at += size
+    many.update(x[at:], at)
+    one.update(mono[at:], at)
+    a, b = many.finish(), one.finish()
+    assert a.level.size > 20
+    assert np.array_equal(a.level.view(np.uint32), b.level.view(np.uint32))
+    assert np.array_equal(a.db.view(np.uint32), b.db.view(np.uint32))

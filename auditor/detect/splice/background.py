@@ -128,30 +128,38 @@ class BackgroundAnalyser:
         self._out: list[np.ndarray] = []
 
     def update(self, block: np.ndarray, start: int) -> None:
-        mono = block[:, 0] if block.shape[1] == 1 else mono_mix(block)
-        end = start + mono.shape[0]
+        # only the frames' samples are mixed to mono (a sixth of the block): the mix of a
+        # whole 48 kHz stereo block cost more than the frames' spectra
+        n, stereo = block.shape[0], block.shape[1] > 1
+
+        def mono(a: int, b: int) -> np.ndarray:
+            return mono_mix(block[a:b]) if stereo else block[a:b, 0]
+
+        end = start + n
         snaps = []
         if self._pending.size:  # the frame that straddles the previous block's end
             need = self.n_fft - self._pending.size
-            if mono.shape[0] < need:
-                self._pending = np.concatenate([self._pending, mono])
+            if n < need:
+                self._pending = np.concatenate([self._pending, mono(0, n)])
                 return
-            snaps.append(np.concatenate([self._pending, mono[:need]])[None, :])
+            snaps.append(np.concatenate([self._pending, mono(0, need)])[None, :])
             self._pending = np.zeros(0, np.float32)
             self._next += self.hop
         i0 = self._next - start
-        if i0 < mono.shape[0]:
-            k = (mono.shape[0] - i0) // self.hop  # whole hops: a reshape, no copy
+        if i0 < n:
+            k = (n - i0) // self.hop  # whole hops: a reshape, no copy
             if k:
-                snaps.append(mono[i0 : i0 + k * self.hop].reshape(k, self.hop)[:, : self.n_fft])
+                rows = block[i0 : i0 + k * self.hop].reshape(k, self.hop, -1)[:, : self.n_fft]
+                snaps.append(mono_mix(rows) if stereo else rows[:, :, 0])
             self._next += k * self.hop
             rest = end - self._next
             if 0 < rest:
+                at = self._next - start
                 if rest >= self.n_fft:
-                    snaps.append(mono[self._next - start :][None, : self.n_fft])
+                    snaps.append(mono(at, at + self.n_fft)[None, :])
                     self._next += self.hop
                 else:
-                    self._pending = mono[self._next - start :].copy()
+                    self._pending = mono(at, n).copy()
         if snaps:
             self._out.append(self._levels(np.concatenate(snaps) if len(snaps) > 1 else snaps[0]))
 
