@@ -279,3 +279,39 @@ def test_concurrent_requests_cosign_once_and_never_fail(tmp_path: Path) -> None:
     assert all(a[2] == f"{led.size}\n" for a in answers if a[0] == 409)
     assert set(gets) <= {200, 404}
     assert db.latest(led.origin).size == led.size  # type: ignore[union-attr]
+
+
+def test_a_client_that_sends_a_byte_at_a_time_is_cut_off_at_the_deadline(
+        tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    lines: list[str] = []
+    with serving(db, log=lines.append) as server:
+        server.deadline = 1.0
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        with socket.create_connection((host, port), timeout=5) as sock:
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n")
+            started, closed = time.monotonic(), False
+            sock.settimeout(0.2)
+            for _ in range(40):  # a byte every 0.2 s: each read is well within its 5 s
+                try:
+                    sock.sendall(b"o")
+                    closed = sock.recv(100) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                if closed:
+                    break
+            assert closed and time.monotonic() - started < 2.5
+        assert any("connection closed" in line for line in lines)
+
+
+def test_a_content_length_of_other_digits_is_411(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with serving(db) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        with socket.create_connection((host, port), timeout=5) as sock:
+            # "\xb2" is a digit to str.isdigit, not to int() in every form: superscript two
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n"
+                         b"\r\n")
+            assert sock.recv(200).startswith(b"HTTP/1.1 411 ")
