@@ -75,6 +75,19 @@ def test_the_token_in_the_address_becomes_a_strict_cookie_and_leaves_the_address
     assert r.getheader("referrer-policy") == "no-referrer"
 
 
+@pytest.mark.parametrize("path,location", [
+    ("/%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB", "/%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB"),
+    ("//evil.example/x", "/evil.example/x"), ("///evil.example", "/evil.example"),
+    ("/%0d%0aSet-Cookie:%20a=b", "/%0d%0aSet-Cookie:%20a=b"),
+])
+def test_the_token_redirect_stays_on_the_app_whatever_the_path(app, path, location):
+    # a path of any characters is sent back as it came (not a 500), and never to another host
+    r = app.request("GET", f"{path}?token={app.token}", auth=False)
+    assert r.status == 303
+    assert r.getheader("location") == location
+    assert r.getheader("set-cookie").startswith(app.cookie + ";")
+
+
 def test_a_websocket_is_refused_whatever_it_carries(app):
     import asyncio
 

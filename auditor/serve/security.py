@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 __all__ = ["TokenGuard", "APP_CSP", "REPORT_CSP", "cookie_name", "new_token"]
 
@@ -93,7 +93,7 @@ class TokenGuard:
         given = next((v for k, v in query if k == "token"), None)
         if given is not None and self._has(given):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
-            location = scope.get("path", "/") + (f"?{rest}" if rest else "")
+            location = _same_path(scope) + (f"?{rest}" if rest else "")
             cookie = (f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict")
             await send({"type": "http.response.start", "status": 303,
                         "headers": _headers([(b"location", location.encode("latin-1")),
@@ -121,6 +121,13 @@ class TokenGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _same_path(scope: Scope) -> str:
+    """The request's path as it was sent (still percent-encoded, so any character can go in a
+    ``Location``), with one leading slash: ``//host/...`` would send the browser to ``host``."""
+    raw = scope.get("raw_path") or quote(scope.get("path", "/")).encode("ascii")
+    return "/" + raw.decode("latin-1").lstrip("/")
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
