@@ -336,6 +336,15 @@ def test_a_malformed_session_form_gets_the_command_lines_error(app, tmp_path):
     assert unescape(shown).strip() == said.replace(str(record), "the session form")
 
 
+@pytest.mark.parametrize("grid", ["\u00b2", "5\u2070"])
+def test_a_grid_of_other_digits_is_the_records_error_not_a_500(app, grid):
+    # superscripts are digits to str.isdigit but not to int(): the form was a 500
+    r = app.request("POST", "/session.json", _form(grid_hz=grid),
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 400
+    assert "grid_hz" in r.read().decode()
+
+
 def test_the_check_refuses_a_malformed_form_and_keeps_what_was_typed(app):
     body, headers = multipart([("policy", None, b"kz-2015"), ("court", None, b"My court"),
                                ("start", None, START.encode()), ("offset", None, b"+05:00")])
