@@ -321,3 +321,32 @@ def test_a_witness_that_answers_a_byte_at_a_time_is_cut_off(tmp_path: Path,
         thread.join(5)
     assert code == 2 and "bar: not reached: no answer within 0.5 s" in out, out
     assert elapsed < 3.0
+
+
+@pytest.mark.parametrize("size", ["\u00b2".encode(), b"9" * 5000])
+def test_a_409_whose_size_is_no_number_is_the_witness_failing(tmp_path: Path, court: Path,
+                                                               size: bytes) -> None:
+    # a superscript passes str.isdigit and 5,000 digits pass it too; int() refuses both
+    import threading
+
+    _, key0 = witness_db(tmp_path / "w0.db", 0)
+    body = size + b"\n"
+
+    def answer(listener: socket.socket) -> None:
+        for _ in range(3):  # the rounds of 409s
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(3)
+        thread = threading.Thread(target=answer, args=(listener,), daemon=True)
+        thread.start()
+        pol = policy(tmp_path / "p.txt",
+                     [("bar", key0, f"http://127.0.0.1:{listener.getsockname()[1]}")], 1)
+        code, out = run(["ledger", "witness", court, "--witnesses", pol])
+    assert code == 2 and "bar: answered 409 without a size" in out, out
+    assert "internal error" not in out

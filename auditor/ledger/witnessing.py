@@ -151,7 +151,7 @@ def _handle(ledger: Ledger, witness: Witness, answer: Answer, size: int,
     text = answer.body.decode("utf-8", "replace")
     if answer.status == 409:
         first = text.split("\n", 1)[0].strip()
-        if not first.isdigit():
+        if not (first.isascii() and first.isdigit()) or len(first) > 19:  # sizes < 2^63
             raise _Failed(f"answered 409 without a size: {first[:80]!r}")
         held = int(first)
         if held > size:
