@@ -88,6 +88,24 @@ def test_the_token_redirect_stays_on_the_app_whatever_the_path(app, path, locati
     assert r.getheader("set-cookie").startswith(app.cookie + ";")
 
 
+def test_a_form_sent_from_another_page_on_this_computer_is_refused(app):
+    # another program's page at 127.0.0.1:other-port is the same site: the Strict cookie goes
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    own = f"http://127.0.0.1:{app.port}"
+    for sent in ({"Origin": "http://127.0.0.1:1"}, {"Origin": f"http://localhost:{app.port}"},
+                 {"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"},
+                 {"Sec-Fetch-Site": "same-site", "Origin": "null"}):
+        r = app.request("POST", "/session.json", b"case=1", {**form, **sent})
+        assert r.status == 403, sent
+        assert "another page" in r.read().decode()
+    # the app's own page: its origin, or null for a plain form under its no-referrer policy
+    for sent in ({"Origin": own, "Sec-Fetch-Site": "same-origin"},
+                 {"Origin": "null", "Sec-Fetch-Site": "same-origin"}, {}):
+        r = app.request("POST", "/session.json", b"case=1", {**form, **sent})
+        assert r.status == 400, sent  # reached the form's own check (the record is incomplete)
+    assert app.request("GET", "/", headers={"Sec-Fetch-Site": "cross-site"}).status == 200
+
+
 def test_a_websocket_is_refused_whatever_it_carries(app):
     import asyncio
 
