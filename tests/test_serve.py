@@ -389,7 +389,10 @@ def test_a_record_cannot_make_the_app_read_outside_the_upload(app, tmp_path):
 
 # --- the command --------------------------------------------------------------------------------
 
-def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit(tmp_path, stop):
+    # SIGHUP: the terminal window it runs in is closed, the usual way to stop it for many
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", "0",
                              "--no-browser"], stdout=subprocess.PIPE, text=True)
     try:
@@ -408,7 +411,7 @@ def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit
                      if ln.split()[1].endswith(f":{port:04X}") and ln.split()[3] == "0A"]
         assert [ln.split()[1].split(":")[0] for ln in listening] == ["0100007F"]  # 127.0.0.1
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         proc.wait(20)
     assert proc.returncode == 0
     assert not folder.exists()
