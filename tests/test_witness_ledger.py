@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,16 @@ def test_a_rebuilt_log_is_refused_with_the_reason(tmp_path: Path, court: Path) -
         new_ledger(tmp_path / "shorter.db").close()
         code, out = run(["ledger", "witness", tmp_path / "shorter.db", "--witnesses", pol])
         assert code == 2 and "saw another log under this origin" in out
-    assert [r[1] for r in db0.refused(ORIGIN)] == [422]
+        # as long, with other entries: the witness's 409 without a size is its refusal
+        same = new_ledger(tmp_path / "same.db")
+        same.append_at(empty_recording(), key=KEY, now=NOW + timedelta(seconds=1))
+        with Ledger.open(court) as led:
+            assert same.size == 5 and same.root(5) != led.root(5)
+        same.close()
+        code, out = run(["ledger", "witness", tmp_path / "same.db", "--witnesses", pol])
+        assert code == 2
+        assert "bar: refused (HTTP 409): another root at size 5, which this witness cosigned" in out
+    assert [r[1] for r in db0.refused(ORIGIN)] == [422, 409]
 
 
 def test_bundle_carries_cosignatures_and_verifies_offline(
