@@ -174,6 +174,11 @@ def test_bundle_carries_cosignatures_and_verifies_offline(
     ("witness b@r {k} http://x\n", "line 1: witness name 'b@r'"),
     ("witness bar nope http://x\n", "line 1: witness bar: not a verifier key"),
     ("witness bar {k} ftp://x\n", "line 1: witness bar: 'ftp://x' is not an http"),
+    # urllib finds these wrong only when the URL is used: they were internal errors then
+    ("witness bar {k} http://[::1\n", r"line 1: witness bar: 'http://\[::1': not a well-formed"),
+    ("witness bar {k} http://x:99999\n", "line 1: .* not a well-formed URL .*out of range"),
+    ("witness bar {k} http://x:ab\n", "line 1: .* not a well-formed URL"),
+    ("witness bar {k} http://x:0/w\n", "line 1: .* port 0"),
     ("witness bar {k} http://x\nwitness bar {k2} http://x\n", "line 2: witness bar is listed"),
     ("witness bar {k} http://x\nwitness ngo {k} http://x\n", "line 2: .* same key"),
     ("witness bar {k} http://x\nquorum 2\n", "quorum 2 is more than the 1 witnesses"),
@@ -253,6 +258,14 @@ def test_a_hung_witness_times_out_and_the_others_still_cosign(tmp_path: Path,
         elapsed = time.monotonic() - t
     assert code == 0 and "ngo: not reached: no answer within 0.3 s" in out, out
     assert "bar: cosigned size 3" in out and elapsed < 3.0
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://127.0.0.1:99999/",
+                                 "http://127.0.0.1:x/"])
+def test_a_tsa_url_that_is_no_url_is_said_plainly(tmp_path: Path, court: Path, url: str) -> None:
+    code, out = run(["ledger", "witness", court, "--tsa", url])
+    assert code == 2 and "internal error" not in out, out
+    assert f"the time-stamping authority {url} cannot be reached: not a well-formed URL" in out
 
 
 def test_a_tsa_down_does_not_stop_the_witnesses(tmp_path: Path, court: Path) -> None:
