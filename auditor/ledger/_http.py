@@ -37,7 +37,7 @@ def post(url: str, body: bytes, content_type: str, *, timeout: float,
         raise OSError(f"{problem}: {url[:200]!r}")
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=timeout)
+    conn = cls(str(parts.hostname), parts.port, timeout=timeout)  # url_problem: a host
     expired = threading.Event()
 
     def cut() -> None:  # at the deadline: whatever read is under way ends
