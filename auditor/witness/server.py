@@ -158,9 +158,10 @@ class WitnessServer(ThreadingHTTPServer):
                 "unless told otherwise",
                 hint="put a TLS reverse proxy in front of it, or pass --allow-remote to listen "
                 "on this address over plain HTTP")
-        if not _PREFIX.fullmatch(prefix):
+        if not _PREFIX.fullmatch(prefix) or {".", ".."} & set(prefix.split("/")):
             raise InputError(f"--prefix must be a URL path of letters, digits and - . _ ~ /, "
-                             f"e.g. /witness; got {prefix[:80]!r}")  # fmt: skip
+                             "without . or .. segments, e.g. /witness; "
+                             f"got {prefix[:80]!r}")  # fmt: skip
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         try:
