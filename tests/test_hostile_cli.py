@@ -386,3 +386,16 @@ def test_keygen_on_a_terminal_asks_twice_and_encrypts(tmp_path):
     code, shown = _on_a_terminal(["ledger", "init", "court.db", "--key", "court.key"],
                                  ["s3cret pass"], tmp_path)
     assert code == 0 and "created court.db" in shown, shown
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "0"])
+def test_a_witness_timeout_that_is_no_usable_duration_is_a_usage_error(tmp_path, value):
+    # nan passes click's range check (no comparison with it is true); inf and 1e300 overflow
+    # the timer: each was an internal error after the ledger was opened
+    witnesses = tmp_path / "w.txt"
+    witnesses.write_text("witness bar bar.example/witness+00000000+AAAA http://127.0.0.1:9\n")
+    r = invoke(["ledger", "witness", str(tmp_path / "court.db"), "--witnesses", str(witnesses),
+                "--witness-timeout", value])
+    assert r.exit_code == 2, r.output
+    assert "--witness-timeout" in r.stderr and "internal error" not in r.stderr
+    assert not (tmp_path / "court.db").exists()

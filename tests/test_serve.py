@@ -75,6 +75,37 @@ def test_the_token_in_the_address_becomes_a_strict_cookie_and_leaves_the_address
     assert r.getheader("referrer-policy") == "no-referrer"
 
 
+@pytest.mark.parametrize("path,location", [
+    ("/%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB", "/%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB"),
+    ("//evil.example/x", "/evil.example/x"), ("///evil.example", "/evil.example"),
+    ("/%0d%0aSet-Cookie:%20a=b", "/%0d%0aSet-Cookie:%20a=b"),
+])
+def test_the_token_redirect_stays_on_the_app_whatever_the_path(app, path, location):
+    # a path of any characters is sent back as it came (not a 500), and never to another host
+    r = app.request("GET", f"{path}?token={app.token}", auth=False)
+    assert r.status == 303
+    assert r.getheader("location") == location
+    assert r.getheader("set-cookie").startswith(app.cookie + ";")
+
+
+def test_a_form_sent_from_another_page_on_this_computer_is_refused(app):
+    # another program's page at 127.0.0.1:other-port is the same site: the Strict cookie goes
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    own = f"http://127.0.0.1:{app.port}"
+    for sent in ({"Origin": "http://127.0.0.1:1"}, {"Origin": f"http://localhost:{app.port}"},
+                 {"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"},
+                 {"Sec-Fetch-Site": "same-site", "Origin": "null"}):
+        r = app.request("POST", "/session.json", b"case=1", {**form, **sent})
+        assert r.status == 403, sent
+        assert "another page" in r.read().decode()
+    # the app's own page: its origin, or null for a plain form under its no-referrer policy
+    for sent in ({"Origin": own, "Sec-Fetch-Site": "same-origin"},
+                 {"Origin": "null", "Sec-Fetch-Site": "same-origin"}, {}):
+        r = app.request("POST", "/session.json", b"case=1", {**form, **sent})
+        assert r.status == 400, sent  # reached the form's own check (the record is incomplete)
+    assert app.request("GET", "/", headers={"Sec-Fetch-Site": "cross-site"}).status == 200
+
+
 def test_a_websocket_is_refused_whatever_it_carries(app):
     import asyncio
 
@@ -323,6 +354,15 @@ def test_a_malformed_session_form_gets_the_command_lines_error(app, tmp_path):
     assert unescape(shown).strip() == said.replace(str(record), "the session form")
 
 
+@pytest.mark.parametrize("grid", ["\u00b2", "5\u2070"])
+def test_a_grid_of_other_digits_is_the_records_error_not_a_500(app, grid):
+    # superscripts are digits to str.isdigit but not to int(): the form was a 500
+    r = app.request("POST", "/session.json", _form(grid_hz=grid),
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 400
+    assert "grid_hz" in r.read().decode()
+
+
 def test_the_check_refuses_a_malformed_form_and_keeps_what_was_typed(app):
     body, headers = multipart([("policy", None, b"kz-2015"), ("court", None, b"My court"),
                                ("start", None, START.encode()), ("offset", None, b"+05:00")])
@@ -349,7 +389,10 @@ def test_a_record_cannot_make_the_app_read_outside_the_upload(app, tmp_path):
 
 # --- the command --------------------------------------------------------------------------------
 
-def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit(tmp_path, stop):
+    # SIGHUP: the terminal window it runs in is closed, the usual way to stop it for many
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", "0",
                              "--no-browser"], stdout=subprocess.PIPE, text=True)
     try:
@@ -368,7 +411,7 @@ def test_serve_listens_on_loopback_prints_a_token_and_removes_its_folder_at_exit
                      if ln.split()[1].endswith(f":{port:04X}") and ln.split()[3] == "0A"]
         assert [ln.split()[1].split(":")[0] for ln in listening] == ["0100007F"]  # 127.0.0.1
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         proc.wait(20)
     assert proc.returncode == 0
     assert not folder.exists()

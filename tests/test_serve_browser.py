@@ -213,3 +213,40 @@ def test_the_pages_speak_the_browsers_language_and_switch(browser, app):
     assert page.locator("#compare button").inner_text() == "Салыстыру"
     assert problems == []
     context.close()
+
+
+def test_a_page_of_another_program_on_this_computer_cannot_post_to_the_app(browser, app):
+    # a page at 127.0.0.1 on another port is the same site: the SameSite=Strict cookie goes
+    # with its form; the app must still refuse it
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page_html = (f'<form method="post" action="{app.base}/session.json" id="f">'
+                 '<input name="case" value="2-1/2026"></form>'
+                 '<script>document.getElementById("f").submit()</script>').encode()
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page_html)))
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        context, page, _ = _page(browser, app)  # the cookie is set, as for a person using it
+        with page.expect_navigation(url=f"{app.base}/session.json"):
+            page.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+        assert "sent from another page" in page.content()
+        # the app's own pages still open in that browser (its own forms: the tests above)
+        answer = page.goto(f"{app.base}/")
+        assert answer is not None and answer.status == 200
+        context.close()
+    finally:
+        other.shutdown()
+        other.server_close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,16 @@ def test_a_rebuilt_log_is_refused_with_the_reason(tmp_path: Path, court: Path) -
         new_ledger(tmp_path / "shorter.db").close()
         code, out = run(["ledger", "witness", tmp_path / "shorter.db", "--witnesses", pol])
         assert code == 2 and "saw another log under this origin" in out
-    assert [r[1] for r in db0.refused(ORIGIN)] == [422]
+        # as long, with other entries: the witness's 409 without a size is its refusal
+        same = new_ledger(tmp_path / "same.db")
+        same.append_at(empty_recording(), key=KEY, now=NOW + timedelta(seconds=1))
+        with Ledger.open(court) as led:
+            assert same.size == 5 and same.root(5) != led.root(5)
+        same.close()
+        code, out = run(["ledger", "witness", tmp_path / "same.db", "--witnesses", pol])
+        assert code == 2
+        assert "bar: refused (HTTP 409): another root at size 5, which this witness cosigned" in out
+    assert [r[1] for r in db0.refused(ORIGIN)] == [422, 409]
 
 
 def test_bundle_carries_cosignatures_and_verifies_offline(
@@ -164,6 +174,11 @@ def test_bundle_carries_cosignatures_and_verifies_offline(
     ("witness b@r {k} http://x\n", "line 1: witness name 'b@r'"),
     ("witness bar nope http://x\n", "line 1: witness bar: not a verifier key"),
     ("witness bar {k} ftp://x\n", "line 1: witness bar: 'ftp://x' is not an http"),
+    # urllib finds these wrong only when the URL is used: they were internal errors then
+    ("witness bar {k} http://[::1\n", r"line 1: witness bar: 'http://\[::1': not a well-formed"),
+    ("witness bar {k} http://x:99999\n", "line 1: .* not a well-formed URL .*out of range"),
+    ("witness bar {k} http://x:ab\n", "line 1: .* not a well-formed URL"),
+    ("witness bar {k} http://x:0/w\n", "line 1: .* port 0"),
     ("witness bar {k} http://x\nwitness bar {k2} http://x\n", "line 2: witness bar is listed"),
     ("witness bar {k} http://x\nwitness ngo {k} http://x\n", "line 2: .* same key"),
     ("witness bar {k} http://x\nquorum 2\n", "quorum 2 is more than the 1 witnesses"),
@@ -245,6 +260,14 @@ def test_a_hung_witness_times_out_and_the_others_still_cosign(tmp_path: Path,
     assert "bar: cosigned size 3" in out and elapsed < 3.0
 
 
+@pytest.mark.parametrize("url", ["http://[::1/", "http://127.0.0.1:99999/",
+                                 "http://127.0.0.1:x/"])
+def test_a_tsa_url_that_is_no_url_is_said_plainly(tmp_path: Path, court: Path, url: str) -> None:
+    code, out = run(["ledger", "witness", court, "--tsa", url])
+    assert code == 2 and "internal error" not in out, out
+    assert f"the time-stamping authority {url} cannot be reached: not a well-formed URL" in out
+
+
 def test_a_tsa_down_does_not_stop_the_witnesses(tmp_path: Path, court: Path) -> None:
     db0, key0 = witness_db(tmp_path / "w0.db", 0)
     with serving(db0, 0) as w0:
@@ -321,3 +344,32 @@ def test_a_witness_that_answers_a_byte_at_a_time_is_cut_off(tmp_path: Path,
         thread.join(5)
     assert code == 2 and "bar: not reached: no answer within 0.5 s" in out, out
     assert elapsed < 3.0
+
+
+@pytest.mark.parametrize("size", ["\u00b2".encode(), b"9" * 5000])
+def test_a_409_whose_size_is_no_number_is_the_witness_failing(tmp_path: Path, court: Path,
+                                                               size: bytes) -> None:
+    # a superscript passes str.isdigit and 5,000 digits pass it too; int() refuses both
+    import threading
+
+    _, key0 = witness_db(tmp_path / "w0.db", 0)
+    body = size + b"\n"
+
+    def answer(listener: socket.socket) -> None:
+        for _ in range(3):  # the rounds of 409s
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(3)
+        thread = threading.Thread(target=answer, args=(listener,), daemon=True)
+        thread.start()
+        pol = policy(tmp_path / "p.txt",
+                     [("bar", key0, f"http://127.0.0.1:{listener.getsockname()[1]}")], 1)
+        code, out = run(["ledger", "witness", court, "--witnesses", pol])
+    assert code == 2 and "bar: answered 409 without a size" in out, out
+    assert "internal error" not in out

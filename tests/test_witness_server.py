@@ -68,12 +68,14 @@ def test_rewritten_log_is_refused_with_the_reason(tmp_path: Path) -> None:
         status, _, text = post(server, request(fake, 5))
         assert status == 422
         assert "not consistent with the checkpoint of size 5 this witness cosigned" in text
-        # the same size with another root: 422 too
+        # the same size with another root: 409, as c2sp.org/tlog-witness says, but not a size
         other_five = Checkpoint(led.origin, 5, fake.root(5)).sign(KEY)
-        status, _, text = post(server, f"old 5\n\n{other_five}".encode())
-        assert status == 422 and "two different roots for the same tree size 5" in text
+        status, kind, text = post(server, f"old 5\n\n{other_five}".encode())
+        assert status == 409 and kind.startswith("text/plain")
+        assert text == f"another root at size 5, which this witness cosigned with root " \
+                       f"{led.root(5).hex()}: a split view\n"
     refused = db.refused(led.origin)
-    assert [r[1] for r in refused] == [422, 422] and refused[0][3] == fake.checkpoint(6)
+    assert [r[1] for r in refused] == [422, 409] and refused[0][3] == fake.checkpoint(6)
     assert refused[1][3] == other_five
     assert db.latest(led.origin).size == 5  # type: ignore[union-attr]
 
@@ -193,7 +195,9 @@ def test_a_port_in_use_and_a_bad_prefix_are_said_plainly(tmp_path: Path) -> None
         with pytest.raises(InputError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
             WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", port))
     assert "choose another --listen port" in caught.value.diagnostics()
-    for prefix in ("a b", "/w?x", "/w#", "/\u00e9"):
+    # "." and ".." segments: a client's URL library removes them (RFC 3986, 5.2.4), so no
+    # request would ever reach the path the server waits on
+    for prefix in ("a b", "/w?x", "/w#", "/\u00e9", "../x", "/w/./", "/a/../b", ".."):
         with pytest.raises(InputError, match="--prefix must be a URL path"):
             WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix=prefix)
     server = WitnessServer(db, WITNESS_KEYS[0], ("127.0.0.1", 0), prefix="/bar.example/w-1/")
@@ -279,3 +283,43 @@ def test_concurrent_requests_cosign_once_and_never_fail(tmp_path: Path) -> None:
     assert all(a[2] == f"{led.size}\n" for a in answers if a[0] == 409)
     assert set(gets) <= {200, 404}
     assert db.latest(led.origin).size == led.size  # type: ignore[union-attr]
+
+
+def test_a_client_that_sends_a_byte_at_a_time_is_cut_off_at_the_deadline(
+        tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    lines: list[str] = []
+    with serving(db, log=lines.append) as server:
+        server.deadline = 1.0
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        with socket.create_connection((host, port), timeout=5) as sock:
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n")
+            started, closed = time.monotonic(), False
+            sock.settimeout(0.2)
+            for _ in range(40):  # a byte every 0.2 s: each read is well within its 5 s
+                try:
+                    sock.sendall(b"o")
+                    closed = sock.recv(100) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                if closed:
+                    break
+            assert closed and time.monotonic() - started < 2.5
+        waited = time.monotonic() + 5  # the handler's thread logs once its read has returned
+        while not any("connection closed" in line for line in lines) and \
+                time.monotonic() < waited:
+            time.sleep(0.02)
+        assert any(" of 60 bytes in 1 s: connection closed" in line for line in lines)
+
+
+def test_a_content_length_of_other_digits_is_411(tmp_path: Path) -> None:
+    db, _ = witness_db(tmp_path / "w.db")
+    with serving(db) as server:
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        with socket.create_connection((host, port), timeout=5) as sock:
+            # "\xb2" is a digit to str.isdigit, not to int() in every form: superscript two
+            sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n"
+                         b"\r\n")
+            assert sock.recv(200).startswith(b"HTTP/1.1 411 ")

@@ -27,7 +27,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 __all__ = ["fail_on_option", "output_options", "lang_option", "scan_param_options", "grid_option",
            "trust_options", "signing_key_option", "renamed_option", "spelling_used",
            "report_created", "command_inputs", "check_output", "write_output", "progress_printer",
-           "clear_progress", "default_format"]
+           "clear_progress", "default_format", "Seconds"]
+
+
+class Seconds(click.FloatRange):
+    """A duration in seconds between ``min`` and ``max``: :class:`click.FloatRange` lets ``nan``
+    through (no comparison with it is true), which a timer or a socket then refuses with an
+    internal error."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds != seconds:
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 def fail_on_option(f: F) -> F:

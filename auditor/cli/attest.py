@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import AuditorError
+from ._options import Seconds
 
 __all__ = ["attest_options", "verify_attest_options", "attest_latest", "witness_cmd",
            "compare_checkpoints", "read_attest_inputs", "check_attestations"]
@@ -39,7 +40,7 @@ def attest_options(f: F) -> F:
     f = click.option("--tsa", metavar="URL",
                      help="Ask this RFC 3161 time-stamping authority to timestamp the "
                           "checkpoint.")(f)  # fmt: skip
-    f = click.option("--witness-timeout", type=click.FloatRange(min=0.01), default=1.0,
+    f = click.option("--witness-timeout", type=Seconds(min=0.01, max=600), default=1.0,
                      show_default=True, help="Seconds to wait for each witness.")(f)
     return _witnesses_option(f)
 

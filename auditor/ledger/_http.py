@@ -11,7 +11,7 @@ import threading
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["Answer", "post"]
+__all__ = ["Answer", "post", "url_problem"]
 
 
 class Answer(NamedTuple):
@@ -32,11 +32,12 @@ def post(url: str, body: bytes, content_type: str, *, timeout: float,
         If the server cannot be reached, has not answered in full within ``timeout``, or
         answers more than ``max_reply`` bytes (the message says which).
     """
+    problem = url_problem(url)
+    if problem is not None:
+        raise OSError(f"{problem}: {url[:200]!r}")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OSError(f"not an http:// or https:// URL: {url!r}")
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=timeout)
+    conn = cls(str(parts.hostname), parts.port, timeout=timeout)  # url_problem: a host
     expired = threading.Event()
 
     def cut() -> None:  # at the deadline: whatever read is under way ends
@@ -64,6 +65,21 @@ def post(url: str, body: bytes, content_type: str, *, timeout: float,
     finally:
         timer.cancel()
         conn.close()
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is no address to POST to (None when it is one): an ``http://`` or
+    ``https://`` URL with a host and, if it names one, a port from 1 to 65535 (RFC 3986)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # urllib checks the port only when asked: ValueError
+    except ValueError as exc:
+        return f"not a well-formed URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http:// or https:// URL"
+    if port == 0:
+        return "port 0 is no port to connect to"
+    return None
 
 
 def _exchange(conn: http.client.HTTPConnection, path: str, query: str, body: bytes,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AuditorError, InputError, VerificationError
+from ._http import url_problem
 from .cosignature import CosignerKey, verified_by
 
 __all__ = ["Witness", "WitnessPolicy", "Quorum", "read_policy"]
@@ -128,6 +129,8 @@ class WitnessPolicy:
                 url = words[3] if len(words) == 4 else None
                 if url is not None and not _URL.fullmatch(url):
                     raise bad(f"witness {name}: {url[:80]!r} is not an http:// or https:// URL")
+                if url is not None and (problem := url_problem(url)) is not None:
+                    raise bad(f"witness {name}: {url[:80]!r}: {problem}")
                 if any(w.name == name for w in witnesses):
                     raise bad(f"witness {name} is listed twice")
                 if any(w.key.public == key.public or w.key.name == key.name

@@ -35,6 +35,8 @@ __all__ = ["Outcome", "WitnessRun", "witness_checkpoint", "timestamp_checkpoint"
 
 _ROUNDS = 3
 _MAX_REPLY = 64 * 1024
+SIZE_TYPE = "text/x.tlog.size"
+"""The content type of a witness's 409 that names the size it holds (c2sp.org/tlog-witness)."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,10 @@ def _handle(ledger: Ledger, witness: Witness, answer: Answer, size: int,
             body: str) -> int | None:
     """Store a 200's cosignature (None), or the size a 409 names (retry); else :class:`_Failed`."""
     text = answer.body.decode("utf-8", "replace")
-    if answer.status == 409:
+    # a 409 of another type is a refusal with its reason (another root at the size it holds)
+    if answer.status == 409 and answer.content_type.split(";")[0].strip() == SIZE_TYPE:
         first = text.split("\n", 1)[0].strip()
-        if not first.isdigit():
+        if not (first.isascii() and first.isdigit()) or len(first) > 19:  # sizes < 2^63
             raise _Failed(f"answered 409 without a size: {first[:80]!r}")
         held = int(first)
         if held > size:

@@ -95,7 +95,8 @@ class SessionForm:
         record["verdict_in_force"] = v.get("verdict_in_force") or None
         grid = v.get("grid_hz")
         if grid:
-            record["grid_hz"] = int(grid) if grid.isdigit() else grid
+            # ASCII digits only: str.isdigit takes superscripts, which int() refuses
+            record["grid_hz"] = int(grid) if grid.isascii() and grid.isdigit() else grid
         return record
 
     def session(self) -> Session:

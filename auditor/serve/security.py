@@ -7,6 +7,14 @@ history); every later request must carry the cookie. A request with neither is r
 whatever it asks for: pages, reports, downloads, static files. Tokens are compared in constant
 time (:func:`secrets.compare_digest`).
 
+A request that changes something (any method but ``GET`` and ``HEAD``) sent from a page that is
+not the app's is refused as well: ``SameSite`` keeps the cookie from other sites, but another
+program's page on ``127.0.0.1`` at another port is the same site (ports do not count). Browsers
+say where a request comes from in ``Sec-Fetch-Site`` (W3C Fetch Metadata Request Headers: only
+``same-origin``, or ``none`` for what the person typed, passes) and ``Origin`` (the Fetch
+Standard; it must be the app's own address, or ``null``, which a plain form sends under the
+app's ``no-referrer`` policy). OWASP's CSRF prevention cheat sheet recommends both checks.
+
 A ``Host`` other than the loopback names is refused too (DNS rebinding), and every answer
 carries a Content-Security-Policy that lets a page load nothing from anywhere but the app
 itself, ``no-store`` caching and ``no-referrer``.
@@ -24,7 +32,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 __all__ = ["TokenGuard", "APP_CSP", "REPORT_CSP", "cookie_name", "new_token"]
 
@@ -93,7 +101,7 @@ class TokenGuard:
         given = next((v for k, v in query if k == "token"), None)
         if given is not None and self._has(given):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
-            location = scope.get("path", "/") + (f"?{rest}" if rest else "")
+            location = _same_path(scope) + (f"?{rest}" if rest else "")
             cookie = (f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict")
             await send({"type": "http.response.start", "status": 303,
                         "headers": _headers([(b"location", location.encode("latin-1")),
@@ -111,6 +119,10 @@ class TokenGuard:
             await _plain(send, 403, "Access refused: open the app with the address it printed "
                                     "when it started (the one with ?token=...).")
             return
+        if scope.get("method") not in ("GET", "HEAD") and not _from_the_app(headers):
+            await _plain(send, 403, "Refused: the form was sent from another page, not from "
+                                    "this app's own.")
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -121,6 +133,22 @@ class TokenGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _from_the_app(headers: dict[str, str]) -> bool:
+    """Whether a request that changes something comes from the app's own pages (or from no
+    page: a program such as curl sends neither header)."""
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = headers.get("origin", "null")
+    return origin == "null" or origin == f"http://{headers.get('host', '')}"
+
+
+def _same_path(scope: Scope) -> str:
+    """The request's path as it was sent (still percent-encoded, so any character can go in a
+    ``Location``), with one leading slash: ``//host/...`` would send the browser to ``host``."""
+    raw = scope.get("raw_path") or quote(scope.get("path", "/")).encode("ascii")
+    return "/" + raw.decode("latin-1").lstrip("/")
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

@@ -3,7 +3,7 @@
 The socket is bound here, before the server starts, so the address printed (and opened in the
 browser) is the real one even for ``--port 0``; uvicorn then serves on that socket. The jobs'
 files live in one temporary folder (mode 0700) that is removed when the server stops, however
-it stops short of being killed outright.
+it stops short of being killed outright (Ctrl+C, SIGTERM, or its terminal closed: SIGHUP).
 """
 
 from __future__ import annotations
@@ -42,9 +42,15 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+#: The signals that stop the app, its folder removed: Ctrl+C, a kill, the terminal closed.
+_STOP = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+              if hasattr(signal, name))
+
+
 def _server(config: Any) -> Any:
-    """A uvicorn server that stops on SIGINT/SIGTERM and returns (uvicorn's own re-raises the
-    signal once stopped, which would end the process before the temporary folder is removed).
+    """A uvicorn server that stops on SIGINT/SIGTERM/SIGHUP and returns (uvicorn's own handles
+    only the first two, and re-raises the signal once stopped, which would end the process
+    before the temporary folder is removed; SIGHUP, the terminal closed, ended it at once).
     """
     import uvicorn
 
@@ -54,7 +60,7 @@ def _server(config: Any) -> Any:
             if threading.current_thread() is not threading.main_thread():
                 yield
                 return
-            kept = {s: signal.signal(s, self.handle_exit) for s in (signal.SIGINT, signal.SIGTERM)}
+            kept = {s: signal.signal(s, self.handle_exit) for s in _STOP}
             try:
                 yield
             finally:

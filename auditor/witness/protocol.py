@@ -10,9 +10,12 @@ consistency-proof lines, an empty line and a signed checkpoint. The witness answ
   (even beside a valid one by another of the log's keys);
 - 409 an old size that is not the size it last cosigned for the log; the body is that size and a
   newline, with ``Content-Type: text/x.tlog.size``;
+- 409 too, as plain text saying why, a checkpoint of the size it last cosigned with another root
+  (the specification: "If the old size matches the checkpoint size, the witness MUST check that
+  the root hashes are also identical. If they don't match, the witness MUST respond with a 409
+  Conflict"); a client tells the two apart by the content type;
 - 422 a consistency proof that does not verify (or a proof from size 0, or a tree of size 0 whose
-  root is not the empty tree's, or another root at the size it already cosigned): the log is not
-  the one it saw before, and the body says why;
+  root is not the empty tree's): the log is not the one it saw before, and the body says why;
 - 200 one ``cosignature/v1`` signature line, once the checkpoint is stored as the latest.
 
 Every refusal's body is one line of plain text that says why.
@@ -31,6 +34,7 @@ from ..ledger._merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from ..ledger._signing import SigningKey
 from ..ledger.cosignature import cosign, signature_lines
 from ..ledger.note import Checkpoint, VerifierKey, open_note
+from ..ledger.witnessing import SIZE_TYPE
 from .store import Latest, WitnessDB
 
 __all__ = ["MAX_BODY", "MAX_PROOF", "SIZE_TYPE", "Reply", "add_checkpoint"]
@@ -38,7 +42,6 @@ __all__ = ["MAX_BODY", "MAX_PROOF", "SIZE_TYPE", "Reply", "add_checkpoint"]
 MAX_BODY = 64 * 1024
 MAX_PROOF = 63
 _MAX_SIZE = 2**63 - 1  # what SQLite's INTEGER holds; no real log comes near it
-SIZE_TYPE = "text/x.tlog.size"
 _TEXT = "text/plain; charset=utf-8"
 _OLD = re.compile(r"old (0|[1-9][0-9]{0,19})")
 
@@ -127,9 +130,13 @@ def _claims(note: str, key: VerifierKey) -> bool:
 
 def _check_consistency(old: int, proof: list[bytes], new: Checkpoint,
                        latest: Latest | None) -> None:
-    """Raise :class:`_Refused` (422) unless ``new`` extends what was cosigned at ``old``."""
+    """Raise :class:`_Refused` (422; 409 for another root at the size cosigned) unless ``new``
+    extends what was cosigned at ``old``."""
     if new.size == 0 and new.root != EMPTY_ROOT:
         raise _Refused(422, "a checkpoint of size 0 must have the empty tree's root")
+    if latest is not None and new.size == latest.size and new.root != latest.root:
+        raise _Refused(409, f"another root at size {new.size}, which this witness cosigned "
+                            f"with root {latest.root.hex()}: a split view")
     if old == 0:
         if proof:
             raise _Refused(422, "a consistency proof from size 0 must be empty")
@@ -170,7 +177,7 @@ def add_checkpoint(db: WitnessDB, key: SigningKey, name: str, raw: bytes,
                                                     note + line), now)  # fmt: skip
         return Reply(200, line)
     except _Refused as exc:
-        if checkpoint is not None and exc.status in (400, 422):
+        if checkpoint is not None and exc.status in (400, 409, 422):
             db.refuse(checkpoint.origin, exc.status, exc.reason, note, now)
         return Reply(exc.status, exc.reason + "\n")
     except AuditorError as exc:

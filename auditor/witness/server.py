@@ -2,7 +2,9 @@
 
 - ``POST <prefix>/add-checkpoint``: :func:`~.protocol.add_checkpoint`. The body must come with a
   ``Content-Length`` (411 without one) of at most :data:`~.protocol.MAX_BODY` bytes (413 past
-  it, unread); a slow client is cut off after a few seconds.
+  it, unread); a slow client is cut off: each read waits 5 s at most, and a whole request
+  (from the wait for its first line to the answer) has :attr:`WitnessServer.deadline` seconds,
+  so one that sends a byte every few seconds cannot hold a connection for long.
 - ``GET <prefix>/<hex SHA-256 of the origin>/checkpoint``: the latest checkpoint cosigned for
   that log, with the log's signature and the witness's cosignature (404 if none), as the
   specification's monitor retrieval mechanism says.
@@ -35,6 +37,7 @@ from .store import WitnessDB
 __all__ = ["WitnessServer", "parse_listen", "is_loopback"]
 
 _TIMEOUT = 5.0
+_DEADLINE = 10.0
 _PREFIX = re.compile(r"/?([A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*")
 MAX_CONNECTIONS = 64
 _BUSY_TEXT = b"the witness is busy: try again in a second\n"
@@ -67,18 +70,41 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the specification recommends
     timeout = _TIMEOUT
 
+    def handle_one_request(self) -> None:
+        """One request within the server's deadline: past it the connection is shut down, which
+        ends whatever read is under way (each read alone only waits :data:`_TIMEOUT`)."""
+        timer = threading.Timer(self.server.deadline, self._cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            super().handle_one_request()
+        finally:
+            timer.cancel()
+
+    def _cut(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.split("?")[0] != self.server.prefix + "add-checkpoint":
             self._reply(Reply(404, "no such endpoint: POST .../add-checkpoint\n"))
             return
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        if length is None or not (length.isascii() and length.isdigit()):
             self._reply(Reply(411, "a Content-Length is required\n"), close=True)
             return
         if int(length) > MAX_BODY:
             self._reply(Reply(413, f"the request body is over {MAX_BODY} bytes\n"), close=True)
             return
         raw = self.rfile.read(int(length))
+        if len(raw) != int(length):  # cut off at the deadline, or the client went away
+            self.server.log(f"{self.address_string()} sent {len(raw)} of {length} bytes in "
+                            f"{self.server.deadline:g} s: connection closed")
+            self.close_connection = True
+            return
         try:
             reply = add_checkpoint(self.server.db, self.server.key, self.server.name, raw)
         except sqlite3.Error as exc:  # locked by another program, disk full, damaged
@@ -116,6 +142,8 @@ class WitnessServer(ThreadingHTTPServer):
     """A witness answering on ``(host, port)`` (port 0: any free port; see :attr:`url`)."""
 
     daemon_threads = True
+    #: Seconds one request may take, from the wait for its first line to its answer.
+    deadline = _DEADLINE
     request_queue_size = 128  # socketserver's 5 resets connections in a burst of requests
 
     def __init__(self, db: WitnessDB, key: SigningKey, address: tuple[str, int], *,
@@ -130,9 +158,10 @@ class WitnessServer(ThreadingHTTPServer):
                 "unless told otherwise",
                 hint="put a TLS reverse proxy in front of it, or pass --allow-remote to listen "
                 "on this address over plain HTTP")
-        if not _PREFIX.fullmatch(prefix):
+        if not _PREFIX.fullmatch(prefix) or {".", ".."} & set(prefix.split("/")):
             raise InputError(f"--prefix must be a URL path of letters, digits and - . _ ~ /, "
-                             f"e.g. /witness; got {prefix[:80]!r}")  # fmt: skip
+                             "without . or .. segments, e.g. /witness; "
+                             f"got {prefix[:80]!r}")  # fmt: skip
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         try:
