@@ -399,3 +399,20 @@ def test_a_witness_timeout_that_is_no_usable_duration_is_a_usage_error(tmp_path,
     assert r.exit_code == 2, r.output
     assert "--witness-timeout" in r.stderr and "internal error" not in r.stderr
     assert not (tmp_path / "court.db").exists()
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["scan", "x.wav", "--digital-silence-min"], "--digital-silence-min"),
+    (["scan", "x.wav", "--splice-min-confidence"], "--splice-min-confidence"),
+    (["compare", "a.wav", "b.mp3", "--min-span"], "--min-span"),
+    (["bundle", "verify", "b.zip", "--max-ratio"], "--max-ratio"),
+    (["ledger", "add", "court.db", "x.wav", "--chunk-seconds"], "--chunk-seconds"),
+    (["archive", "audit", "arc", "--ledger", "l.db", "--connect-timeout"], "--connect-timeout"),
+])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_number_that_is_not_finite_is_a_usage_error_naming_the_option(args, option, value):
+    # click's FloatRange lets nan through (no comparison with it is true) and inf past an
+    # open maximum: later code refused them with an internal error or took them in silence
+    r = invoke([*args, value])
+    assert r.exit_code == 2, r.output
+    assert option in r.stderr and "internal error" not in r.stderr

@@ -8,6 +8,7 @@ anything goes wrong.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -27,22 +28,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 __all__ = ["fail_on_option", "output_options", "lang_option", "scan_param_options", "grid_option",
            "trust_options", "signing_key_option", "renamed_option", "spelling_used",
            "report_created", "command_inputs", "check_output", "write_output", "progress_printer",
-           "clear_progress", "default_format", "Seconds"]
+           "clear_progress", "default_format", "Finite", "Seconds"]
 
 
-class Seconds(click.FloatRange):
-    """A duration in seconds between ``min`` and ``max``: :class:`click.FloatRange` lets ``nan``
-    through (no comparison with it is true), which a timer or a socket then refuses with an
-    internal error."""
+class Finite(click.FloatRange):
+    """A finite number in a range: :class:`click.FloatRange` lets ``nan`` through (no comparison
+    with it is true) and ``inf`` past an open maximum, which later code refuses with an
+    internal error or, worse, takes in silence."""
 
-    name = "SECONDS"
+    name = "NUMBER"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if seconds != seconds:
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        return seconds
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class Seconds(Finite):
+    """A duration in seconds between ``min`` and ``max`` (a timer or a socket refuses ``nan``
+    and overflows on ``inf``)."""
+
+    name = "SECONDS"
 
 
 def fail_on_option(f: F) -> F:
@@ -93,14 +101,14 @@ _PARAM_OPTIONS = {
 
 
 #: every detector parameter is a positive number; a confidence is also at most 1
-_PARAM_RANGES = {"splice_min_confidence": click.FloatRange(min=0, max=1, min_open=True)}
+_PARAM_RANGES = {"splice_min_confidence": Finite(min=0, max=1, min_open=True)}
 
 
 def scan_param_options(f: F) -> F:
     """Options that override the detectors' parameters (click refuses a value out of range,
     saying the range; the library checks again, for callers that are not the command line)."""
     for name, text in reversed(_PARAM_OPTIONS.items()):
-        kind = _PARAM_RANGES.get(name, click.FloatRange(min=0, min_open=True))
+        kind = _PARAM_RANGES.get(name, Finite(min=0, min_open=True))
         f = click.option("--" + name.replace("_", "-"), name, type=kind, default=None,
                          help=text)(f)
     return click.option("--detectors", default=None, metavar="NAME,...",

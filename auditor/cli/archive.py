@@ -12,6 +12,7 @@ import click
 
 from ..ledger.keyfiles import read_verifier_key
 from ._options import (
+    Seconds,
     default_format,
     fail_on_option,
     grid_option,
@@ -49,7 +50,7 @@ def archive() -> None:
               help="Worker processes on this machine.")
 @click.option("--scheduler", metavar="ADDR",
               help="Dask scheduler (tcp://HOST:8786): scan on its workers instead.")
-@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+@click.option("--connect-timeout", type=Seconds(min=0, min_open=True, max=3600), default=10.0,
               show_default=True, metavar="SECONDS",
               help="How long to wait for the Dask scheduler to answer.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=str),

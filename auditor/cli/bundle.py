@@ -11,7 +11,7 @@ import click
 from ..errors import InputError, VerificationError
 from ..ledger.check import NOT_AUTHENTICATED, unauthenticated
 from ..ledger.keyfiles import read_verifier_key
-from ._options import spelling_used, trust_options
+from ._options import Finite, spelling_used, trust_options
 from .attest import verify_attest_options
 
 __all__ = ["bundle", "bundle_verify", "trusted_key_or_none", "unauthenticated_hint"]
@@ -67,7 +67,7 @@ class ByteSize(click.ParamType):
 @click.option("--max-size", type=ByteSize(), default="64G", show_default=True,
               help="Refuse a zip bundle that would unpack to more (a zip is never unpacked to "
                    "disk, but every byte is read).")  # fmt: skip
-@click.option("--max-ratio", type=click.FloatRange(min=1.0), default=200.0, show_default=True,
+@click.option("--max-ratio", type=Finite(min=1.0), default=200.0, show_default=True,
               help="Refuse a zip entry (over 1 MiB) compressed more than this many to one "
                    "(a zip bomb). Audio compresses a few to one, digital silence far "
                    "more.")  # fmt: skip

@@ -12,6 +12,7 @@ import click
 
 from ..errors import InputError
 from ._options import (
+    Finite,
     check_output,
     clear_progress,
     default_format,
@@ -99,7 +100,7 @@ def emit_report(report: dict[str, Any], fmt: str, output: str | None, fail_on: s
               help="When REFERENCE is an evidence bundle: the court's public key you trust; "
                    "it authenticates who signed the bundle (without it the report says the "
                    "signer is NOT authenticated).")
-@click.option("--min-span", type=click.FloatRange(min=0.2), default=0.75, show_default=True,
+@click.option("--min-span", type=Finite(min=0.2), default=0.75, show_default=True,
               help="Shortest difference reported (s): a copy trimmed or padded by less at "
                    "either end has no finding.")
 @output_options(formats=("text", "json", "html", "pdf"))

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..findings import severity_rank
 from ..ledger.keyfiles import origin_of
 from ._options import (
+    Finite,
     check_output,
     default_format,
     fail_on_option,
@@ -88,7 +89,7 @@ def init(ledger_path: str, keyfile: str, origin: str | None) -> None:
 )
 @click.option(
     "--chunk-seconds",
-    type=click.FloatRange(min=0.001),
+    type=Finite(min=0.001, max=3600),
     default=60.0,
     show_default=True,
     help="Length of a hashed chunk of decoded audio.",
