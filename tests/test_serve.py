@@ -478,3 +478,16 @@ def test_a_port_in_use_is_a_clear_error():
         taken.close()
     assert r.returncode == 2
     assert "Address already in use" in r.stderr and "choose another --port" in r.stderr
+
+
+def test_an_upload_named_like_the_apps_own_outputs_is_kept_as_sent(app):
+    sent = b"RIFF....a recording that happens to be called report.json"
+    body, headers = multipart([("recordings", "report.json", sent),
+                               ("policy", None, b"generic"), ("lang", None, b"en"),
+                               ("grid", None, b"")])
+    job = _job_of(app.request("POST", "/check", body, headers))
+    assert wait_state(app, job)["state"] == "done"
+    # the upload is untouched by the app's report, which is served all the same
+    assert (app.root / job / "report.json").read_bytes() == sent
+    report = json.loads(app.request("GET", f"/job/{job}/report.json").read())
+    assert report["unreadable"][0]["path"] == "report.json"

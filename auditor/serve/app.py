@@ -32,7 +32,7 @@ from .language import COOKIE, choose, environment
 from .messages import diagnostics_in
 from .security import REPORT_CSP, TokenGuard
 from .uploads import MAX_UPLOAD, UploadError, check_length, receive_form
-from .work import MEDIA_TYPES, bundle_work, compare_work, render, scan_work
+from .work import COMPARE_FILE, MEDIA_TYPES, bundle_work, compare_work, render, scan_work
 
 __all__ = ["make_app"]
 
@@ -212,7 +212,7 @@ class App:
                 lang not in LANGS:
             raise _NotFound()
         if fmt == "json":
-            return Response((job.folder / "compare.json").read_bytes(),
+            return Response((job.folder / COMPARE_FILE).read_bytes(),
                             media_type=MEDIA_TYPES["json"],
                             headers={"content-disposition": 'attachment; filename="compare.json"',
                                      "x-auditor-csp": REPORT_CSP})

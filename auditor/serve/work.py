@@ -23,7 +23,13 @@ from ..report.explain import N_
 from .jobs import Job
 from .messages import AppError
 
-__all__ = ["scan_work", "bundle_work", "compare_work", "render", "MEDIA_TYPES"]
+__all__ = ["scan_work", "bundle_work", "compare_work", "render", "MEDIA_TYPES", "REPORT_FILE",
+           "COMPARE_FILE"]
+
+#: Where a job's own outputs are kept in its folder: an uploaded file's name never starts with a
+#: dot (uploads.safe_name), so no upload can be written over them or they over an upload.
+REPORT_FILE = ".report.json"
+COMPARE_FILE = ".compare.json"
 
 #: Download formats and their media types.
 MEDIA_TYPES = {"json": "application/json", "html": "text/html; charset=utf-8",
@@ -92,7 +98,7 @@ def scan_work(job: Job) -> dict[str, Any]:
         report = scan_report(scans, params, created=created, unreadable=unreadable)
     job.check_cancelled()
     text = dumps(report)
-    (job.folder / "report.json").write_text(text, encoding="utf-8")
+    (job.folder / REPORT_FILE).write_text(text, encoding="utf-8")
     return {"report": json.loads(text), "rendered": {}}
 
 
@@ -106,7 +112,7 @@ def render(job: Job, fmt: str, lang: str) -> str | bytes:
     get_lang(lang)
     report = job.result["report"]
     if fmt == "json":
-        return (job.folder / "report.json").read_text(encoding="utf-8")
+        return (job.folder / REPORT_FILE).read_text(encoding="utf-8")
     key = (fmt, "" if fmt == "csv" else lang)
     cache = job.result["rendered"]
     if key in cache:
@@ -176,6 +182,6 @@ def compare_work(job: Job) -> dict[str, Any]:
     report = compare_copy(ref_fp, ref_files, copies, copy_files=copy_files, source=source,
                           min_span=0.75, progress=job.progress, created=datetime.now(UTC))
     text = dumps(report)
-    (job.folder / "compare.json").write_text(text, encoding="utf-8")
+    (job.folder / COMPARE_FILE).write_text(text, encoding="utf-8")
     saved = json.loads(text)
     return {"report": saved, "html": render_compare_html(saved)}
