@@ -373,3 +373,27 @@ def test_a_409_whose_size_is_no_number_is_the_witness_failing(tmp_path: Path, co
         code, out = run(["ledger", "witness", court, "--witnesses", pol])
     assert code == 2 and "bar: answered 409 without a size" in out, out
     assert "internal error" not in out
+
+
+def test_a_witness_that_lost_what_it_cosigned_is_not_followed_back(tmp_path: Path,
+                                                                     court: Path) -> None:
+    db0, key0 = witness_db(tmp_path / "w0.db", 0)
+    with serving(db0, 0) as w0:
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url)], None)
+        code, out = run(["ledger", "witness", court, "--witnesses", pol])
+        assert code == 0 and "bar: cosigned size 3" in out
+    # the witness's database is lost and set up afresh with the same key: it holds nothing,
+    # and answers the next request 409 with size 0
+    (tmp_path / "w0.db").unlink()
+    db0, _ = witness_db(tmp_path / "w0.db", 0)
+    with serving(db0, 0) as w0:
+        pol = policy(tmp_path / "p.txt", [("bar", key0, w0.url)], None)
+        code, out = run(["ledger", "event", court, "hold", "--recording", "1", "--by", "clerk",
+                         "--reason", "appeal", "--signing-key", tmp_path / "court.key",
+                         "--witnesses", pol])
+        assert code == 2, out
+        assert "latest it cosigned of this log is size 0" in out and "size 3" in out
+        assert "rolled back" in out
+    assert db0.latest(ORIGIN) is None  # not asked again from the older size
+    with Ledger.open(court) as led:
+        assert last_cosigned(led, key0) == 3 and led.size == 4

@@ -159,6 +159,12 @@ def _handle(ledger: Ledger, witness: Witness, answer: Answer, size: int,
         held = int(first)
         if held > size:
             raise _Failed(_bigger(held, size))
+        ours = last_cosigned(ledger, witness.key)
+        if held < ours:  # its own cosignature of a larger size is in this ledger
+            raise _Failed(f"answered that the latest it cosigned of this log is size {held}, "
+                          f"but this ledger holds its cosignature of size {ours}: the witness "
+                          "lost or rolled back what it cosigned (its operator must restore it; "
+                          "it is not asked again from the older size)")
         return held
     if answer.status != 200:
         reason = " ".join(text.split())[:300] or "no reason given"
