@@ -106,6 +106,11 @@ def test_add_log_accepts_the_key_under_the_logs_origin(tmp_path: Path) -> None:
     with WitnessDB.open(tmp_path / "w.db") as db, serving(db) as server:
         status, _, text = post(server, f"old 0\n\n{note}".encode())
     assert status == 200, text
+    # an empty --origin is a mistake, not "the key's name"
+    for empty in ("", "  "):
+        result = CliRunner().invoke(cli, ["witness", "add-log", str(tmp_path / "w.db"),
+                                          str(tmp_path / "new.key.pub"), "--origin", empty])
+        assert result.exit_code == 2 and "--origin is empty" in result.output, result.output
 
 
 def test_show_lists_the_refused_checkpoints_as_evidence(tmp_path: Path) -> None:

@@ -117,6 +117,9 @@ def add_log(db_path: str, pubkey: str, origin: str | None) -> None:
     from ..witness.store import WitnessDB
 
     found = read_verifier_key(pubkey)
+    if origin is not None and not origin.strip():
+        raise InputError("--origin is empty", hint="give the log's origin, or leave --origin out "
+                         "to use the key's name")
     origin = origin or found.name
     key = VerifierKey(origin, found.public)  # a ledger signs its checkpoints as its origin
     with WitnessDB.open(db_path) as db:
