@@ -14,15 +14,12 @@ the same report gives the same bytes.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
-from ..findings import printable
 from ..report.explain import kind_title, severity_label
+from ..report.html import template_env, visible
 from ..report.i18n import Lang, get_lang
 from .edits import ALTERED, INSERTED, MISSING
 from .timelines import COLOURS, Mismatch, mismatches, timelines_svg
@@ -54,26 +51,6 @@ ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 4
 """ + "".join(f".key.{k} {{ background: {c}; }}\n" for k, c in COLOURS.items()) + """\
 td.kind { border-left: 5px solid #999; }
 """ + "".join(f"tr.{k} td.kind {{ border-left-color: {c}; }}\n" for k, c in COLOURS.items())
-
-def _visible(value: Any) -> Any:
-    """Every printed value: text made printable (then autoescaped), markup as built."""
-    if isinstance(value, Markup) or not isinstance(value, str):
-        return value
-    return printable(value, keep="\t\n\r")
-
-
-@functools.cache
-def _env(code: str) -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      finalize=_visible)
-    env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
-        get_lang(code).translations, newstyle=True)
-    return env
-
 
 def _rows(tr: Lang, report: dict[str, Any], found: list[Mismatch]) -> list[dict[str, Any]]:
     several = {r: sum(f.get("role") == r for f in report["files"]) > 1 for r in ("reference",
@@ -140,19 +117,19 @@ def render_compare_html(report: dict[str, Any], lang: str = "en") -> str:
     min_span = params.get("min_span", 0.75)
     css_hash = base64.b64encode(hashlib.sha256(_CSS.encode("utf-8")).digest()).decode("ascii")
     method = (params.get("fingerprint") or {}).get("name", "audio")
-    return str(_env(lang).get_template("compare.html.j2").render(
+    return str(template_env(TEMPLATES, lang).get_template("compare.html.j2").render(
         # values given to _() are escaped but not passed through finalize: made printable here
         report=report, comp=comp, css=_CSS,
-        source={k: _visible(v) for k, v in (comp.get("reference_source") or {}).items()},
+        source={k: visible(v) for k, v in (comp.get("reference_source") or {}).items()},
         csp=(f"default-src 'none'; style-src 'sha256-{css_hash}'; base-uri 'none'; "
              "form-action 'none'"),
         lang=lang, title=title(tr), created=tr.datetime(report["created"]),
-        version=_visible(str(report["tool"]["version"])),
+        version=visible(str(report["tool"]["version"])),
         svg=timelines_svg(report, tr), rows=_rows(tr, report, found), counts=counts,
         segments=_segments(tr, comp.get("segments") or []),
         conclusion=conclusion(tr, len(found), min_span),
         offset=tr.gettext("%(n)s s", n=fixed(tr, float(comp["offset"]), 3, sign=True)),
-        min_span=seconds(tr, min_span), method=_visible(str(method)), clock=tr.clock,
+        min_span=seconds(tr, min_span), method=visible(str(method)), clock=tr.clock,
         fixed=lambda v, d: fixed(tr, float(v), d), role=lambda r: role_label(tr, r),
         others=_others(tr, report)))
 

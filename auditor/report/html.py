@@ -42,7 +42,8 @@ from .i18n import Lang, get_lang
 from .sentences import finding_sentence
 from .timeline import COLOURS, build_timeline, grace_lines, timeline_svg
 
-__all__ = ["render_html", "prepare_excerpts", "keep_names", "archive_sessions", "LONG_NAME"]
+__all__ = ["render_html", "prepare_excerpts", "keep_names", "archive_sessions", "LONG_NAME",
+           "template_env", "visible"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ESCAPED = re.compile(r"<(U\+[0-9A-F]{4,6})>")
@@ -118,7 +119,7 @@ def keep_names(text: Any) -> Any:
     return Markup("".join(out))
 
 
-def _visible(value: Any) -> Any:
+def visible(value: Any) -> Any:
     """Every value the template prints, with invisible and bidi control characters shown.
 
     Text becomes :func:`~auditor.findings.printable` (autoescaping follows); markup already
@@ -133,13 +134,17 @@ def _visible(value: Any) -> Any:
 
 
 @functools.cache
-def _env(code: str) -> Any:
+def template_env(folder: Path, code: str) -> Any:
+    """The Jinja2 environment the tool's HTML is written with: ``folder``'s templates,
+    autoescaped, every printed value through :func:`visible`, undefined names an error, the
+    ``keep`` filter, and gettext from the ``code`` language's catalog. The scan report, the
+    comparison report and the local app's pages all use it."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+    env = Environment(loader=FileSystemLoader(folder), autoescape=True,
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      finalize=_visible)
+                      finalize=visible)
     env.filters["keep"] = keep_names
     env.install_gettext_translations(  # type: ignore[attr-defined]  # added by ext.i18n
         get_lang(code).translations, newstyle=True)
@@ -316,4 +321,4 @@ def render_html(report: dict[str, Any], *, lang: str = "en", base: Path | None =
     from markupsafe import Markup
 
     ctx["timeline"] = Markup(ctx["timeline"])
-    return str(_env(lang).get_template("report.html.j2").render(**ctx))
+    return str(template_env(TEMPLATES, lang).get_template("report.html.j2").render(**ctx))
