@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,22 @@ TOLERANCE = 0.010  # digital silence must be located to +-10 ms
 
 def _speech_clips() -> list[Path]:
     return sorted(CORPUS.glob("*.wav")) if CORPUS.is_dir() else []
+
+
+def _read(src: _Speech | _Bursts, n: int, piece: Callable[[], np.ndarray],
+          pause_s: tuple[float, float]) -> np.ndarray:
+    """The next ``n`` samples of an endless stream of ``piece()``, each followed by a pause of
+    ``pause_s`` seconds (uniform), from ``src``'s buffer, rate and generator."""
+    parts, have = [], 0
+    while have < n:
+        if src.buf.size == 0:
+            pause = np.zeros(int(src.rng.uniform(*pause_s) * src.rate), np.float32)
+            src.buf = np.concatenate([piece(), pause])
+        take = src.buf[: n - have]
+        src.buf = src.buf[take.size :]
+        parts.append(take)
+        have += take.size
+    return np.concatenate(parts)
 
 
 class _Speech:
@@ -63,16 +79,7 @@ class _Speech:
         return (0.25 * voice * env).astype(np.float32)
 
     def read(self, n: int) -> np.ndarray:
-        parts, have = [], 0
-        while have < n:
-            if self.buf.size == 0:
-                pause = np.zeros(int(self.rng.uniform(0.5, 3.0) * self.rate), np.float32)
-                self.buf = np.concatenate([self._utterance(), pause])
-            take = self.buf[: n - have]
-            self.buf = self.buf[take.size :]
-            parts.append(take)
-            have += take.size
-        return np.concatenate(parts)
+        return _read(self, n, self._utterance, (0.5, 3.0))
 
 
 class _Bursts:
@@ -98,16 +105,7 @@ class _Bursts:
         return (level * env * noise).astype(np.float32)
 
     def read(self, n: int) -> np.ndarray:
-        parts, have = [], 0
-        while have < n:
-            if self.buf.size == 0:
-                pause = np.zeros(int(self.rng.uniform(0.3, 1.5) * self.rate), np.float32)
-                self.buf = np.concatenate([self._phrase(), pause])
-            take = self.buf[: n - have]
-            self.buf = self.buf[take.size :]
-            parts.append(take)
-            have += take.size
-        return np.concatenate(parts)
+        return _read(self, n, self._phrase, (0.3, 1.5))
 
 
 class Hearing:
