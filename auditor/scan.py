@@ -125,7 +125,8 @@ def _scan_file(spath: str, params: ScanParams, label: str,
     want_video = info.video is not None and any(n in VIDEO for n in names)
     # each detector's own streaming work runs on a thread of its own, beside the decoding,
     # the hashing and the features of this thread (lanes.py)
-    hop = FeatureExtractor(info.sample_rate, info.channels).block_multiple
+    extractor = FeatureExtractor(info.sample_rate, info.channels)
+    hop = extractor.block_multiple
     # blocks of ``block_seconds``, but at most BLOCK_BYTES of float32 samples: up to a few
     # blocks are in flight at once (one per lane), and a minute of 48 kHz stereo is 23 MB
     frames = min(params.block_seconds * info.sample_rate,
@@ -134,7 +135,7 @@ def _scan_file(spath: str, params: ScanParams, label: str,
     analysers = in_lanes(stream_analysers(info.sample_rate, info.channels, params),
                          block_bytes=block * info.channels * 4)
     try:
-        extractor = FeatureExtractor(info.sample_rate, info.channels, analysers=analysers)
+        extractor.analysers = dict(analysers)
         decoder = Decoder(info, block_frames=block, video_checks=want_video,
                           black_min=params.video_black_min, frozen_min=params.video_frozen_min)
         total = info.duration if info.duration != float("inf") else 0.0
