@@ -20,7 +20,6 @@ from .fingerprints import (
     decode_fingerprint,
     fingerprint_entry,
     latest_fingerprint,
-    new_fingerprinter,
 )
 from .structure import RecordingChecker, RecordingState
 
@@ -68,7 +67,7 @@ def add_fingerprint_at(ledger: Ledger, path: str | os.PathLike[str], *, key: Sig
         (nothing is appended).
     """
     from ..media import file_sha256, probe
-    from .recording import hash_chunks, logged_pcm
+    from .recording import fingerprint_lane, hash_chunks, logged_pcm
 
     spath = os.fspath(path)
     state = sealed_recording(ledger, name=os.path.basename(spath), sha256=file_sha256(spath))
@@ -79,19 +78,21 @@ def add_fingerprint_at(ledger: Ledger, path: str | os.PathLike[str], *, key: Sig
     if (info.sample_rate, info.channels) != (fields["media"]["sample_rate"],
                                              fields["media"]["channels"]):
         raise _differs(spath, state, "its sample rate or channels differ")
-    printer = new_fingerprinter(info.sample_rate)
     leaves = []
-    for chunk in hash_chunks(spath, chunk_frames=fields["chunk_frames"], info=info,
-                             pcm=logged_pcm(fields["media"]), on_block=printer.update):
-        logged = state.chunks[chunk.index].fields if chunk.index < len(state.chunks) else None
-        if logged is None or (logged["start"], logged["end"], logged["pcm_sha256"]) != (
-                chunk.start, chunk.end, chunk.pcm_sha256):
-            raise _differs(spath, state, f"chunk {chunk.index} does not hash as logged")
-        leaves.append(state.leaves[chunk.index])
-    if len(leaves) != len(state.chunks):
-        raise _differs(spath, state, f"it holds {len(leaves)} of the {len(state.chunks)} "
-                                     "logged chunks")
-    content = printer.finish()
+    with fingerprint_lane(info.sample_rate) as printer:
+        for chunk in hash_chunks(spath, chunk_frames=fields["chunk_frames"], info=info,
+                                 pcm=logged_pcm(fields["media"]),
+                                 on_block=lambda b: printer.update(b, 0)):
+            logged = (state.chunks[chunk.index].fields if chunk.index < len(state.chunks)
+                      else None)
+            if logged is None or (logged["start"], logged["end"], logged["pcm_sha256"]) != (
+                    chunk.start, chunk.end, chunk.pcm_sha256):
+                raise _differs(spath, state, f"chunk {chunk.index} does not hash as logged")
+            leaves.append(state.leaves[chunk.index])
+        if len(leaves) != len(state.chunks):
+            raise _differs(spath, state, f"it holds {len(leaves)} of the {len(state.chunks)} "
+                                         "logged chunks")
+        content = printer.finish()
     entry = fingerprint_entry(state.index, 0, len(leaves) - 1, leaves, content)
     try:
         (index,) = ledger.append_at([entry], key=key, now=now or datetime.now(UTC))

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK_SECONDS",
+    "fingerprint_lane",
     "ChunkHash",
     "logged_pcm",
     "chunk_frames_for",
@@ -215,6 +216,20 @@ class _Fingerprinting:
         return self._printer.finish()
 
 
+@contextlib.contextmanager
+def fingerprint_lane(rate: int) -> Iterator[Lane]:
+    """The content fingerprint of the blocks :func:`hash_chunks` reads, computed on a thread
+    of its own while they are decoded and hashed (``on_block=lambda b: lane.update(b, 0)``,
+    then ``lane.finish()``); numpy, hashlib and the decoder's pipe all release the GIL, so for
+    a lossy file the fingerprint costs little more than the decode it shares. The thread
+    ends with the block, whether the hashing finished or failed."""
+    lane = Lane(_Fingerprinting(rate), "fingerprint")
+    try:
+        yield lane
+    finally:
+        lane.close()  # after finish(), nothing to do
+
+
 def add_recording(
     ledger: Ledger, path: str | os.PathLike[str], *, key: SigningKey, **options: Any
 ) -> int:
@@ -277,13 +292,12 @@ def add_recording_at(
     before = os.stat(spath)
     frames_per_chunk = chunk_frames_for(info.sample_rate, chunk_seconds)
     hashed: list[ChunkHash] = []
-    # the fingerprint is computed on a thread of its own from the blocks the chunk hashes read
-    # (a lane: each block once, in order), and the file's bytes are hashed on another, while
-    # this thread decodes; numpy, hashlib and the decoder's pipe all release the GIL. For a
-    # lossy file the fingerprint then costs little more than the decode it shares.
-    printer = Lane(_Fingerprinting(info.sample_rate), "fingerprint") if fingerprint else None
+    # the fingerprint on a thread of its own (fingerprint_lane) and the file's bytes hashed on
+    # another, while this thread decodes
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with (fingerprint_lane(info.sample_rate) if fingerprint
+              else contextlib.nullcontext()) as printer, \
+                ThreadPoolExecutor(max_workers=1) as pool:
             file_hash = pool.submit(file_sha256, spath)
             for chunk in hash_chunks(spath, chunk_frames=frames_per_chunk, info=info,
                                      on_block=(lambda b: printer.update(b, 0)) if printer
@@ -292,7 +306,7 @@ def add_recording_at(
                 if progress is not None:
                     progress(chunk.end, info.frames or chunk.end)
             sha256 = file_hash.result()
-        content = printer.finish() if printer is not None and hashed else None
+            content = printer.finish() if printer is not None and hashed else None
         after = os.stat(spath)
     except OSError as exc:
         raise MediaError(
@@ -301,9 +315,6 @@ def add_recording_at(
             path=spath,
             hint="fix the cause (free space, a readable copy) and add the file again",
         ) from None
-    finally:
-        if printer is not None:
-            printer.close()  # after finish, nothing; else its thread stops
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise MediaError(
             "the file changed while it was hashed; nothing was written to the ledger",
