@@ -71,26 +71,21 @@ def run_detectors(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     finish changes nothing in the result.
     """
     names = params.detectors or tuple(REGISTRY)
-    slow = [n for n in names if n in SLOW]
-    try:
-        if not slow or len(names) == 1:
-            return [f for name in names for f in REGISTRY[name](inp, params)]
-        found: dict[str, list[Finding]] = {}
-        with ThreadPoolExecutor(max_workers=len(slow)) as pool:
-            try:
-                jobs = {n: pool.submit(REGISTRY[n], inp, params) for n in slow}
-                for name in names:
-                    if name not in jobs:
-                        found[name] = REGISTRY[name](inp, params)
-            except BaseException:
-                cancel_pending(inp.features)  # else the pool waits for the slow ones
-                raise
+    slow = [n for n in names if n in SLOW] if len(names) > 1 else []
+    found: dict[str, list[Finding]] = {}
+    # (a pool makes its threads only when given work)
+    with ThreadPoolExecutor(max_workers=max(1, len(slow))) as pool:
+        try:
+            jobs = {n: pool.submit(REGISTRY[n], inp, params) for n in slow}
+            for name in names:
+                if name not in jobs:
+                    found[name] = REGISTRY[name](inp, params)
             for name, job in jobs.items():
                 found[name] = job.result()
-        return [f for name in names for f in found[name]]
-    except BaseException:
-        cancel_pending(inp.features)
-        raise
+        except BaseException:
+            cancel_pending(inp.features)  # before the pool waits for the slow ones
+            raise
+    return [f for name in names for f in found[name]]
 
 
 def cancel_pending(features: Features) -> None:
