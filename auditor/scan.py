@@ -13,9 +13,9 @@ thread. The ENF cue's analysis, the longest work after the stream, starts as soo
 lane ends, two pieces of the file at a time, and the splice detector runs beside the other
 detectors. numpy releases the interpreter lock in all of these, and every analyser still sees
 its blocks in order from one thread, so the reports are those of a serial scan, byte for byte
-(``bench/check_identical.py``). Profiles of the 2 h speech hearing (``bench/bench_scan.py``)
-put about a third of the CPU time in the click analysis, a third in the ENF analysis, and the
-rest in decoding, hashing, the features and the other detectors.
+(``bench/check_identical.py``). Profiles of the 2 h speech hearing (``bench/bench_scan.py``,
+3.0 CPU-seconds) put about a quarter of the CPU time in the click analysis, a quarter in the
+ENF analysis, and the rest in decoding, hashing, the features and the other detectors.
 """
 
 from __future__ import annotations
