@@ -175,19 +175,16 @@ class Jobs:
                     self._turn.release()
             except Cancelled:
                 job.state = "cancelled"
-                shutil.rmtree(job.folder, ignore_errors=True)
-                return
             except AuditorError as exc:
                 job.error, job.failure, job.state = exc.diagnostics(), exc, "failed"
-                shutil.rmtree(job.folder, ignore_errors=True)
-                return
             except Exception as exc:  # noqa: BLE001 - a page, never a traceback, for a person
                 job.error = (f"internal error: {type(exc).__name__}: {exc}\n  what to do: this "
                              "is a bug in auditor; run the same check with the command line "
                              "and AUDITOR_DEBUG=1, and report the traceback")
                 job.state = "failed"
-                shutil.rmtree(job.folder, ignore_errors=True)
+            else:
+                job.result, job.state = result, "done"
                 return
-            job.result, job.state = result, "done"
+            shutil.rmtree(job.folder, ignore_errors=True)  # cancelled or failed: nothing kept
 
         threading.Thread(target=run, name=f"auditor-job-{job.id[:6]}", daemon=True).start()
