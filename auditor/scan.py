@@ -39,6 +39,7 @@ from .detect import (
 )
 from .detect.base import GRID_FROM_OPTION
 from .detect.features import FeatureExtractor
+from .digest import EarlyDigest
 from .errors import AuditorError, InputError, MediaError
 from .findings import Finding, format_time
 from .lanes import (
@@ -102,8 +103,12 @@ def check_detectors(params: ScanParams) -> None:
 
 
 def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
-              label: str | None = None, progress: Progress | None = None) -> FileScan:
+              label: str | None = None, progress: Progress | None = None,
+              early: EarlyDigest | None = None) -> FileScan:
     """Probe, hash and decode one recording once, and run the detectors on it.
+
+    ``early`` is a hash started before (:class:`~auditor.digest.EarlyDigest`, by the command
+    line while it imported this module); it is used if it is of this file as probed.
 
     Raises
     ------
@@ -115,11 +120,11 @@ def scan_file(path: str | os.PathLike[str], params: ScanParams | None = None, *,
     tune_allocator()
     # BLAS on one thread for the whole scan: the scan runs its own threads (lanes.py)
     with single_thread():
-        return _scan_file(os.fspath(path), params, label or os.fspath(path), progress)
+        return _scan_file(os.fspath(path), params, label or os.fspath(path), progress, early)
 
 
 def _scan_file(spath: str, params: ScanParams, label: str,
-               progress: Progress | None) -> FileScan:
+               progress: Progress | None, early: EarlyDigest | None = None) -> FileScan:
     info = probe(spath)
     names = params.detectors or tuple(REGISTRY)
     want_video = info.video is not None and any(n in VIDEO for n in names)
@@ -143,7 +148,8 @@ def _scan_file(spath: str, params: ScanParams, label: str,
         # timestamps (a stream copy in its own ffmpeg process); hashlib, libsndfile and pipes
         # all release the GIL
         with ThreadPoolExecutor(max_workers=2) as pool:
-            digest_job = pool.submit(file_sha256, spath)
+            digest_job = (early.job(info.path, info.size, info.mtime) if early is not None
+                          else None) or pool.submit(file_sha256, spath)
             audio_job = (pool.submit(packet_times, info, "a") if "timestamp_gap" in names
                          else None)
             video_job = (pool.submit(packet_times, info, "v")
@@ -217,12 +223,13 @@ class Unreadable:
 
 def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | None = None, *,
                progress: Progress | None = None, labels: Sequence[str] | None = None,
-               ) -> tuple[list[FileScan], list[Unreadable]]:
+               early: EarlyDigest | None = None) -> tuple[list[FileScan], list[Unreadable]]:
     """Scan several files in order: the files that could be checked, and those that could not.
 
     One unreadable file does not stop the others; the caller reports both (and exits 2).
     ``labels`` names the files in the report (default: their paths as given), e.g. the names
-    a person chose when the files were copied into a temporary folder.
+    a person chose when the files were copied into a temporary folder. ``early``: as for
+    :func:`scan_file` (the file it hashed, if among ``paths``).
 
     Raises
     ------
@@ -238,7 +245,7 @@ def scan_files(paths: Sequence[str | os.PathLike[str]], params: ScanParams | Non
         raise ValueError("scan_files: one label per path")
     for p, name in zip(paths, names, strict=True):
         try:
-            scans.append(scan_file(p, params, label=name, progress=progress))
+            scans.append(scan_file(p, params, label=name, progress=progress, early=early))
         except AuditorError as exc:
             unreadable.append(Unreadable(name, exc.diagnostics()))
     return scans, unreadable
@@ -306,6 +313,7 @@ def _key(path: str | os.PathLike[str]) -> str:
 def scan_with_session(
     files: list[str], session_path: str, policy_name: str, params: ScanParams, *,
     created: datetime | None = None, progress: Progress | None = None, lang: str = "en",
+    early: EarlyDigest | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Scan ``files`` (or, when empty, the recordings the record declares) and audit continuity;
     return the report and the text timeline of the session against what was recorded (its words
@@ -314,7 +322,7 @@ def scan_with_session(
     A declared recording that is absent or unreadable is a ``missing_file`` finding, not an error;
     a file given on the command line that cannot be read goes to the report's ``unreadable`` list
     (and the command exits 2). The grid is the record's or the policy's unless ``params`` has
-    one from the command line (:func:`grid_params`).
+    one from the command line (:func:`grid_params`). ``early``: as for :func:`scan_file`.
     """
     check_detectors(params)
     session = load_session(session_path)
@@ -338,7 +346,8 @@ def scan_with_session(
             absent(rec, "not found")
             continue
         try:
-            result = scan_file(path, params, label=given.get(key, rec.file), progress=progress)
+            result = scan_file(path, params, label=given.get(key, rec.file), progress=progress,
+                               early=early)
         except MediaError as exc:
             absent(rec, exc.diagnostics())
             continue
@@ -351,7 +360,7 @@ def scan_with_session(
         if key in declared:
             continue
         try:
-            result = scan_file(f, params, progress=progress)
+            result = scan_file(f, params, progress=progress, early=early)
         except AuditorError as exc:
             unreadable.append(Unreadable(f, exc.diagnostics()))
             continue

@@ -51,6 +51,10 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
       auditor scan --session session.json --format html --lang ru -o report.html
       auditor scan hearing.wav --grid 50         # the court's grid is 50 Hz
     """
+    from ..digest import EarlyDigest
+
+    # the first recording is hashed while the scan's modules are imported (auditor.digest)
+    early = EarlyDigest(files[0]) if files else None
     from ..report import dumps, exit_code, render_report, render_text
     from ..report.i18n import get_lang
     from ..scan import (
@@ -79,10 +83,10 @@ def scan(files: tuple[str, ...], session: str | None, policy: str, fmt: str | No
     if session is not None:
         report, timeline = scan_with_session(list(files), session, policy, params,
                                              created=report_created(), progress=progress,
-                                             lang=lang)
+                                             lang=lang, early=early)
     else:
         params = grid_params(params, policy=load_policy(policy))
-        scans, unreadable = scan_files(list(files), params, progress=progress)
+        scans, unreadable = scan_files(list(files), params, progress=progress, early=early)
         report = scan_report(scans, params, created=report_created(), unreadable=unreadable)
     clear_progress(progress)
     failed = list(report.get("unreadable", []))

@@ -12,10 +12,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-
-from ..errors import MediaError
+from ..digest import file_sha256
 from ._ffmpeg import DEMUXERS, RAW_AUDIO, SOUNDFILE_FORMATS, ffmpeg_exe, ffprobe_exe, transcode
 from .decode import Decoder, VideoEvents, decode_blocks, native_pcm
 from .packets import PacketTimes, packet_times
@@ -40,20 +37,3 @@ __all__ = [
     "transcode",
 ]
 
-_HASH_CHUNK = 1 << 22
-
-
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 4 MiB chunks."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb", buffering=0) as fh:
-            buf = bytearray(_HASH_CHUNK)
-            view = memoryview(buf)
-            while n := fh.readinto(buf):
-                h.update(view[:n])
-    except OSError as exc:
-        raise MediaError(f"cannot read file: {exc.strerror}", path=os.fspath(path)) from None
-    return h.hexdigest()
