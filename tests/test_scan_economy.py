@@ -128,3 +128,22 @@ def test_background_mixes_only_its_frames_and_gets_the_mono_files_levels(channel
     assert a.level.size > 20
     assert np.array_equal(a.level.view(np.uint32), b.level.view(np.uint32))
     assert np.array_equal(a.db.view(np.uint32), b.db.view(np.uint32))
+
+
+@pytest.mark.parametrize("n", [256, 255, 2, 1])
+def test_click_row_medians_are_numpys_median(n):
+    from auditor.detect.splice.clicks import _row_medians
+
+    rng = np.random.default_rng(8)
+    x = np.abs(rng.standard_normal((500, n))).astype(np.float32)
+    x[::7] = np.float32(1.0)  # ties
+    x[3, :] = 0.0
+    x[5, 0] = np.nan  # numpy's median of a row with a NaN is NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.median(x, axis=1)
+    got = _row_medians(x)
+    assert got.dtype == want.dtype == np.float32
+    assert np.array_equal(np.isnan(got), np.isnan(want)) and np.isnan(got[5])
+    ok = ~np.isnan(want)
+    assert np.array_equal(got[ok].view(np.uint32), want[ok].view(np.uint32))
