@@ -147,3 +147,16 @@ def test_click_row_medians_are_numpys_median(n):
     assert np.array_equal(np.isnan(got), np.isnan(want)) and np.isnan(got[5])
     ok = ~np.isnan(want)
     assert np.array_equal(got[ok].view(np.uint32), want[ok].view(np.uint32))
+
+
+def test_click_gather_is_clipped_fancy_indexing():
+    from auditor.detect.splice.clicks import _gather
+
+    x = np.random.default_rng(9).standard_normal(1000).astype(np.float32)
+    start = np.array([-40, -1, 0, 3, 500, 960, 961, 999, 1200])
+    want = x[np.clip(start[:, None] + np.arange(40), 0, x.size - 1)]
+    assert np.array_equal(_gather(x, start, 40), want)
+    assert np.array_equal(_gather(x, start[2:6], 40), want[2:6])  # all inside
+    out = np.zeros((start.size, 80), np.float32)
+    _gather(x, start, 40, out=out[:, 40:])
+    assert np.array_equal(out[:, 40:], want) and not out[:, :40].any()
