@@ -96,9 +96,8 @@ class Decoder:
                     block = snd.read(self.block_frames, dtype=raw, always_2d=True)
                     if block.shape[0] == 0:
                         break
-                    if raw != "float32" and not keep:
-                        block = block.astype(np.float32)
-                        block *= np.float32(scale)
+                    if raw != "float32" and not keep:  # one pass: each integer cast, then scaled
+                        block = np.multiply(block, np.float32(scale), dtype=np.float32)
                     self.frames_decoded += block.shape[0]
                     yield block
                     if block.shape[0] < self.block_frames:
