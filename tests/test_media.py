@@ -176,3 +176,20 @@ def test_decoder_resamples_and_mixes_down_when_asked(tmp_path):
     assert np.max(np.abs(out[4000:20000, 0])) == pytest.approx(0.4 * np.sqrt(2), rel=0.02)
     with pytest.raises(ValueError, match="f32le only"):
         Decoder(probe(path), block_frames=4000, rate=8000, pcm="s16le")
+
+
+def test_ffprobe_packet_rows_read_at_once_or_one_by_one_alike():
+    from auditor.media.packets import _each, _whole
+
+    plain = [{"pts": 1024 * i, "dts": 1024 * i, "duration": 1024} for i in range(-1, 50)]
+    plain[0]["side_data_list"] = [{}]
+    whole, each = _whole(plain), _each(plain)
+    assert whole is not None and each is not None
+    assert all(np.array_equal(a, b) for a, b in zip(whole, each, strict=True))
+    # a packet without pts (AVI's B-frames), one without a duration (Matroska), one not an
+    # object: read one by one, as before
+    odd = [*plain[:3], {"dts": 9000, "duration": 1024}, {"pts": 10000}, "junk", {"size": 3}]
+    assert _whole(odd) is None
+    pts, dur = _each(odd)
+    assert pts.tolist() == [-1024, 0, 1024, 9000, 10000]
+    assert dur.tolist() == [1024, 1024, 1024, 1024, -1]
