@@ -22,7 +22,8 @@ def awkward(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("shape", [(10_000, 2), (100, 64, 2), (1000, 1), (1000, 3), (0, 2)])
+@pytest.mark.parametrize("shape", [(10_000, 2), (100, 64, 2), (1000, 1), (100, 64, 1), (1000, 3),
+                                   (0, 2), (0, 1)])
 def test_mono_mix_is_numpys_float32_mean(shape):
     x = awkward(np.random.default_rng(7), shape)
     want = np.mean(x, axis=-1, dtype=np.float32)

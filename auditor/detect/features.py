@@ -79,6 +79,8 @@ def mono_mix(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     the second channel to a zero first, which turns -0.0 into 0.0; tests/test_speed_mono.py
     holds it to that). numpy reduces an axis of two values a row at a time: for 48 kHz stereo
     this mix took longer than everything else the background analyser does."""
+    if x.shape[-1] == 1:  # the mean of one value is that value, -0.0 made 0.0 as above
+        return np.add(x[..., 0], np.float32(0.0), out=out, dtype=np.float32)
     if x.shape[-1] != 2:
         return np.asarray(np.mean(x, axis=-1, dtype=np.float32, out=out))
     out = np.add(x[..., 1], np.float32(0.0), out=out, dtype=np.float32)
@@ -244,7 +246,8 @@ class FeatureExtractor:
         total, squares = window_sums(xw)
         self._mean.append(total.astype(np.float64) / self.win)
         self._power.append(squares.astype(np.float64) / self.win)
-        frames = mono_mix(x.reshape(-1, self.hop, self.channels)[:, : self.n_fft, :])
+        rows = x.reshape(-1, self.hop, self.channels)[:, : self.n_fft, :]
+        frames = mono_mix(rows)
         spec = np.fft.rfft(frames * self._taper, axis=1)
         power = np.concatenate([self._spec_pending, (spec.real**2 + spec.imag**2)
                                 .astype(np.float32)])
