@@ -160,3 +160,7 @@ def test_click_gather_is_clipped_fancy_indexing():
     out = np.zeros((start.size, 80), np.float32)
     _gather(x, start, 40, out=out[:, 40:])
     assert np.array_equal(out[:, 40:], want) and not out[:, :40].any()
+    assert _gather(x, np.zeros(0, np.int64), 40).shape == (0, 40)
+    short = x[:10]  # shorter than a row: every row reaches past an end
+    assert np.array_equal(_gather(short, np.array([-3, 2]), 40),
+                          short[np.clip(np.array([[-3], [2]]) + np.arange(40), 0, 9)])

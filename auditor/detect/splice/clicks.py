@@ -286,6 +286,8 @@ def _gather(x: np.ndarray, start: np.ndarray, width: int,
     """
     out = np.empty((start.size, width), x.dtype) if out is None else out
     inside = (start >= 0) & (start <= x.size - width)
+    if not start.size:
+        return out
     if inside.all():
         out[...] = sliding_window_view(x, width)[start]
         return out
