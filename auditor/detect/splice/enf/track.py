@@ -13,7 +13,7 @@ removed, a constant phasor wherever the recording is continuous.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -207,7 +207,7 @@ Fit = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class _Frames:
+class Frames:
     """The line's baseband summed to about 10 Hz, and the peak of each of its frames."""
 
     b10: np.ndarray  # the weighted baseband summed over ``dec`` hops (rate ``r2``)
@@ -221,9 +221,10 @@ class _Frames:
     ok: np.ndarray  # frames kept: over the noise, at the usual level, no excluded hop
 
 
-def _frames(bb: Baseband, harmonic: int, exclude: np.ndarray | None,
-            framing: Framing) -> _Frames:
-    """Every frame's interpolated peak over the whole file, and which frames count."""
+def frame_peaks(bb: Baseband, harmonic: int, framing: Framing = FRAMING) -> Frames:
+    """Every frame's interpolated peak over the whole baseband, and which frames count before
+    any hop is excluded. They depend on nothing else, so one reading serves every track of
+    the baseband (:func:`track`'s ``peaks``)."""
     size = bb.b.size
     dec = max(1, int(round(bb.r1 / 10)))
     m = size // dec
@@ -237,16 +238,22 @@ def _frames(bb: Baseband, harmonic: int, exclude: np.ndarray | None,
         fr = np.lib.stride_tricks.sliding_window_view(b10, nf)[starts]
         f_all, peak, snr = _peak(fr, r2, framing.nfft, reach)
         ok = (snr >= framing.min_snr) & (peak >= 0.05 * np.median(peak))
-        if exclude is not None and exclude.any():
-            ex = np.concatenate([[0], np.cumsum(exclude[: m * dec].reshape(m, dec).any(axis=1))])
-            ok &= (ex[starts + nf] - ex[starts]) == 0
     else:
         f_all = peak = np.zeros(0)
         ok = np.zeros(0, bool)
-    return _Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
+    return Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
 
 
-def _one_estimate(fr: _Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
+def _excluded(fr: Frames, exclude: np.ndarray | None) -> Frames:
+    """The frames ``fr`` without those that hold an ``exclude``d hop."""
+    if exclude is None or not exclude.any() or not fr.ok.size:
+        return fr
+    m = fr.b10.size
+    ex = np.concatenate([[0], np.cumsum(exclude[: m * fr.dec].reshape(m, fr.dec).any(axis=1))])
+    return replace(fr, ok=fr.ok & ((ex[fr.starts + fr.nf] - ex[fr.starts]) == 0))
+
+
+def _one_estimate(fr: Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
     """A segment (hops [lo, hi)) too short for a frame: one estimate over its whole length, if
     it holds the line at its usual level (else NaN: the caller interpolates across it)."""
     a, b = -(-lo // fr.dec), hi // fr.dec
@@ -270,8 +277,8 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
-               exclude: np.ndarray | None = None, framing: Framing = FRAMING
-               ) -> tuple[list[tuple[int, int]], list[Fit]]:
+               exclude: np.ndarray | None = None, framing: Framing = FRAMING,
+               peaks: Frames | None = None) -> tuple[list[tuple[int, int]], list[Fit]]:
     """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
 
     The baseband, each hop weighted by :func:`quiet_weights`, is summed to 10 Hz; each
@@ -284,15 +291,16 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     segment between the edit points in ``cuts`` (hops): no frame or median crosses an edit, and
     a segment too short for a frame gets one estimate over its whole length.
 
-    Returns the segments (hop ranges) and, for each, the frame centres (hops), the smoothed
-    frequency (Hz from ``bb.center``) and its standard error (Hz).
+    ``peaks`` are the baseband's :func:`frame_peaks` with ``framing``, when they were read
+    already. Returns the segments (hop ranges) and, for each, the frame centres (hops), the
+    smoothed frequency (Hz from ``bb.center``) and its standard error (Hz).
     """
     size = bb.b.size
     median = framing.median
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
                           if 0 < c < size}) + [size]
     segments = list(zip(edges[:-1], edges[1:], strict=True))
-    fr = _frames(bb, harmonic, exclude, framing)
+    fr = _excluded(peaks if peaks is not None else frame_peaks(bb, harmonic, framing), exclude)
     out: list[Fit] = []
     # the file's usual scatter of kept frames about their running median: a short segment's
     # few frames can agree by chance, and its track is no surer than half the usual
@@ -317,11 +325,12 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
 
 
 def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
-          cuts: np.ndarray | None = None) -> Track:
+          cuts: np.ndarray | None = None, peaks: Frames | None = None) -> Track:
     """Smooth frequency track of the line (segment by segment between ``cuts``) and the
-    baseband with its phase removed."""
+    baseband with its phase removed (``peaks``: the baseband's :func:`frame_peaks`, when
+    read already)."""
     size = bb.b.size
-    segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude)
+    segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude, peaks=peaks)
     freq = np.full(size, np.nan)
     sd = np.empty(size)
     for (lo, hi), (centre, f, e) in zip(segments, fits, strict=True):
