@@ -104,8 +104,31 @@ def scale_test(line: Line, n: int, *, max_rate: float, m: np.ndarray | None = No
     """Phase and frequency step statistics of ``line`` for windows of ``n`` hops each side
     (clipped at ``cuts``), at boundaries ``m`` (default: every ``n // GRID`` hops); with
     ``line.other``, its phase test joins the line's (:func:`joint_z`)."""
-    bb, s, harmonic = line.bb, line.s, line.harmonic
+    s, harmonic = line.s, line.harmonic
     m, lo, hi = _boundaries(n, line.tr.u.size, m, cuts)
+    sl, nl, sr, nr, dphi, w, snr_l, snr_r, z_phase = _phase_test(line, m, lo, hi)
+    fl, fr, sd_f = _frequencies(line, m, lo, hi)
+    allowed = harmonic * max_rate * w
+    z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
+                      np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
+    z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
+    z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
+    z_other = np.zeros_like(z_phase)
+    z_one = z_phase
+    if line.other is not None:
+        # the other harmonic's baseband has as many hops: the same boundaries and windows
+        z_other = _phase_test(line.other, m, lo, hi)[-1]
+        z_phase = joint_z(z_one, z_other)
+    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db,
+                     z_one, z_other)
+
+
+def _phase_test(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                ) -> tuple[np.ndarray, ...]:
+    """The phase test of ``line`` alone at boundaries ``m`` (windows [lo, m) and [m, hi)):
+    the weighted sums either side and their noise variances, the phase step, the span between
+    the windows' centres (s), each side's SNR and the step over its standard error."""
+    bb, s, harmonic = line.bb, line.s, line.harmonic
     nl_, nr_ = m - lo, hi - m
     sl, nl = s.weighted(lo, m)
     sr, nr = s.weighted(m, hi)
@@ -124,19 +147,7 @@ def scale_test(line: Line, n: int, *, max_rate: float, m: np.ndarray | None = No
     # a phase needs the line on both sides (a side without it is a gap's business)
     z_phase = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
                        np.abs(dphi) / np.sqrt(var), 0.0)
-    fl, fr, sd_f = _frequencies(line, m, lo, hi)
-    allowed = harmonic * max_rate * w
-    z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
-                      np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
-    z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
-    z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
-    z_other = np.zeros_like(z_phase)
-    z_one = z_phase
-    if line.other is not None:
-        z_other = scale_test(line.other, n, max_rate=max_rate, m=m, cuts=cuts).z_phase
-        z_phase = joint_z(z_one, z_other)
-    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db,
-                     z_one, z_other)
+    return sl, nl, sr, nr, dphi, w, snr_l, snr_r, z_phase
 
 
 def _frequencies(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
