@@ -96,6 +96,18 @@ def csum(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def csum_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``csum(a)`` and ``csum(b)`` of two real arrays of one size, as the real and imaginary
+    parts of one complex cumulative sum: each part adds on its own and in the same order, so
+    the values are the same, and the pass over the data is one instead of two."""
+    out = np.empty(a.size + 1, np.complex128)
+    out[0] = 0
+    out.real[1:] = a
+    out.imag[1:] = b
+    np.cumsum(out[1:], out=out[1:])
+    return out.real, out.imag
+
+
 #: seconds between the track's frames (stft_track's default step)
 FRAME_STEP = 1.0
 #: hops each side over which the power near the line is averaged for a track weight
@@ -126,8 +138,12 @@ def box_sum(x: np.ndarray, half: int) -> np.ndarray:
     """Centred moving sum over 2*half+1 samples (shorter at the edges): ``c[min(i + half + 1,
     n)] - c[max(i - half, 0)]`` of the cumulative sum ``c``, taken by slices (the same
     differences; gathers through index arrays took three times as long)."""
-    c = csum(x)
-    n = x.size
+    return box_diff(csum(x), half)
+
+
+def box_diff(c: np.ndarray, half: int) -> np.ndarray:
+    """:func:`box_sum` of the samples whose cumulative sum (size n + 1) is ``c``."""
+    n = c.size - 1
     if n <= 2 * half + 1:
         idx = np.arange(n)
         return c[np.minimum(idx + half + 1, n)] - c[np.maximum(idx - half, 0)]
