@@ -14,6 +14,7 @@ removed, a constant phasor wherever the recording is continuous.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -64,8 +65,29 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     into window sums. Polyphase: output m is ``sum_k kern[k] . Y[m - k]`` with ``Y`` the hops
     of ``y``, as one (2K x hop) by (hop x M) matrix product.
     """
-    hop = max(1, int(round(rate * HOP_SECONDS)))
+    hop, n, e = _kernel(rate, center)
+    rows = e.shape[0] // 2
     m = y.size // hop
+    with single_thread():
+        p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
+    re, im = p[0].astype(np.float64), p[rows].astype(np.float64)
+    for r_ in range(1, rows):
+        re[r_:] += p[r_, : m - r_]
+        im[r_:] += p[rows + r_, : m - r_]
+    b = (re + 1j * im) * _turns(center * hop / rate, m)
+    # output m is centred on y sample mH + H-1 - (n-1)/2, i.e. (n - H)/2 samples before the
+    # hop's own centre: shift t0 so that hop m still reads as y[mH, mH + H)
+    return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
+
+
+# the pieces of a recording (analysed one after another, see the package) share the line
+# and, but for the first and last, their length: the kernel and the hops' phasors are made
+# once for them all (read-only)
+@lru_cache(maxsize=4)
+def _kernel(rate: float, center: float) -> tuple[int, int, np.ndarray]:
+    """The hop, the filter's length and the (2 rows, hop) polyphase matrix of
+    :func:`baseband`: the real parts of the kernel's rows, then their imaginary parts."""
+    hop = max(1, int(round(rate * HOP_SECONDS)))
     numtaps, beta = kaiser_order(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
     rows = max(1, -(-numtaps // hop))
     n = rows * hop
@@ -77,16 +99,16 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     lag = k * hop + hop - 1 - i
     kern = g[lag] * np.exp(-2j * np.pi * center * (i - k * hop) / rate)  # (rows, hop)
     e = np.concatenate([kern.real, kern.imag]).astype(np.float32)  # (2 rows, hop)
-    with single_thread():
-        p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
-    re, im = p[0].astype(np.float64), p[rows].astype(np.float64)
-    for r_ in range(1, rows):
-        re[r_:] += p[r_, : m - r_]
-        im[r_:] += p[rows + r_, : m - r_]
-    b = (re + 1j * im) * np.exp(-2j * np.pi * (center * hop / rate) * np.arange(m))
-    # output m is centred on y sample mH + H-1 - (n-1)/2, i.e. (n - H)/2 samples before the
-    # hop's own centre: shift t0 so that hop m still reads as y[mH, mH + H)
-    return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
+    e.flags.writeable = False
+    return hop, n, e
+
+
+@lru_cache(maxsize=4)
+def _turns(step: float, m: int) -> np.ndarray:
+    """``exp(-2j pi step j)`` for hops ``j < m``: the heterodyne's phase at each hop."""
+    out = np.exp(-2j * np.pi * step * np.arange(m))
+    out.flags.writeable = False
+    return out
 
 
 def csum(x: np.ndarray) -> np.ndarray:
