@@ -403,7 +403,16 @@ def _derotate(b: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """``b * exp(-1j * phase)`` (the phase wrapped first: cos and sin of huge angles lose
     precision)."""
     rot = np.mod(phase, 2 * np.pi)
-    return b * (np.cos(rot) - 1j * np.sin(rot))
+    return b * _conj_unit(rot)
+
+
+def _conj_unit(rot: np.ndarray) -> np.ndarray:
+    """``cos(rot) - 1j * sin(rot)``, built in place: its real part ``cos(rot)``, its imaginary
+    part ``0 - sin(rot)`` (what the complex subtraction gives, to the sign of a zero)."""
+    out = np.empty(rot.shape, np.complex128)
+    out.real = np.cos(rot)
+    np.subtract(0.0, np.sin(rot), out=out.imag)
+    return out
 
 
 def follow(bb: Baseband, tr: Track, ratio: float) -> Track:
