@@ -157,21 +157,26 @@ def _frequencies(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
     over the window plus the residual slope of ``u`` between its half-windows."""
     bb, s = line.bb, line.s
     nl_, nr_ = m - lo, hi - m
-    ph = np.concatenate([[0.0], line.tr.phase])  # ph[m]: phase at the start of hop m
+    ph_lo, ph_m, ph_hi = (_start_phase(line.tr.phase, i) for i in (lo, m, hi))
     hl, hr = nl_ // 2, nr_ // 2
     l1, vl1 = s.weighted(m - 2 * hl, m - hl)
     l2, vl2 = s.weighted(m - hl, m)
     r1, vr1 = s.weighted(m, m + hr)
     r2, vr2 = s.weighted(m + hr, m + 2 * hr)
-    fl = ((ph[m] - ph[lo]) / (2 * np.pi * nl_ / bb.r1)
+    fl = ((ph_m - ph_lo) / (2 * np.pi * nl_ / bb.r1)
           + np.angle(l2 * np.conj(l1)) / (2 * np.pi * np.maximum(hl, 1) / bb.r1))
-    fr = ((ph[hi] - ph[m]) / (2 * np.pi * nr_ / bb.r1)
+    fr = ((ph_hi - ph_m) / (2 * np.pi * nr_ / bb.r1)
           + np.angle(r2 * np.conj(r1)) / (2 * np.pi * np.maximum(hr, 1) / bb.r1))
     kl = bb.r1 / (2 * np.pi * np.maximum(hl, 1))  # rad -> Hz for a half-window lag
     kr = bb.r1 / (2 * np.pi * np.maximum(hr, 1))
     sd_f = np.sqrt((phase_var(l1, vl1) + phase_var(l2, vl2)) * kl**2
                    + (phase_var(r1, vr1) + phase_var(r2, vr2)) * kr**2)
     return fl, fr, sd_f
+
+
+def _start_phase(phase: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """The track's phase at the start of hops ``i``: ``phase[i - 1]``, and 0 for hop 0."""
+    return np.where(i > 0, phase[np.maximum(i - 1, 0)], 0.0)
 
 
 def joint_z(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
