@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from .decimate import single_thread
-from .track import Baseband, Track, box_diff, box_sum, csum, csum_pair
+from .track import Baseband, Track, box_diff, box_sum, csum
 
 #: offsets (Hz) from the harmonic where the noise of a window sum is measured: nulls of every
 #: rectangular test window (multiples of 0.5 s) fall on the harmonic itself
@@ -146,6 +146,18 @@ class Line:
     s: Sums
     harmonic: int
     other: Line | None = None
+
+
+def csum_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``csum(a)`` and ``csum(b)`` of two real arrays of one size, as the real and imaginary
+    parts of one complex cumulative sum: each part adds on its own and in the same order, so
+    the values are the same, and the pass over the data is one instead of two."""
+    out = np.empty(a.size + 1, np.complex128)
+    out[0] = 0
+    out.real[1:] = a
+    out.imag[1:] = b
+    np.cumsum(out[1:], out=out[1:])
+    return out.real, out.imag
 
 
 def scatter(u: np.ndarray) -> np.ndarray:

@@ -65,8 +65,7 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     into window sums. Polyphase: output m is ``sum_k kern[k] . Y[m - k]`` with ``Y`` the hops
     of ``y``, as one (2K x hop) by (hop x M) matrix product.
     """
-    hop, n, e = _kernel(rate, center)
-    rows = e.shape[0] // 2
+    hop, rows, n, e = _kernel(rate, center)
     m = y.size // hop
     with single_thread():
         p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
@@ -80,13 +79,11 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
 
 
-# the pieces of a recording (analysed one after another, see the package) share the line
-# and, but for the first and last, their length: the kernel and the hops' phasors are made
-# once for them all (read-only)
 @lru_cache(maxsize=4)
-def _kernel(rate: float, center: float) -> tuple[int, int, np.ndarray]:
-    """The hop, the filter's length and the (2 rows, hop) polyphase matrix of
-    :func:`baseband`: the real parts of the kernel's rows, then their imaginary parts."""
+def _kernel(rate: float, center: float) -> tuple[int, int, int, np.ndarray]:
+    """The hop, rows, filter length and (2 rows, hop) polyphase matrix of :func:`baseband` (real
+    parts of the kernel's rows, then imaginary parts). Read-only and, like :func:`_turns`, made
+    once for a recording's pieces (see the package), which share the line and mostly a length."""
     hop = max(1, int(round(rate * HOP_SECONDS)))
     numtaps, beta = kaiser_order(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
     rows = max(1, -(-numtaps // hop))
@@ -100,7 +97,7 @@ def _kernel(rate: float, center: float) -> tuple[int, int, np.ndarray]:
     kern = g[lag] * np.exp(-2j * np.pi * center * (i - k * hop) / rate)  # (rows, hop)
     e = np.concatenate([kern.real, kern.imag]).astype(np.float32)  # (2 rows, hop)
     e.flags.writeable = False
-    return hop, n, e
+    return hop, rows, n, e
 
 
 @lru_cache(maxsize=4)
@@ -116,18 +113,6 @@ def csum(x: np.ndarray) -> np.ndarray:
     out[0] = 0
     np.cumsum(x, out=out[1:])
     return out
-
-
-def csum_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``csum(a)`` and ``csum(b)`` of two real arrays of one size, as the real and imaginary
-    parts of one complex cumulative sum: each part adds on its own and in the same order, so
-    the values are the same, and the pass over the data is one instead of two."""
-    out = np.empty(a.size + 1, np.complex128)
-    out[0] = 0
-    out.real[1:] = a
-    out.imag[1:] = b
-    np.cumsum(out[1:], out=out[1:])
-    return out.real, out.imag
 
 
 #: seconds between the track's frames (stft_track's default step)
@@ -261,8 +246,7 @@ class Frames:
 
 def frame_peaks(bb: Baseband, harmonic: int, framing: Framing = FRAMING) -> Frames:
     """Every frame's interpolated peak over the whole baseband, and which frames count before
-    any hop is excluded. They depend on nothing else, so one reading serves every track of
-    the baseband (:func:`track`'s ``peaks``)."""
+    any hop is excluded: what every track of the baseband reads (:func:`track`'s ``peaks``)."""
     size = bb.b.size
     dec = max(1, int(round(bb.r1 / 10)))
     m = size // dec
@@ -280,15 +264,6 @@ def frame_peaks(bb: Baseband, harmonic: int, framing: Framing = FRAMING) -> Fram
         f_all = peak = np.zeros(0)
         ok = np.zeros(0, bool)
     return Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
-
-
-def _excluded(fr: Frames, exclude: np.ndarray | None) -> Frames:
-    """The frames ``fr`` without those that hold an ``exclude``d hop."""
-    if exclude is None or not exclude.any() or not fr.ok.size:
-        return fr
-    m = fr.b10.size
-    ex = np.concatenate([[0], np.cumsum(exclude[: m * fr.dec].reshape(m, fr.dec).any(axis=1))])
-    return replace(fr, ok=fr.ok & ((ex[fr.starts + fr.nf] - ex[fr.starts]) == 0))
 
 
 def _one_estimate(fr: Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
@@ -329,16 +304,20 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     segment between the edit points in ``cuts`` (hops): no frame or median crosses an edit, and
     a segment too short for a frame gets one estimate over its whole length.
 
-    ``peaks`` are the baseband's :func:`frame_peaks` with ``framing``, when they were read
-    already. Returns the segments (hop ranges) and, for each, the frame centres (hops), the
-    smoothed frequency (Hz from ``bb.center``) and its standard error (Hz).
+    ``peaks``: the baseband's :func:`frame_peaks` with ``framing``, if read already. Returns the
+    segments (hop ranges) and, for each, the frame centres (hops), the smoothed frequency (Hz
+    from ``bb.center``) and its standard error (Hz).
     """
     size = bb.b.size
     median = framing.median
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
                           if 0 < c < size}) + [size]
     segments = list(zip(edges[:-1], edges[1:], strict=True))
-    fr = _excluded(peaks if peaks is not None else frame_peaks(bb, harmonic, framing), exclude)
+    fr = peaks if peaks is not None else frame_peaks(bb, harmonic, framing)
+    if exclude is not None and exclude.any() and fr.ok.size:
+        m = fr.b10.size
+        ex = np.concatenate([[0], np.cumsum(exclude[: m * fr.dec].reshape(m, fr.dec).any(axis=1))])
+        fr = replace(fr, ok=fr.ok & ((ex[fr.starts + fr.nf] - ex[fr.starts]) == 0))
     out: list[Fit] = []
     # the file's usual scatter of kept frames about their running median: a short segment's
     # few frames can agree by chance, and its track is no surer than half the usual
@@ -365,8 +344,7 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
 def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
           cuts: np.ndarray | None = None, peaks: Frames | None = None) -> Track:
     """Smooth frequency track of the line (segment by segment between ``cuts``) and the
-    baseband with its phase removed (``peaks``: the baseband's :func:`frame_peaks`, when
-    read already)."""
+    baseband with its phase removed (``peaks``: the baseband's :func:`frame_peaks`, if read)."""
     size = bb.b.size
     segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude, peaks=peaks)
     freq = np.full(size, np.nan)
@@ -390,8 +368,7 @@ def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
 
 def _nearest(pos: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """Distance from each of the sorted ``pos`` to the nearest of the sorted ``centre``."""
-    # i = np.searchsorted(centre, pos): the centres below each position, counted the other
-    # way round (a search per centre, not per position: a twentieth of the time)
+    # i = np.searchsorted(centre, pos), with a search per centre instead of one per position
     below = np.searchsorted(pos, centre, side="right")
     i = np.repeat(np.arange(centre.size + 1), np.diff(below, prepend=0, append=pos.size))
     left = np.abs(pos - centre[np.maximum(i - 1, 0)])
@@ -407,8 +384,8 @@ def _derotate(b: np.ndarray, phase: np.ndarray) -> np.ndarray:
 
 
 def _conj_unit(rot: np.ndarray) -> np.ndarray:
-    """``cos(rot) - 1j * sin(rot)``, built in place: its real part ``cos(rot)``, its imaginary
-    part ``0 - sin(rot)`` (what the complex subtraction gives, to the sign of a zero)."""
+    """``cos(rot) - 1j * sin(rot)`` in place (real ``cos``, imaginary ``0 - sin``: the same values,
+    zeros' signs too), a fresh temporary for the product to be computed in, as the expression's."""
     out = np.empty(rot.shape, np.complex128)
     out.real = np.cos(rot)
     np.subtract(0.0, np.sin(rot), out=out.imag)
