@@ -100,19 +100,23 @@ def _boundaries(n: int, size: int, m: np.ndarray | None, cuts: np.ndarray | None
 
 
 def scale_test(line: Line, n: int, *, max_rate: float, m: np.ndarray | None = None,
-               cuts: np.ndarray | None = None) -> ScaleTest:
+               cuts: np.ndarray | None = None, phase_only: bool = False) -> ScaleTest:
     """Phase and frequency step statistics of ``line`` for windows of ``n`` hops each side
     (clipped at ``cuts``), at boundaries ``m`` (default: every ``n // GRID`` hops); with
-    ``line.other``, its phase test joins the line's (:func:`joint_z`)."""
+    ``line.other``, its phase test joins the line's (:func:`joint_z`). With ``phase_only``,
+    the frequency and level tests are not made (their fields are NaN)."""
     s, harmonic = line.s, line.harmonic
     m, lo, hi = _boundaries(n, line.tr.u.size, m, cuts)
     sl, nl, sr, nr, dphi, w, snr_l, snr_r, z_phase = _phase_test(line, m, lo, hi)
-    fl, fr, sd_f = _frequencies(line, m, lo, hi)
-    allowed = harmonic * max_rate * w
-    z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
-                      np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
-    z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
-    z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
+    if phase_only:
+        fl = fr = z_freq = z_level = level_db = np.full(m.size, np.nan)
+    else:
+        fl, fr, sd_f = _frequencies(line, m, lo, hi)
+        allowed = harmonic * max_rate * w
+        z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
+                          np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
+        z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
+        z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
     z_other = np.zeros_like(z_phase)
     z_one = z_phase
     if line.other is not None:
