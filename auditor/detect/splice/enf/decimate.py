@@ -193,25 +193,25 @@ class Parts:
         self.starts = np.concatenate([[0], np.cumsum([p.size for p in self.parts])]
                                      ).astype(np.int64)
 
-    def _part(self, i: int, a: int, b: int) -> np.ndarray:
-        x = self.parts[i][a:b]
-        if self.scales is None:
-            return x
-        return x.astype(np.float32) * np.float32(self.scales[i])
-
     @property
     def size(self) -> int:
         return int(self.starts[-1])
 
-    def span(self, lo: int, hi: int | None) -> np.ndarray:
-        """Samples ``lo:hi`` (clipped to the signal) as one float32 array."""
+    def span(self, lo: int, hi: int | None, out: np.ndarray | None = None) -> np.ndarray:
+        """Samples ``lo:hi`` (clipped to the signal) as one float32 array: ``out`` when given
+        (float32, as long as the clipped span), each part's stretch written into it."""
         hi = self.size if hi is None else min(int(hi), self.size)
         lo = max(0, min(int(lo), hi))
+        if out is None:
+            out = np.empty(hi - lo, np.float32)
         i = int(np.searchsorted(self.starts, lo, side="right")) - 1
         j = int(np.searchsorted(self.starts, hi, side="left"))
-        if hi == lo:
-            return np.zeros(0, np.float32)
-        out = np.concatenate([self._part(k, max(lo - int(self.starts[k]), 0),
-                                         min(hi, int(self.starts[k + 1])) - int(self.starts[k]))
-                              for k in range(i, j)])
-        return out.astype(np.float32, copy=False)
+        for k in range(i, j):
+            start = int(self.starts[k])
+            a, b = max(lo - start, 0), min(hi, int(self.starts[k + 1])) - start
+            x, dst = self.parts[k][a:b], out[start + a - lo: start + b - lo]
+            if self.scales is None:
+                np.copyto(dst, x, casting="same_kind")
+            else:
+                np.multiply(x, np.float32(self.scales[k]), out=dst)
+        return out

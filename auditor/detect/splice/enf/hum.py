@@ -109,7 +109,9 @@ def measure(y: np.ndarray | Parts, rate: float, *, max_segments: int = 240,
     count = int(min(max_segments, max(1, n // seg)))
     starts = np.linspace(0, n - seg, count).astype(np.int64)
     if isinstance(y, Parts):
-        x = np.stack([y.span(a, a + seg) for a in starts])
+        x = np.empty((count, seg), np.float32)
+        for row, a in zip(x, starts, strict=True):
+            y.span(a, a + seg, out=row)
     else:
         x = np.lib.stride_tricks.sliding_window_view(y, seg)[starts]
     win = np.hanning(seg + 2)[1:-1].astype(np.float32)

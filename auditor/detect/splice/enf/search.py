@@ -64,12 +64,15 @@ class Settings:
 def _tests(line: Line, cfg: Settings, m: np.ndarray | None = None,
           cuts: np.ndarray | None = None) -> list[ScaleTest]:
     """The step tests at every window length of ``cfg`` (too long for the line: left out, unless
-    at given boundaries ``m``)."""
+    at given boundaries ``m``). Over the whole line, frequency and level steps are searched in
+    the long windows only (:func:`_long_peaks`): the shorter make the phase test alone."""
     out = []
     for w in cfg.windows:
         n = max(2, int(round(w * line.bb.r1)))
         if 2 * n <= line.bb.b.size or m is not None:
-            out.append(scale_test(line, n, max_rate=cfg.max_rate, m=m, cuts=cuts))
+            short = n < min(cfg.freq_min_window, cfg.level_min_window) * line.bb.r1
+            out.append(scale_test(line, n, max_rate=cfg.max_rate, m=m, cuts=cuts,
+                                  phase_only=m is None and short))
     return out
 
 

@@ -100,12 +100,39 @@ def _boundaries(n: int, size: int, m: np.ndarray | None, cuts: np.ndarray | None
 
 
 def scale_test(line: Line, n: int, *, max_rate: float, m: np.ndarray | None = None,
-               cuts: np.ndarray | None = None) -> ScaleTest:
+               cuts: np.ndarray | None = None, phase_only: bool = False) -> ScaleTest:
     """Phase and frequency step statistics of ``line`` for windows of ``n`` hops each side
     (clipped at ``cuts``), at boundaries ``m`` (default: every ``n // GRID`` hops); with
-    ``line.other``, its phase test joins the line's (:func:`joint_z`)."""
-    bb, s, harmonic = line.bb, line.s, line.harmonic
+    ``line.other``, its phase test joins the line's (:func:`joint_z`). With ``phase_only``,
+    the frequency and level tests are not made (their fields are NaN)."""
+    s, harmonic = line.s, line.harmonic
     m, lo, hi = _boundaries(n, line.tr.u.size, m, cuts)
+    sl, nl, sr, nr, dphi, w, snr_l, snr_r, z_phase = _phase_test(line, m, lo, hi)
+    if phase_only:
+        fl = fr = z_freq = z_level = level_db = np.full(m.size, np.nan)
+    else:
+        fl, fr, sd_f = _frequencies(line, m, lo, hi)
+        allowed = harmonic * max_rate * w
+        z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
+                          np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
+        z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
+        z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
+    z_other = np.zeros_like(z_phase)
+    z_one = z_phase
+    if line.other is not None:
+        # the other harmonic's baseband has as many hops: the same boundaries and windows
+        z_other = _phase_test(line.other, m, lo, hi)[-1]
+        z_phase = joint_z(z_one, z_other)
+    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db,
+                     z_one, z_other)
+
+
+def _phase_test(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                ) -> tuple[np.ndarray, ...]:
+    """The phase test of ``line`` alone at boundaries ``m`` (windows [lo, m) and [m, hi)):
+    the weighted sums either side and their noise variances, the phase step, the span between
+    the windows' centres (s), each side's SNR and the step over its standard error."""
+    bb, s, harmonic = line.bb, line.s, line.harmonic
     nl_, nr_ = m - lo, hi - m
     sl, nl = s.weighted(lo, m)
     sr, nr = s.weighted(m, hi)
@@ -124,19 +151,7 @@ def scale_test(line: Line, n: int, *, max_rate: float, m: np.ndarray | None = No
     # a phase needs the line on both sides (a side without it is a gap's business)
     z_phase = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
                        np.abs(dphi) / np.sqrt(var), 0.0)
-    fl, fr, sd_f = _frequencies(line, m, lo, hi)
-    allowed = harmonic * max_rate * w
-    z_freq = np.where(np.minimum(snr_l, snr_r) >= MIN_WINDOW_SNR,
-                      np.maximum(np.abs(fr - fl) - allowed, 0.0) / sd_f, 0.0)
-    z_level, level_db = _level_step(sl, nl, s.weight(lo, m), sr, nr, s.weight(m, hi))
-    z_level = np.where(np.maximum(snr_l, snr_r) >= MIN_WINDOW_SNR, z_level, 0.0)
-    z_other = np.zeros_like(z_phase)
-    z_one = z_phase
-    if line.other is not None:
-        z_other = scale_test(line.other, n, max_rate=max_rate, m=m, cuts=cuts).z_phase
-        z_phase = joint_z(z_one, z_other)
-    return ScaleTest(n, m, z_phase, dphi, z_freq, fl, fr, snr_l, snr_r, w, z_level, level_db,
-                     z_one, z_other)
+    return sl, nl, sr, nr, dphi, w, snr_l, snr_r, z_phase
 
 
 def _frequencies(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
@@ -146,21 +161,26 @@ def _frequencies(line: Line, m: np.ndarray, lo: np.ndarray, hi: np.ndarray
     over the window plus the residual slope of ``u`` between its half-windows."""
     bb, s = line.bb, line.s
     nl_, nr_ = m - lo, hi - m
-    ph = np.concatenate([[0.0], line.tr.phase])  # ph[m]: phase at the start of hop m
+    ph_lo, ph_m, ph_hi = (_start_phase(line.tr.phase, i) for i in (lo, m, hi))
     hl, hr = nl_ // 2, nr_ // 2
     l1, vl1 = s.weighted(m - 2 * hl, m - hl)
     l2, vl2 = s.weighted(m - hl, m)
     r1, vr1 = s.weighted(m, m + hr)
     r2, vr2 = s.weighted(m + hr, m + 2 * hr)
-    fl = ((ph[m] - ph[lo]) / (2 * np.pi * nl_ / bb.r1)
+    fl = ((ph_m - ph_lo) / (2 * np.pi * nl_ / bb.r1)
           + np.angle(l2 * np.conj(l1)) / (2 * np.pi * np.maximum(hl, 1) / bb.r1))
-    fr = ((ph[hi] - ph[m]) / (2 * np.pi * nr_ / bb.r1)
+    fr = ((ph_hi - ph_m) / (2 * np.pi * nr_ / bb.r1)
           + np.angle(r2 * np.conj(r1)) / (2 * np.pi * np.maximum(hr, 1) / bb.r1))
     kl = bb.r1 / (2 * np.pi * np.maximum(hl, 1))  # rad -> Hz for a half-window lag
     kr = bb.r1 / (2 * np.pi * np.maximum(hr, 1))
     sd_f = np.sqrt((phase_var(l1, vl1) + phase_var(l2, vl2)) * kl**2
                    + (phase_var(r1, vr1) + phase_var(r2, vr2)) * kr**2)
     return fl, fr, sd_f
+
+
+def _start_phase(phase: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """The track's phase at the start of hops ``i``: ``phase[i - 1]``, and 0 for hop 0."""
+    return np.where(i > 0, phase[np.maximum(i - 1, 0)], 0.0)
 
 
 def joint_z(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:

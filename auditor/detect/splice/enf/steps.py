@@ -17,7 +17,7 @@ from .locate import Gap, gaps, locate_edge
 from .search import Candidate, Settings, candidates
 from .stats import GRID, ScaleTest, peaks, scale_test
 from .sums import Line, sums
-from .track import Baseband, Track, baseband, follow, track
+from .track import Baseband, Track, baseband, follow, frame_peaks, track
 
 #: share of the phase threshold at which a boundary is kept out of the re-estimated track
 SUSPECT = 0.5
@@ -96,7 +96,8 @@ def analyse(y: np.ndarray, rate: float, t0: float, hum: HumLine,
     bb = baseband(y, rate, t0, hum.freq)
     bb2 = (baseband(y, rate, t0, hum.freq * second.harmonic / k)
            if second is not None else None)
-    tr = track(bb, k)
+    peaks = frame_peaks(bb, k)
+    tr = track(bb, k, peaks=peaks)
     pace = pace_mhz_s(tr.freq, bb.r1, k)
     if pace > cfg.max_pace:
         return Analysis(bb, tr, [], [], cfg.windows, float("nan"), pace, grid_like=False)
@@ -108,7 +109,7 @@ def analyse(y: np.ndarray, rate: float, t0: float, hum: HumLine,
         cuts = np.array(sorted({c.boundary for c in cands}
                                | {b for g in found for b in (g.start, g.end)}), np.int64)
         exclude = _gap_mask(bb.b.size, found, max(1, int(round(0.1 * bb.r1)))) | doubt
-        line = _line(bb, track(bb, k, exclude, cuts), k, bb2, second)
+        line = _line(bb, track(bb, k, exclude, cuts, peaks), k, bb2, second)
         found = gaps(line, max_rate=cfg.max_rate, z=cfg.z_gap)
         # no test window reaches into a span without the line
         fixed = np.array(sorted({b for g in found for b in (g.before[0], g.after[1])}),

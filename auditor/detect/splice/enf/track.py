@@ -13,7 +13,8 @@ removed, a constant phasor wherever the recording is continuous.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -64,8 +65,26 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     into window sums. Polyphase: output m is ``sum_k kern[k] . Y[m - k]`` with ``Y`` the hops
     of ``y``, as one (2K x hop) by (hop x M) matrix product.
     """
-    hop = max(1, int(round(rate * HOP_SECONDS)))
+    hop, rows, n, e = _kernel(rate, center)
     m = y.size // hop
+    with single_thread():
+        p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
+    re, im = p[0].astype(np.float64), p[rows].astype(np.float64)
+    for r_ in range(1, rows):
+        re[r_:] += p[r_, : m - r_]
+        im[r_:] += p[rows + r_, : m - r_]
+    b = (re + 1j * im) * _turns(center * hop / rate, m)
+    # output m is centred on y sample mH + H-1 - (n-1)/2, i.e. (n - H)/2 samples before the
+    # hop's own centre: shift t0 so that hop m still reads as y[mH, mH + H)
+    return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
+
+
+@lru_cache(maxsize=4)
+def _kernel(rate: float, center: float) -> tuple[int, int, int, np.ndarray]:
+    """The hop, rows, filter length and (2 rows, hop) polyphase matrix of :func:`baseband` (real
+    parts of the kernel's rows, then imaginary parts). Read-only and, like :func:`_turns`, made
+    once for a recording's pieces (see the package), which share the line and mostly a length."""
+    hop = max(1, int(round(rate * HOP_SECONDS)))
     numtaps, beta = kaiser_order(BASE_STOP_DB, (BASE_STOP - BASE_PASS) / (rate / 2))
     rows = max(1, -(-numtaps // hop))
     n = rows * hop
@@ -77,16 +96,16 @@ def baseband(y: np.ndarray, rate: float, t0: float, center: float) -> Baseband:
     lag = k * hop + hop - 1 - i
     kern = g[lag] * np.exp(-2j * np.pi * center * (i - k * hop) / rate)  # (rows, hop)
     e = np.concatenate([kern.real, kern.imag]).astype(np.float32)  # (2 rows, hop)
-    with single_thread():
-        p = e @ y[: m * hop].reshape(m, hop).T  # (2 rows, m): BLAS streams over y once
-    re, im = p[0].astype(np.float64), p[rows].astype(np.float64)
-    for r_ in range(1, rows):
-        re[r_:] += p[r_, : m - r_]
-        im[r_:] += p[rows + r_, : m - r_]
-    b = (re + 1j * im) * np.exp(-2j * np.pi * (center * hop / rate) * np.arange(m))
-    # output m is centred on y sample mH + H-1 - (n-1)/2, i.e. (n - H)/2 samples before the
-    # hop's own centre: shift t0 so that hop m still reads as y[mH, mH + H)
-    return Baseband(b, rate, hop, t0 - (n - hop) / (2 * rate), center)
+    e.flags.writeable = False
+    return hop, rows, n, e
+
+
+@lru_cache(maxsize=4)
+def _turns(step: float, m: int) -> np.ndarray:
+    """``exp(-2j pi step j)`` for hops ``j < m``: the heterodyne's phase at each hop."""
+    out = np.exp(-2j * np.pi * step * np.arange(m))
+    out.flags.writeable = False
+    return out
 
 
 def csum(x: np.ndarray) -> np.ndarray:
@@ -126,8 +145,12 @@ def box_sum(x: np.ndarray, half: int) -> np.ndarray:
     """Centred moving sum over 2*half+1 samples (shorter at the edges): ``c[min(i + half + 1,
     n)] - c[max(i - half, 0)]`` of the cumulative sum ``c``, taken by slices (the same
     differences; gathers through index arrays took three times as long)."""
-    c = csum(x)
-    n = x.size
+    return box_diff(csum(x), half)
+
+
+def box_diff(c: np.ndarray, half: int) -> np.ndarray:
+    """:func:`box_sum` of the samples whose cumulative sum (size n + 1) is ``c``."""
+    n = c.size - 1
     if n <= 2 * half + 1:
         idx = np.arange(n)
         return c[np.minimum(idx + half + 1, n)] - c[np.maximum(idx - half, 0)]
@@ -207,7 +230,7 @@ Fit = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class _Frames:
+class Frames:
     """The line's baseband summed to about 10 Hz, and the peak of each of its frames."""
 
     b10: np.ndarray  # the weighted baseband summed over ``dec`` hops (rate ``r2``)
@@ -221,9 +244,9 @@ class _Frames:
     ok: np.ndarray  # frames kept: over the noise, at the usual level, no excluded hop
 
 
-def _frames(bb: Baseband, harmonic: int, exclude: np.ndarray | None,
-            framing: Framing) -> _Frames:
-    """Every frame's interpolated peak over the whole file, and which frames count."""
+def frame_peaks(bb: Baseband, harmonic: int, framing: Framing = FRAMING) -> Frames:
+    """Every frame's interpolated peak over the whole baseband, and which frames count before
+    any hop is excluded: what every track of the baseband reads (:func:`track`'s ``peaks``)."""
     size = bb.b.size
     dec = max(1, int(round(bb.r1 / 10)))
     m = size // dec
@@ -237,16 +260,13 @@ def _frames(bb: Baseband, harmonic: int, exclude: np.ndarray | None,
         fr = np.lib.stride_tricks.sliding_window_view(b10, nf)[starts]
         f_all, peak, snr = _peak(fr, r2, framing.nfft, reach)
         ok = (snr >= framing.min_snr) & (peak >= 0.05 * np.median(peak))
-        if exclude is not None and exclude.any():
-            ex = np.concatenate([[0], np.cumsum(exclude[: m * dec].reshape(m, dec).any(axis=1))])
-            ok &= (ex[starts + nf] - ex[starts]) == 0
     else:
         f_all = peak = np.zeros(0)
         ok = np.zeros(0, bool)
-    return _Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
+    return Frames(b10, dec, r2, reach, nf, starts, f_all, peak, ok)
 
 
-def _one_estimate(fr: _Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
+def _one_estimate(fr: Frames, lo: int, hi: int, harmonic: int, framing: Framing) -> Fit:
     """A segment (hops [lo, hi)) too short for a frame: one estimate over its whole length, if
     it holds the line at its usual level (else NaN: the caller interpolates across it)."""
     a, b = -(-lo // fr.dec), hi // fr.dec
@@ -270,8 +290,8 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
-               exclude: np.ndarray | None = None, framing: Framing = FRAMING
-               ) -> tuple[list[tuple[int, int]], list[Fit]]:
+               exclude: np.ndarray | None = None, framing: Framing = FRAMING,
+               peaks: Frames | None = None) -> tuple[list[tuple[int, int]], list[Fit]]:
     """Frame-wise interpolated spectral peak of the line (Grigoras 2005), robustly smoothed.
 
     The baseband, each hop weighted by :func:`quiet_weights`, is summed to 10 Hz; each
@@ -284,15 +304,20 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
     segment between the edit points in ``cuts`` (hops): no frame or median crosses an edit, and
     a segment too short for a frame gets one estimate over its whole length.
 
-    Returns the segments (hop ranges) and, for each, the frame centres (hops), the smoothed
-    frequency (Hz from ``bb.center``) and its standard error (Hz).
+    ``peaks``: the baseband's :func:`frame_peaks` with ``framing``, if read already. Returns the
+    segments (hop ranges) and, for each, the frame centres (hops), the smoothed frequency (Hz
+    from ``bb.center``) and its standard error (Hz).
     """
     size = bb.b.size
     median = framing.median
     edges = [0] + sorted({int(c) for c in (cuts if cuts is not None else [])
                           if 0 < c < size}) + [size]
     segments = list(zip(edges[:-1], edges[1:], strict=True))
-    fr = _frames(bb, harmonic, exclude, framing)
+    fr = peaks if peaks is not None else frame_peaks(bb, harmonic, framing)
+    if exclude is not None and exclude.any() and fr.ok.size:
+        m = fr.b10.size
+        ex = np.concatenate([[0], np.cumsum(exclude[: m * fr.dec].reshape(m, fr.dec).any(axis=1))])
+        fr = replace(fr, ok=fr.ok & ((ex[fr.starts + fr.nf] - ex[fr.starts]) == 0))
     out: list[Fit] = []
     # the file's usual scatter of kept frames about their running median: a short segment's
     # few frames can agree by chance, and its track is no surer than half the usual
@@ -317,11 +342,11 @@ def stft_track(bb: Baseband, harmonic: int, *, cuts: np.ndarray | None = None,
 
 
 def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
-          cuts: np.ndarray | None = None) -> Track:
+          cuts: np.ndarray | None = None, peaks: Frames | None = None) -> Track:
     """Smooth frequency track of the line (segment by segment between ``cuts``) and the
-    baseband with its phase removed."""
+    baseband with its phase removed (``peaks``: the baseband's :func:`frame_peaks`, if read)."""
     size = bb.b.size
-    segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude)
+    segments, fits = stft_track(bb, harmonic, cuts=cuts, exclude=exclude, peaks=peaks)
     freq = np.full(size, np.nan)
     sd = np.empty(size)
     for (lo, hi), (centre, f, e) in zip(segments, fits, strict=True):
@@ -342,8 +367,10 @@ def track(bb: Baseband, harmonic: int, exclude: np.ndarray | None = None,
 
 
 def _nearest(pos: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """Distance from each of ``pos`` to the nearest of the sorted ``centre``."""
-    i = np.searchsorted(centre, pos)
+    """Distance from each of the sorted ``pos`` to the nearest of the sorted ``centre``."""
+    # i = np.searchsorted(centre, pos), with a search per centre instead of one per position
+    below = np.searchsorted(pos, centre, side="right")
+    i = np.repeat(np.arange(centre.size + 1), np.diff(below, prepend=0, append=pos.size))
     left = np.abs(pos - centre[np.maximum(i - 1, 0)])
     right = np.abs(centre[np.minimum(i, centre.size - 1)] - pos)
     return np.minimum(left, right)
@@ -353,7 +380,16 @@ def _derotate(b: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """``b * exp(-1j * phase)`` (the phase wrapped first: cos and sin of huge angles lose
     precision)."""
     rot = np.mod(phase, 2 * np.pi)
-    return b * (np.cos(rot) - 1j * np.sin(rot))
+    return b * _conj_unit(rot)
+
+
+def _conj_unit(rot: np.ndarray) -> np.ndarray:
+    """``cos(rot) - 1j * sin(rot)`` in place (real ``cos``, imaginary ``0 - sin``: the same values,
+    zeros' signs too), a fresh temporary for the product to be computed in, as the expression's."""
+    out = np.empty(rot.shape, np.complex128)
+    out.real = np.cos(rot)
+    np.subtract(0.0, np.sin(rot), out=out.imag)
+    return out
 
 
 def follow(bb: Baseband, tr: Track, ratio: float) -> Track:
