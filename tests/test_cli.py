@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -114,3 +115,21 @@ def test_quiet_signal_values_are_plain_numbers(recordings):
     r = CliRunner().invoke(cli, ["scan", str(recordings[1]), "--format", "json"])
     f = json.loads(r.output)["findings"][0]
     assert isinstance(f["evidence"]["samples"], int) and not isinstance(f["start"], np.floating)
+
+
+def test_scan_starts_no_openblas_threads_of_its_own():
+    # numpy not imported yet: OpenBLAS is loaded with one thread; a value the user set stays
+    code = ("import os, sys\n"
+            "from auditor.cli.scan import one_blas_thread\n"
+            "one_blas_thread()\n"
+            "import numpy, threadpoolctl\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], [i['num_threads'] for i in "
+            "threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'])\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out[0] == "1" and out[1:] in (["[1]"], ["[]"])
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out[0] == "2"
