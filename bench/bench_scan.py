@@ -141,14 +141,6 @@ def auditor_cmd(path: Path, report: Path, *, core: bool = False) -> list[str]:
     return [*base, "scan", str(path), "--format", "json", "-o", str(report), *only]
 
 
-def compile_package() -> None:
-    """Compile the package's modules to bytecode once, as ``pip install`` does: a checkout run
-    with ``PYTHONDONTWRITEBYTECODE`` set (some CI images set it) would otherwise compile every
-    module again in every timed run, 0.2-0.3 s that no installed copy pays."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "auditor")],
-                   check=True, stdout=subprocess.DEVNULL)
-
-
 def warm(path: Path) -> None:
     """Read the file once so every timed run starts from the page cache."""
     with open(path, "rb", buffering=0) as fh:
@@ -463,7 +455,6 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"quick": args.quick, "repeat": args.repeat,
                                "speech": "asterisk-en corpus" if _speech_clips()
                                else "synthetic", "machine": machine(), "cases": {}}
-    compile_package()
     for case in args.only or CASES:
         print(f"[{case}] {durations[case] / 3600:.2f} h", flush=True)
         t0 = time.perf_counter()
