@@ -197,10 +197,9 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     found: dict[str, list[Cue]] = {}
     # the ENF cue's analysis may still be under way (it starts as its stream ends: EnfSignal),
     # so the other cues are taken first, while it runs; they are listed in CUE_MODULES' order
-    first = sorted(range(len(CUE_MODULES)), key=lambda i: CUE_MODULES[i] is enf)
-    done = {i: CUE_MODULES[i].cues(inp, params) for i in first}
-    for i in range(len(CUE_MODULES)):
-        status, cue_list = done[i]
+    done = {mod: mod.cues(inp, params) for mod in sorted(CUE_MODULES, key=lambda m: m is enf)}
+    for mod in CUE_MODULES:
+        status, cue_list = done[mod]
         statuses.append(status)
         found[status.cue] = cue_list if status.applicable else []
     statuses = _ungated(inp, statuses, found)
