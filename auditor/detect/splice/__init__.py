@@ -195,11 +195,8 @@ def splice(inp: DetectorInput, params: ScanParams) -> list[Finding]:
     """
     statuses: list[CueStatus] = []
     found: dict[str, list[Cue]] = {}
-    # the ENF cue's analysis may still be under way (it starts as its stream ends: EnfSignal),
-    # so the other cues are taken first, while it runs; they are listed in CUE_MODULES' order
-    done = {mod: mod.cues(inp, params) for mod in sorted(CUE_MODULES, key=lambda m: m is enf)}
     for mod in CUE_MODULES:
-        status, cue_list = done[mod]
+        status, cue_list = mod.cues(inp, params)
         statuses.append(status)
         found[status.cue] = cue_list if status.applicable else []
     statuses = _ungated(inp, statuses, found)
