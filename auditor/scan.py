@@ -6,16 +6,18 @@ also audits what the recordings cover against the court's record; :func:`scan_re
 the JSON report (``auditor.report/1``). Rendering it is :mod:`auditor.report`'s job.
 
 A scan uses the cores it has. While this thread decodes and measures the features, the file's
-bytes are hashed and its packet times read on a thread pool, and every detector's streaming
-analyser (ENF decimation, background frames, click screening) runs on a lane of its own
-(:mod:`auditor.lanes`); the click analyser hands its prediction tests to one more
-thread. The ENF cue's analysis, the longest work after the stream, starts as soon as its own
+bytes are hashed (unless the command line started that before it imported this module:
+:class:`~auditor.digest.EarlyDigest`) and its packet times read on a thread pool, and every
+detector's streaming analyser (ENF decimation, background frames, click screening) runs on a
+lane of its own (:mod:`auditor.lanes`); the click analyser hands its prediction tests to one
+more thread. The ENF cue's analysis, the longest work after the stream, starts as soon as its own
 lane ends, two pieces of the file at a time, and the splice detector runs beside the other
 detectors. numpy releases the interpreter lock in all of these, and every analyser still sees
 its blocks in order from one thread, so the reports are those of a serial scan, byte for byte
-(``bench/check_identical.py``). Profiles of the 2 h speech hearing (``bench/bench_scan.py``,
-3.0 CPU-seconds) put about a quarter of the CPU time in the click analysis, a quarter in the
-ENF analysis, and the rest in decoding, hashing, the features and the other detectors.
+(``bench/check_identical.py``). Of the 2 h speech hearing's 2.6 CPU-seconds
+(``bench/bench_scan.py``), the click analysis takes about 30 %, the ENF analysis 23 %, and the
+rest goes to the ENF decimation, decoding, hashing, imports, the features and the other
+detectors (``bench/README.md``).
 """
 
 from __future__ import annotations
