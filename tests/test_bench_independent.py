@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import bench_module
+from conftest import bench_module, write
 
 
 @pytest.fixture
@@ -124,8 +124,6 @@ def test_git_files_are_copied_at_the_pinned_commit_and_checked(fi, tmp_path: Pat
 
 
 def test_an_attacked_copys_span_is_where_it_differs_from_its_original(tmp_path: Path) -> None:
-    import soundfile as sf
-
     gen = bench_module("scan_attack_pairs")
     pairs = next(gen)
     try:
@@ -133,8 +131,8 @@ def test_an_attacked_copys_span_is_where_it_differs_from_its_original(tmp_path: 
         a = np.random.default_rng(3).normal(0, 0.1, 4 * sr)
         b = a.copy()
         b[int(1.5 * sr): int(2.5 * sr)] = a[: sr]  # a second of the start pasted at 1.5 s
-        sf.write(tmp_path / "o.wav", a, sr, subtype="PCM_16")
-        sf.write(tmp_path / "x.wav", b, sr, subtype="PCM_16")
+        write(tmp_path / "o.wav", a, sr)
+        write(tmp_path / "x.wav", b, sr)
         lo, hi = pairs.tampered_span(tmp_path / "o.wav", tmp_path / "x.wav")
         assert abs(lo - 1.5) < 0.01 and abs(hi - 2.5) < 0.01
         assert pairs.tampered_span(tmp_path / "o.wav", tmp_path / "o.wav") is None

@@ -15,9 +15,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-import soundfile as sf
 from click.testing import CliRunner
-from conftest import speechlike
+from conftest import speechlike, write
 from conftest_serve import multipart, running_app, wait_state
 
 from auditor.cli import cli
@@ -33,9 +32,9 @@ def court(tmp_path_factory):
     out = tmp_path_factory.mktemp("court")
     x = speechlike(np.random.default_rng(5), 40 * SR, SR)
     ref = out / "hearing.wav"
-    sf.write(ref, x, SR, subtype="PCM_16")
+    write(ref, x, SR)
     cut = out / "cut.wav"
-    sf.write(cut, np.concatenate([x[: 15 * SR], x[19 * SR:]]), SR, subtype="PCM_16")
+    write(cut, np.concatenate([x[: 15 * SR], x[19 * SR:]]), SR)
     copy = transcode(cut, out / "copy.mp3", options={"acodec": "libmp3lame",
                                                      "audio_bitrate": "32k"},
                      exe=imageio_ffmpeg.get_ffmpeg_exe())
