@@ -150,8 +150,9 @@ def _scan_file(spath: str, params: ScanParams, label: str,
         # timestamps (a stream copy in its own ffmpeg process); hashlib, libsndfile and pipes
         # all release the GIL
         with ThreadPoolExecutor(max_workers=2) as pool:
-            digest_job = (early.job(info.path, info.size, info.mtime) if early is not None
-                          else None) or pool.submit(file_sha256, spath)
+            digest_job = early.job(info.path, info.size, info.mtime) if early else None
+            if digest_job is None:
+                digest_job = pool.submit(file_sha256, spath)
             audio_job = (pool.submit(packet_times, info, "a") if "timestamp_gap" in names
                          else None)
             video_job = (pool.submit(packet_times, info, "v")
